@@ -1,0 +1,63 @@
+"""Latency of the BlazePose person detector on scikit-image's astronaut (512 x 512).
+
+Usage (from the repository root): python -m benchmarks.bench_detector [--runs 30] [--threads 2]
+
+Prints a markdown table of median milliseconds per stage after warm-up: the person
+detector (letterbox, 224 px model, decoding), the landmark stage (rotated crop, 256 px
+model, heatmap refinement, mask warp) and the whole ``PoseDetector.detect`` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from typing import Callable
+
+from skimage import data
+
+from engine.detect import PoseDetector
+
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    image = data.astronaut()
+    detector = PoseDetector(num_threads=args.threads)
+    candidate = detector.finder.find(image)
+    assert candidate is not None, "the astronaut must be found"
+    square = candidate.square
+    rows = [
+        ("detector", median_ms(lambda: detector.finder.find(image), args.runs)),
+        ("landmarks", median_ms(lambda: detector.landmarker.run(image, square), args.runs)),
+        ("total", median_ms(lambda: detector.detect(image), args.runs)),
+    ]
+    print(
+        f"BlazePose-full, astronaut 512x512, {args.threads} interpreter threads, "
+        f"median of {args.runs} runs ({platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs)\n"
+    )
+    print("| stage | ms |")
+    print("|---|---:|")
+    for stage, ms in rows:
+        print(f"| {stage} | {ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

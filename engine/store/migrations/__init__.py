@@ -1,0 +1,1 @@
+"""Alembic migrations of the project file, run from code by ``engine.store.migrate``."""

@@ -1,0 +1,117 @@
+"""Checkpoints, sample runs and their candidates (one float32 parameter vector each)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sqlalchemy import select
+
+from engine.errors import ShapeError, StoreError
+from engine.store.blobs import array_to_blob
+from engine.store.records import CandidateRecord, CheckpointRecord, SampleRunRecord
+from engine.store.schema import CHECKPOINT_KINDS, Candidate, Checkpoint, Person, SampleRun
+from engine.store.tx import Db, get_row, transaction
+
+ERROR_NAMES = ("mpjpe", "pa_mpjpe", "pve")
+
+
+def add_checkpoint(db: Db, kind: str, path: str, sha256: str, parent_id: int | None = None,
+                   config: Mapping[str, Any] | None = None,
+                   metrics: Mapping[str, Any] | None = None) -> int:
+    """Register a checkpoint file. kind: base, scorer or dpo; parent: what it was tuned from."""
+    if kind not in CHECKPOINT_KINDS:
+        raise StoreError(f"unknown checkpoint kind {kind!r}, expected one of {CHECKPOINT_KINDS}")
+    with transaction(db) as session:
+        if parent_id is not None:
+            get_row(session, Checkpoint, parent_id)
+        row = Checkpoint(kind=kind, path=str(path), sha256=sha256, parent_id=parent_id,
+                         config=dict(config or {}), metrics=dict(metrics or {}))
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def get_checkpoint(db: Db, checkpoint_id: int) -> CheckpointRecord:
+    with transaction(db) as session:
+        return CheckpointRecord.of(get_row(session, Checkpoint, checkpoint_id))
+
+
+def list_checkpoints(db: Db, kind: str | None = None) -> list[CheckpointRecord]:
+    query = select(Checkpoint).order_by(Checkpoint.id)
+    if kind is not None:
+        query = query.where(Checkpoint.kind == kind)
+    with transaction(db) as session:
+        return [CheckpointRecord.of(r) for r in session.scalars(query)]
+
+
+def _per_candidate(values: ArrayLike | None, m: int, name: str) -> list[float | None]:
+    if values is None:
+        return [None] * m
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (m,):
+        raise ShapeError(f"{name}: expected shape ({m},) for {m} candidates, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ShapeError(f"{name}: contains NaN or infinite values")
+    return [float(v) for v in arr]
+
+
+def add_sample_run(db: Db, person_id: int, params: ArrayLike, *, seed: int, steps: int,
+                   checkpoint_id: int | None = None, scores: ArrayLike | None = None,
+                   errors: Mapping[str, ArrayLike] | None = None) -> int:
+    """Store M sampled hypotheses of one person as a run.
+
+    params: (M, D) parameter vectors. scores: (M,) scorer outputs or None.
+    errors: optional (M,) arrays in mm named mpjpe, pa_mpjpe, pve.
+    Returns the run id; candidate i gets index i.
+    """
+    arr = np.asarray(params)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ShapeError(f"params: expected shape (M, D) with M, D > 0, got {arr.shape}")
+    m = arr.shape[0]
+    unknown = set(errors or {}) - set(ERROR_NAMES)
+    if unknown:
+        raise StoreError(f"unknown error names {sorted(unknown)}, expected some of {ERROR_NAMES}")
+    blobs = [array_to_blob(arr[i], f"params[{i}]") for i in range(m)]
+    score_list = _per_candidate(scores, m, "scores")
+    err_lists = {k: _per_candidate((errors or {}).get(k), m, k) for k in ERROR_NAMES}
+    with transaction(db) as session:
+        get_row(session, Person, person_id)
+        if checkpoint_id is not None:
+            get_row(session, Checkpoint, checkpoint_id)
+        run = SampleRun(person_id=person_id, checkpoint_id=checkpoint_id, seed=seed, m=m, steps=steps)
+        session.add(run)
+        session.flush()
+        session.add_all(
+            Candidate(run_id=run.id, idx=i, params=blobs[i], score=score_list[i],
+                      **{k: err_lists[k][i] for k in ERROR_NAMES})
+            for i in range(m)
+        )
+        return run.id
+
+
+def sample_runs_of_person(db: Db, person_id: int) -> list[SampleRunRecord]:
+    query = select(SampleRun).where(SampleRun.person_id == person_id).order_by(SampleRun.id)
+    with transaction(db) as session:
+        return [SampleRunRecord.of(r) for r in session.scalars(query)]
+
+
+def candidates_of_person(db: Db, person_id: int, run_id: int | None = None) -> list[CandidateRecord]:
+    """The candidates of a person (of one run, or of all its runs) by run then index."""
+    query = (select(Candidate).join(SampleRun, Candidate.run_id == SampleRun.id)
+             .where(SampleRun.person_id == person_id).order_by(Candidate.run_id, Candidate.idx))
+    if run_id is not None:
+        query = query.where(Candidate.run_id == run_id)
+    with transaction(db) as session:
+        return [CandidateRecord.of(r) for r in session.scalars(query)]
+
+
+def set_candidate_scores(db: Db, scores: Mapping[int, float]) -> None:
+    """Store scorer outputs by candidate id (after scoring an existing run)."""
+    with transaction(db) as session:
+        for candidate_id, score in scores.items():
+            if not np.isfinite(score):
+                raise ShapeError(f"score of candidate {candidate_id} is not finite")
+            get_row(session, Candidate, candidate_id).score = float(score)

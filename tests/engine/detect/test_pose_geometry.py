@@ -1,0 +1,92 @@
+"""Anchors, body crops and the warps between images and model inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.detect.anchors import anchor_centres, best_weighted
+from engine.detect.geometry import (
+    RotatedSquare,
+    apply_affine,
+    crop_square,
+    invert_affine,
+    letterbox,
+    paste_square,
+)
+from engine.detect.person_finder import body_square
+
+
+def test_anchor_layout_matches_the_detector_outputs() -> None:
+    centres = anchor_centres()
+    assert centres.shape == (2254, 2)
+    # 28x28 cells x2 at stride 8, 14x14 x2 at 16, then 7x7 x6 at 32.
+    np.testing.assert_allclose(centres[0], [0.5 / 28, 0.5 / 28])
+    np.testing.assert_allclose(centres[1], centres[0])
+    np.testing.assert_allclose(centres[2], [1.5 / 28, 0.5 / 28])
+    np.testing.assert_allclose(centres[1568], [0.5 / 14, 0.5 / 14])
+    np.testing.assert_allclose(centres[1960:1966], np.full((6, 2), 0.5 / 7))
+    np.testing.assert_allclose(centres[-1], [6.5 / 7, 6.5 / 7])
+
+
+def test_best_detection_averages_its_overlapping_anchors() -> None:
+    boxes = np.array([[0, 0, 1, 1], [0.1, 0, 1.1, 1], [5, 5, 6, 6]], np.float32)
+    kps = np.zeros((3, 4, 2), np.float32)
+    kps[:, 0, 0] = [1.0, 2.0, 9.0]
+    scores = np.array([0.9, 0.6, 0.95], np.float32)
+    box, kp, score = best_weighted(boxes[:2], kps[:2], scores[:2], min_score=0.5)
+    assert score == pytest.approx(0.9)
+    assert kp[0, 0] == pytest.approx((0.9 * 1 + 0.6 * 2) / 1.5)
+    assert best_weighted(boxes, kps, scores, min_score=0.99) is None
+
+
+@pytest.mark.parametrize(
+    "scale_point, rotation",
+    [
+        ((100, 100), 0.0),
+        ((200, 200), math.pi / 2),
+        ((0, 200), -math.pi / 2),
+        ((100, 300), -math.pi),
+    ],
+)
+def test_body_square_turns_hip_to_head_upright(scale_point, rotation) -> None:
+    square = body_square(np.array([[100.0, 200.0], scale_point]))
+    assert square.centre == (100.0, 200.0)
+    assert square.size == pytest.approx(2 * 100 * 1.25)
+    assert math.cos(square.rotation - rotation) == pytest.approx(1.0)
+    # The top-centre of the crop lies along the hip-to-scale-point direction.
+    top = apply_affine(square.crop_to_image(256), np.array([[128.0, 0.0]]))[0]
+    direction = (np.array(scale_point) - [100, 200]) / 100
+    np.testing.assert_allclose((top - [100, 200]) / 125, direction, atol=1e-9)
+
+
+@pytest.mark.parametrize("size", [120.0, 1500.0])  # the second shrinks before warping
+def test_crop_finds_a_dot_where_the_affine_says(size) -> None:
+    image = np.zeros((900, 1200, 3), np.uint8)
+    dot = np.array([610.5, 380.5])  # centre of pixel (row 380, col 610)
+    image[376:385, 606:615] = 255
+    square = RotatedSquare((600.0, 400.0), size, 0.6)
+    crop = crop_square(image, square, 256).astype(float).sum(axis=2)
+    expected = apply_affine(invert_affine(square.crop_to_image(256)), dot[None])[0]
+    rows, cols = np.mgrid[0:256, 0:256]
+    found = np.array([(cols * crop).sum(), (rows * crop).sum()]) / crop.sum() + 0.5
+    np.testing.assert_allclose(found, expected, atol=0.5)
+
+
+def test_paste_covers_the_square_only() -> None:
+    square = RotatedSquare((200.0, 150.0), 100.0, math.pi / 4)
+    pasted = paste_square(np.ones((256, 256), np.float32), square, (300, 400))
+    assert pasted.shape == (300, 400)
+    assert pasted.sum() == pytest.approx(100 * 100, rel=0.03)
+    assert pasted[150, 200] == 1.0 and pasted[110, 160] == 0.0  # centre; outside a corner
+
+
+def test_letterbox_keeps_aspect_and_maps_back() -> None:
+    image = np.full((100, 300, 3), 200, np.uint8)
+    square, image_from_square = letterbox(image, 224)
+    assert square.shape == (224, 224, 3)
+    assert square[0, 0].max() == 0 and square[112, 112].min() == 200
+    corners = apply_affine(image_from_square, np.array([[0.0, 74.0], [224.0, 149.0]]))
+    np.testing.assert_allclose(corners, [[0, 0], [300, 100]], atol=0.5)

@@ -49,6 +49,7 @@ class _SafeUnpickler(pickle.Unpickler):
             return _ChumpyPlaceholder
         if module.startswith(self._ALLOWED_PREFIXES) or (module, name) in {
             ("builtins", "slice"),
+            ("_codecs", "encode"),
             ("copy_reg", "_reconstructor"),
             ("copyreg", "_reconstructor"),
             ("__builtin__", "object"),

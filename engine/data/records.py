@@ -207,3 +207,10 @@ class LoadResult:
 def is_finite_number(x: object) -> bool:
     """A real, finite number (bools excluded)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def reason(where: str | Path, exc: Exception) -> str:
+    """An error's message without its leading 'path: ', for a (where, reason) pair."""
+    msg = str(exc)
+    prefix = f"{where}: "
+    return msg[len(prefix):] if msg.startswith(prefix) else msg

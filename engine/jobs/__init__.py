@@ -1,0 +1,40 @@
+"""Long work with progress, cancel and resume, shared by the GUI and the CLI.
+
+Register a kind with ``register_job(kind, fn)``; run it with ``run_job(project,
+JobSpec(kind, params))`` in the calling thread (the CLI's foreground, the app's worker
+thread). Built-in kinds: "hash-images".
+"""
+
+from engine.jobs import hash_images as _builtin  # noqa: F401  (registers the built-in kinds)
+from engine.jobs.context import JobContext
+from engine.jobs.registry import JobFn, JobKind, job_kind, register_job, registered_kinds
+from engine.jobs.runner import (
+    cancel_job,
+    get_job,
+    is_job_alive,
+    job_state_dir,
+    list_jobs,
+    resume_job,
+    run_job,
+)
+from engine.jobs.spec import JobResult, JobSpec
+from engine.store.repo_jobs import job_metrics
+
+__all__ = [
+    "JobContext",
+    "JobFn",
+    "JobKind",
+    "JobResult",
+    "JobSpec",
+    "cancel_job",
+    "get_job",
+    "is_job_alive",
+    "job_kind",
+    "job_metrics",
+    "job_state_dir",
+    "list_jobs",
+    "register_job",
+    "registered_kinds",
+    "resume_job",
+    "run_job",
+]

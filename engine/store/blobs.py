@@ -24,7 +24,8 @@ def array_to_blob(a: ArrayLike, name: str = "array") -> bytes:
     arr = np.asarray(a)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ShapeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    out = np.ascontiguousarray(arr, dtype=_DTYPE)
+    with np.errstate(over="ignore"):  # overflow shows up as inf, rejected just below
+        out = np.ascontiguousarray(arr, dtype=_DTYPE)
     if not np.isfinite(out).all():
         raise ShapeError(f"{name}: contains NaN or infinite values (or overflows float32)")
     return out.tobytes()

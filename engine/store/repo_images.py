@@ -144,7 +144,7 @@ def list_images(db: Db, dataset_id: int | None = None, status: ImageStatus | Non
 def count_images_by_status(db: Db, dataset_id: int | None = None) -> dict[ImageStatus, int]:
     """How many images stand at each review status (every status present, maybe 0)."""
     status_col = _status_column()
-    inner = select(status_col)
+    inner = select(status_col).select_from(Image)
     if dataset_id is not None:
         inner = inner.where(Image.dataset_id == dataset_id)
     sub = inner.subquery()

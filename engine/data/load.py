@@ -1,0 +1,155 @@
+"""One entry point for every dataset source: annotation files, photo folders, photos."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from engine.data.coco_json import read_coco_json, write_coco_json
+from engine.data.image_folder import IMAGE_SUFFIXES, detect_image, load_image_folder
+from engine.data.prohmr_npz import read_prohmr_npz, write_prohmr_npz
+from engine.data.records import AnnotationFile, LoadResult, PersonSample, reason
+from engine.data.spin_npz import read_spin_npz, write_spin_npz
+from engine.errors import AdhmrError, DataError, ImageError, JobCancelled
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+log = logging.getLogger(__name__)
+
+# Keys only ProHMR's layout has; a file with none of them is read as SPIN's.
+_PROHMR_KEYS = frozenset({
+    "body_pose", "has_body_pose", "betas", "has_betas", "body_keypoints_2d",
+    "extra_keypoints_2d", "body_keypoints_3d", "extra_keypoints_3d",
+})
+
+
+def npz_format(path: str | Path) -> str:
+    """'prohmr' or 'spin', from the key names of an npz archive.
+
+    Raises:
+        DataError: missing file or not a readable npz archive.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            keys = set(z.files) if isinstance(z, np.lib.npyio.NpzFile) else set()
+    # Untrusted bytes: zipfile and numpy raise many types on corrupt archives.
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"{p}: not a readable .npz file ({type(exc).__name__})") from None
+    return "prohmr" if keys & _PROHMR_KEYS else "spin"
+
+
+def read_annotation_file(
+    path: str | Path, image_root: str | Path | None = None, label_kind: str | None = None
+) -> AnnotationFile:
+    """Read a SPIN or ProHMR ``.npz`` or a COCO ``.json`` annotation file, by its type.
+
+    Raises:
+        DataError: unknown file type, or the reader's own errors.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        reader = read_prohmr_npz if npz_format(p) == "prohmr" else read_spin_npz
+        return reader(p, image_root, label_kind)
+    if suffix == ".json":
+        return read_coco_json(p, image_root, label_kind)
+    raise DataError(f"{p}: unknown annotation file type '{p.suffix}' (expected .npz or .json)")
+
+
+def save_annotation_file(
+    path: str | Path,
+    records: Sequence[PersonSample],
+    format: str | None = None,
+    file_extras: Mapping[str, Any] | None = None,
+) -> None:
+    """Write records as 'spin' (default for .npz), 'prohmr' (.npz) or 'coco' (.json)."""
+    p = Path(path)
+    fmt = format or {".npz": "spin", ".json": "coco"}.get(p.suffix.lower())
+    writers = {"spin": write_spin_npz, "prohmr": write_prohmr_npz, "coco": write_coco_json}
+    if fmt not in writers:
+        raise DataError(f"{p}: cannot tell the format to write (pass 'spin', 'prohmr' or 'coco')")
+    writers[fmt](p, records, file_extras)
+
+
+def _missing_images(records: list[PersonSample]) -> tuple[list[PersonSample], list[tuple[str, str]]]:
+    exists: dict[str, bool] = {}
+    kept, rejected = [], []
+    for r in records:
+        if r.image_path not in exists:
+            exists[r.image_path] = os.path.isfile(r.image_path)
+        if exists[r.image_path]:
+            kept.append(r)
+        else:
+            rejected.append((r.source or r.image_path, f"image not found: {r.image_path}"))
+    return kept, rejected
+
+
+def _pose_detector() -> Any:
+    from engine.detect import PoseDetector
+
+    return PoseDetector()
+
+
+def load_dataset(
+    paths: str | Path | Sequence[str | Path],
+    image_root: str | Path | None = None,
+    detector: Any = None,
+    label_kind: str | None = None,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> LoadResult:
+    """Records from any mix of sources; a bad source or row is reported, never fatal.
+
+    paths: one or more of: a SPIN or ProHMR ``.npz``, a COCO keypoints ``.json``, a
+        folder of photos, a single photo (photos go through the pose detector).
+    image_root: folder that annotation files' image names are relative to (default:
+        each file's own folder).
+    detector: the pose detector for photos; built on first need when None.
+    label_kind: 'gt' or 'pseudo' for npz rows with SMPL parameters and no label kind.
+    check_images: reject annotation rows whose image file does not exist.
+
+    Returns:
+        LoadResult: the records in source order, and (where, reason) for every file or
+        row that was skipped (where is the path, or 'path#row').
+
+    Raises:
+        JobCancelled: ``should_cancel`` returned True.
+    """
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    records: list[PersonSample] = []
+    rejected: list[tuple[str, str]] = []
+    for i, item in enumerate(items):
+        check_cancel(should_cancel)
+        p = Path(item)
+        try:
+            if not p.exists():
+                err = ImageError if p.suffix.lower() in IMAGE_SUFFIXES else DataError
+                raise err(f"{p}: no such file or folder")
+            if p.is_dir():
+                detector = detector or _pose_detector()
+                found = load_image_folder(p, detector, should_cancel=should_cancel)
+                records += found.records
+                rejected += found.rejected
+            elif p.suffix.lower() in IMAGE_SUFFIXES:
+                detector = detector or _pose_detector()
+                records.append(detect_image(p, detector))
+            else:
+                f = read_annotation_file(p, image_root, label_kind)
+                kept, missing = _missing_images(list(f.records)) if check_images else (list(f.records), [])
+                records += kept
+                rejected += list(f.rejected) + missing
+        except JobCancelled:
+            raise
+        except AdhmrError as exc:
+            rejected.append((str(p), reason(p, exc)))
+        progress(ProgressEvent((i + 1) / len(items), f"{i + 1}/{len(items)} sources, {len(records)} people"))
+    if rejected:
+        log.info("loaded %d records, skipped %d files or rows", len(records), len(rejected))
+    return LoadResult(records, rejected)

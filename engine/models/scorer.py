@@ -1,0 +1,248 @@
+"""The HMR-Scorer: how well does a candidate body fit the image? (ADHMR, Sec. 4.1)
+
+Its own image encoder gives a global feature map (8 x 8 tokens with position
+embeddings) and a stride-4 local map. For each candidate, the local map is sampled at the
+candidate's 41 projected points (24 SMPL joints, 17 COCO keypoints); each point becomes a
+token with its (u, v, depth), its identity and its agreement with the detected 2D
+keypoint. A transformer reads [CLS, joint tokens, image tokens]; the CLS output gives s
+and the score is sigmoid(5 s), in (0, 1), higher = better. Each image is encoded once and
+shared by its M candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.errors import CheckpointError, ShapeError
+from engine.models.checkpoint import body_signature, load_checkpoint, save_checkpoint
+from engine.models.param_layout import ParamLayout
+from engine.models.scorer_parts import (
+    NUM_COCO,
+    NUM_SCORER_JOINTS,
+    ImageEncoder,
+    JointEmbedding,
+    joint_inputs,
+    sample_local_features,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCORER_PATH = Path(__file__).resolve().parents[2] / "resources" / "checkpoints" / "scorer"
+SCORE_TEMPERATURE = 5.0
+"""score = sigmoid(SCORE_TEMPERATURE * s), as in the paper."""
+
+MAX_SEQUENCES = 256
+"""Candidates pushed through the transformer at once; larger M is processed in chunks."""
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """Architecture of an HMR-Scorer.
+
+    crop_size: side S of the square crops it reads, pixels.
+    width: token width; layers / heads: transformer depth and heads.
+    grid: global tokens per side; mlp_ratio: feed-forward width / token width.
+    """
+
+    crop_size: int = 128
+    width: int = 128
+    layers: int = 3
+    heads: int = 4
+    grid: int = 8
+    mlp_ratio: int = 2
+
+    def __post_init__(self) -> None:
+        if self.crop_size < 16 or self.crop_size % 16:
+            raise ShapeError(f"scorer crop_size must be a multiple of 16, got {self.crop_size}")
+        if self.width < 8 or self.width % self.heads or self.width % 8:
+            raise ShapeError(f"scorer width {self.width} must be a multiple of 8 and of heads={self.heads}")
+        if self.layers < 1 or self.grid < 1 or self.mlp_ratio < 1:
+            raise ShapeError("scorer layers, grid and mlp_ratio must be >= 1")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ScorerConfig":
+        try:
+            return cls(**{k: int(d[k]) for k in asdict(cls()) if k in d})
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"scorer architecture is malformed ({exc})") from None
+
+
+class HMRScorer(nn.Module):
+    """Scores candidate bodies against an image crop.
+
+    Args:
+        config: the architecture.
+        layout: the parameter layout of the base model whose candidates it scores (kept in
+            the checkpoint so a mismatched pair can be refused).
+    """
+
+    def __init__(self, config: ScorerConfig = ScorerConfig(), layout: ParamLayout = ParamLayout()):
+        super().__init__()
+        self.config = config
+        self.layout = layout
+        self.body_signature: dict[str, Any] | None = None
+        w = config.width
+        self.encoder = ImageEncoder(w, config.grid)
+        self.image_pos = nn.Parameter(torch.randn(config.grid * config.grid, w) * 0.02)
+        self.image_type = nn.Parameter(torch.zeros(w))
+        self.cls = nn.Parameter(torch.randn(w) * 0.02)
+        self.joints = JointEmbedding(w)
+        layer = nn.TransformerEncoderLayer(
+            w, config.heads, dim_feedforward=w * config.mlp_ratio, dropout=0.0,
+            activation="gelu", batch_first=True, norm_first=True,
+        )
+        self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.head = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, 1))
+
+    @property
+    def device(self) -> torch.device:
+        return self.cls.device
+
+    def _check_inputs(self, images, keypoints, cand_joints_crop, cand_depth) -> tuple[int, int]:
+        S = self.config.crop_size
+        if images.ndim != 4 or tuple(images.shape[1:]) != (3, S, S):
+            raise ShapeError(f"scorer: images have shape {tuple(images.shape)}, expected (N, 3, {S}, {S})")
+        N = images.shape[0]
+        if tuple(keypoints.shape) != (N, NUM_COCO, 3):
+            raise ShapeError(f"scorer: keypoints have shape {tuple(keypoints.shape)}, expected ({N}, 17, 3)")
+        if (
+            cand_joints_crop.ndim != 4
+            or cand_joints_crop.shape[0] != N
+            or tuple(cand_joints_crop.shape[2:]) != (NUM_SCORER_JOINTS, 2)
+        ):
+            raise ShapeError(
+                f"scorer: candidate joints have shape {tuple(cand_joints_crop.shape)}, expected ({N}, M, 41, 2)"
+            )
+        M = cand_joints_crop.shape[1]
+        if tuple(cand_depth.shape) != (N, M, NUM_SCORER_JOINTS):
+            raise ShapeError(f"scorer: candidate depths have shape {tuple(cand_depth.shape)}, expected ({N}, {M}, 41)")
+        for name, t in (("images", images), ("keypoints", keypoints), ("candidate joints", cand_joints_crop), ("candidate depths", cand_depth)):
+            if not torch.isfinite(t).all():
+                raise ShapeError(f"scorer: {name} hold NaN or infinite values")
+        return N, M
+
+    def logits(
+        self,
+        images: torch.Tensor,
+        keypoints: torch.Tensor,
+        cand_joints_crop: torch.Tensor,
+        cand_depth: torch.Tensor,
+        max_sequences: int = MAX_SEQUENCES,
+    ) -> torch.Tensor:
+        """The pre-sigmoid scores 5 s, (N, M); ranking losses use these.
+
+        Args: as :meth:`forward`. max_sequences: candidates per transformer chunk.
+        """
+        N, M = self._check_inputs(images, keypoints, cand_joints_crop, cand_depth)
+        dev = self.device
+        if M == 0 or N == 0:
+            return torch.zeros(N, M, device=dev)
+        local, tokens = self.encoder(images.to(dev, torch.float32))
+        tokens = tokens + self.image_pos + self.image_type
+        crop = cand_joints_crop.to(dev, torch.float32)
+        depth = cand_depth.to(dev, torch.float32)
+        kp = keypoints.to(dev, torch.float32)
+        per_chunk = max(1, max_sequences // N)
+        out = []
+        for m0 in range(0, M, per_chunk):
+            c = crop[:, m0 : m0 + per_chunk]
+            d = depth[:, m0 : m0 + per_chunk]
+            m = c.shape[1]
+            feats = sample_local_features(local, c.reshape(N, m * NUM_SCORER_JOINTS, 2))
+            feats = feats.reshape(N * m, NUM_SCORER_JOINTS, -1)
+            # Rows are image-major: image n's m candidates are rows n*m ... n*m + m - 1.
+            joint_tok = self.joints(
+                feats, c.reshape(N * m, NUM_SCORER_JOINTS, 2), d.reshape(N * m, -1), kp.repeat_interleave(m, dim=0)
+            )
+            cls = self.cls.expand(N * m, 1, -1)
+            seq = torch.cat([cls, joint_tok, tokens.repeat_interleave(m, dim=0)], dim=1)
+            s = self.head(self.transformer(seq)[:, 0])[:, 0]
+            out.append(SCORE_TEMPERATURE * s.reshape(N, m))
+        return torch.cat(out, dim=1)
+
+    def forward(
+        self,
+        images: torch.Tensor,
+        keypoints: torch.Tensor,
+        cand_joints_crop: torch.Tensor,
+        cand_depth: torch.Tensor,
+    ) -> torch.Tensor:
+        """Score M candidates for each of N crops.
+
+        Args:
+            images: (N, 3, S, S) crops normalised as ``PersonCropDataset`` yields them.
+            keypoints: (N, 17, 3) detected COCO-17 keypoints, normalised crop coordinates
+                and confidence (0 = missing).
+            cand_joints_crop: (N, M, 41, 2) each candidate's projected SMPL joints then
+                COCO keypoints, normalised crop coordinates (see ``joint_inputs``).
+            cand_depth: (N, M, 41) their z relative to the pelvis, metres.
+
+        Returns:
+            (N, M) scores in (0, 1), higher = better fit.
+        """
+        return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth))
+
+    @torch.no_grad()
+    def score_candidates(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
+        """Score decoded candidates (``engine.models.candidates.Candidates``).
+
+        images: (N, 3, S, S); keypoints: (N, 17, 3); candidates with joints (N, M, 24, 3),
+        keypoints3d (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2).
+        Returns (N, M) scores in (0, 1).
+        """
+        crop, depth = joint_inputs(candidates.joints, candidates.keypoints3d, candidates.joints_2d, candidates.keypoints_2d)
+        was_training = self.training
+        self.eval()
+        try:
+            return self(images, keypoints, crop, depth)
+        finally:
+            self.train(was_training)
+
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        """Write a 'scorer' checkpoint (safetensors + JSON); returns the weights path.
+
+        extra: more JSON-serialisable config (training settings, validation figures).
+        """
+        config = {
+            "kind": "scorer",
+            "architecture": asdict(self.config),
+            "layout": self.layout.to_dict(),
+            "body_model": self.body_signature,
+        }
+        config.update(extra or {})
+        return save_checkpoint(path, self.state_dict(), config)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, body: Any = None, device: str | torch.device = "cpu") -> "HMRScorer":
+        """Load a scorer checkpoint.
+
+        path: the checkpoint (stem or file); None = the default ``resources/checkpoints/scorer``.
+        body: the BodyModel in use; a scorer trained with another body model is refused.
+
+        Raises:
+            CheckpointError: missing, corrupt, not a scorer, or for another body model.
+        """
+        target = Path(path) if path is not None else DEFAULT_SCORER_PATH
+        if path is None and not target.with_suffix(".safetensors").is_file():
+            raise CheckpointError(
+                f"{target}.safetensors: no default scorer checkpoint; train one with "
+                "'adhmr train-scorer --data DATA.npz --out resources/checkpoints/scorer'"
+            )
+        state, config = load_checkpoint(target, expected_kind="scorer", body=body)
+        arch = config.get("architecture")
+        if not isinstance(arch, dict):
+            raise CheckpointError(f"{target}: scorer checkpoint has no architecture")
+        model = cls(ScorerConfig.from_dict(arch), ParamLayout.from_dict(config.get("layout", {})))
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({str(exc).splitlines()[0]})") from None
+        model.body_signature = config.get("body_model")
+        model.checkpoint_config = config
+        return model.to(device).eval()

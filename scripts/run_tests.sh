@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install (if needed) and run the whole test suite; the GUI tests start their own Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_system_deps.sh
+bash scripts/install.sh dev
+exec .venv/bin/python -m pytest -q "$@"

@@ -287,6 +287,21 @@ def _empty_columns(fmt: NpzFormat, ctx: Context) -> dict[str, np.ndarray]:
     return arrays
 
 
+def keep_unchanged(base: np.ndarray | None, new: np.ndarray) -> np.ndarray:
+    """``new``, but with ``base``'s own values (and dtype) wherever they equal it in float32.
+
+    An edit to some joints of a row then leaves the other joints at full precision.
+    """
+    new = np.asarray(new)
+    if base is None or base.shape != new.shape or base.dtype.kind not in "fiu":
+        return np.array(new)
+    with np.errstate(over="ignore", invalid="ignore"):
+        changed = base.astype(np.float32) != new
+    out = np.array(base, dtype=np.result_type(base.dtype, np.float32))
+    out[changed] = new[changed]
+    return out
+
+
 def relative_name(image_path: str, root: str) -> str:
     """An absolute image path as a name under ``root`` where it lies there."""
     if not os.path.isabs(image_path):
@@ -313,9 +328,10 @@ def read_box(row: Row, ctx: Context) -> dict[str, Any]:
 
 
 def write_box(record: PersonSample, base: Row, ctx: Context) -> Row:
+    # float64, so that reading gives back the float32 box exactly.
     center, side = record.crop_square
     shape = base["scale"].shape if "scale" in base else ()
-    return {"center": center, "scale": np.full(shape, side / 200.0, dtype=np.float32)}
+    return {"center": center, "scale": np.full(shape, side / 200.0)}
 
 
 def read_flagged(row: Row, key: str, flag: str, name: str) -> dict[str, Any]:
@@ -335,7 +351,7 @@ def write_label_kind(record: PersonSample, base: Row, ctx: Context) -> Row:
 
 def write_camera(record: PersonSample, base: Row, ctx: Context) -> Row:
     has = record.camera is not None
-    cam = record.camera if has else np.zeros(3, np.float32)
+    cam = keep_unchanged(base.get("camera"), record.camera) if has else np.zeros(3, np.float32)
     return {"camera": cam, "has_camera": np.float32(has)}
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from engine.data.joint_sets import COCO17_FROM_OPENPOSE25, COCO17_FROM_SPIN24, SPIN24_FACE_FROM_OPENPOSE25
 from engine.data.npz_columns import (
     BOX, CAMERA, IMAGE, LABEL_KIND, SCALE_SHAPES, TEXT, Context, Group, NpzFormat, Row,
-    read_flagged, read_npz, write_npz,
+    keep_unchanged, read_flagged, read_npz, write_npz,
 )
 from engine.data.records import AnnotationFile, PersonSample
 from engine.errors import DataError
@@ -52,18 +52,20 @@ def _read_keypoints(row: Row, ctx: Context) -> dict[str, Any]:
 
 def _base(base: Row, key: str, shape: tuple[int, ...]) -> np.ndarray:
     v = base.get(key)
-    return np.array(v) if v is not None and v.shape == shape else np.zeros(shape, np.float32)
+    if v is None or v.shape != shape:
+        return np.zeros(shape, np.float32)
+    return np.array(v, dtype=np.result_type(v.dtype, np.float32))
 
 
 def _write_keypoints(record: PersonSample, base: Row, ctx: Context) -> Row:
     kp = record.keypoints
     body = _base(base, "body_keypoints_2d", (25, 3))
     extra = _base(base, "extra_keypoints_2d", (19, 3))
-    extra[_SPIN[_LIMB]] = kp[_LIMB]
+    extra[_SPIN[_LIMB]] = keep_unchanged(extra[_SPIN[_LIMB]], kp[_LIMB])
     # Face points, and limb points without confidence (which the reader takes from the
     # body keypoints), live in the body keypoints.
     to_body = ~_LIMB | (kp[:, 2] == 0)
-    body[_OP[to_body]] = kp[to_body]
+    body[_OP[to_body]] = keep_unchanged(body[_OP[to_body]], kp[to_body])
     return {"body_keypoints_2d": body, "extra_keypoints_2d": extra}
 
 
@@ -80,7 +82,10 @@ def _read_pose(row: Row, ctx: Context) -> dict[str, Any]:
 
 def _write_pose(record: PersonSample, base: Row, ctx: Context) -> Row:
     has = record.pose is not None
-    pose = record.pose if has else np.zeros(72, np.float32)
+    old = base.get("body_pose")
+    if old is not None and old.shape == (69,) and "global_orient" in base:
+        old = np.concatenate([base["global_orient"], old])
+    pose = keep_unchanged(old, record.pose) if has else np.zeros(72, np.float32)
     if ctx.flags.get("pose69"):
         return {"global_orient": pose[:3], "body_pose": pose[3:], "has_body_pose": np.float32(has)}
     return {"body_pose": pose, "has_body_pose": np.float32(has)}
@@ -88,7 +93,8 @@ def _write_pose(record: PersonSample, base: Row, ctx: Context) -> Row:
 
 def _write_betas(record: PersonSample, base: Row, ctx: Context) -> Row:
     has = record.betas is not None
-    return {"betas": record.betas if has else np.zeros(10, np.float32), "has_betas": np.float32(has)}
+    betas = keep_unchanged(base.get("betas"), record.betas) if has else np.zeros(10, np.float32)
+    return {"betas": betas, "has_betas": np.float32(has)}
 
 
 def _read_joints3d(row: Row, ctx: Context) -> dict[str, Any]:
@@ -103,8 +109,9 @@ def _read_joints3d(row: Row, ctx: Context) -> dict[str, Any]:
 def _write_joints3d(record: PersonSample, base: Row, ctx: Context) -> Row:
     j = record.joints3d if record.joints3d is not None else np.zeros((24, 4), np.float32)
     body = _base(base, "body_keypoints_3d", (25, 4))
-    body[_FACE] = j[19:]
-    return {"body_keypoints_3d": body, "extra_keypoints_3d": np.array(j[:19])}
+    body[_FACE] = keep_unchanged(body[_FACE], j[19:])
+    extra = keep_unchanged(base.get("extra_keypoints_3d"), j[:19])
+    return {"body_keypoints_3d": body, "extra_keypoints_3d": extra}
 
 
 def _file_flags(path: str, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:

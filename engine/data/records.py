@@ -129,9 +129,9 @@ class PersonSample:
 
     @property
     def crop_square(self) -> tuple[np.ndarray, float]:
-        """Centre (2,) px and side (px) of the square of side max(w, h) on the box."""
+        """Centre (2,) float64 px and side (px) of the square of side max(w, h) on the box."""
         x0, y0, x1, y1 = (float(v) for v in self.box)
-        return np.array([(x0 + x1) / 2, (y0 + y1) / 2], np.float32), max(x1 - x0, y1 - y0)
+        return np.array([(x0 + x1) / 2, (y0 + y1) / 2]), max(x1 - x0, y1 - y0)
 
     def replace(self, **changes: Any) -> "PersonSample":
         """A copy with some fields changed (validated again)."""

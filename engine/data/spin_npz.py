@@ -21,7 +21,7 @@ import numpy as np
 from engine.data.joint_sets import COCO17_FROM_SPIN24
 from engine.data.npz_columns import (
     BOX, CAMERA, IMAGE, LABEL_KIND, SCALE_SHAPES, TEXT, Context, Group, NpzFormat, Row,
-    read_flagged, read_npz, write_npz,
+    keep_unchanged, read_flagged, read_npz, write_npz,
 )
 from engine.data.records import AnnotationFile, PersonSample
 
@@ -35,7 +35,9 @@ def _read_part(row: Row, ctx: Context) -> dict[str, Any]:
 def _write_part(record: PersonSample, base: Row, ctx: Context) -> Row:
     part = base.get("part")
     part = np.array(part) if part is not None and part.shape == (24, 3) else np.zeros((24, 3), np.float32)
-    part[list(COCO17_FROM_SPIN24)] = record.keypoints
+    idx = list(COCO17_FROM_SPIN24)
+    part = part.astype(np.result_type(part.dtype, np.float32))
+    part[idx] = keep_unchanged(part[idx], record.keypoints)
     return {"part": part}
 
 
@@ -46,8 +48,11 @@ def _read_smpl(row: Row, ctx: Context) -> dict[str, Any]:
 
 
 def _write_smpl(record: PersonSample, base: Row, ctx: Context) -> Row:
-    pose = record.pose if record.pose is not None else np.zeros(72, np.float32)
-    betas = record.betas if record.betas is not None else np.zeros(10, np.float32)
+    pose, betas = np.zeros(72, np.float32), np.zeros(10, np.float32)
+    if record.pose is not None:
+        pose = keep_unchanged(base.get("pose"), record.pose)
+    if record.betas is not None:
+        betas = keep_unchanged(base.get("shape"), record.betas)
     return {"pose": pose, "shape": betas, "has_smpl": np.float32(record.pose is not None)}
 
 
@@ -58,7 +63,7 @@ def _read_s(row: Row, ctx: Context) -> dict[str, Any]:
 
 def _write_s(record: PersonSample, base: Row, ctx: Context) -> Row:
     j = record.joints3d
-    return {"S": j if j is not None else np.zeros((24, 4), np.float32)}
+    return {"S": keep_unchanged(base.get("S"), j) if j is not None else np.zeros((24, 4), np.float32)}
 
 
 SPIN = NpzFormat(

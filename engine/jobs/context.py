@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,32 +28,45 @@ class JobContext:
     'cancel_requested' status set by another thread or process (``cancel_job``).
     """
 
-    def __init__(self, project: Project, job_id: int, state_dir: Path,
-                 progress_cb: ProgressFn | None = None, cancel_flag: CancelFn | None = None,
-                 min_interval: float = MIN_WRITE_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        project: Project,
+        job_id: int,
+        state_dir: Path,
+        progress_cb: ProgressFn | None = None,
+        cancel_flag: CancelFn | threading.Event | None = None,
+        min_interval: float = MIN_WRITE_INTERVAL_S,
+    ) -> None:
         self.project = project
         self.job_id = job_id
         self.state_dir = state_dir
         self._callback = progress_cb
-        self._cancel_flag = cancel_flag
+        self._cancel_flag = (
+            cancel_flag.is_set if isinstance(cancel_flag, threading.Event) else cancel_flag
+        )
         self._min_interval = min_interval
         self._fraction = 0.0
         self._message = ""
-        self._metrics: list[tuple[float, dict[str, float]]] = []
+        self._metrics: list[tuple[float, dict[str, float | None]]] = []
         self._log: list[str] = []
         self._dirty = False
         self._last_write = -math.inf
         self._last_poll = -math.inf
         self._cancel_requested = False
 
-    def progress(self, fraction: float, message: str = "",
-                 metrics: Mapping[str, float] | None = None) -> None:
+    def progress(
+        self, fraction: float, message: str = "", metrics: Mapping[str, float] | None = None
+    ) -> None:
         """Report ``fraction`` in [0, 1] done, a status line and named scalars."""
         fraction = min(max(float(fraction), 0.0), 1.0)
         event = ProgressEvent(fraction, message, dict(metrics or {}))
         self._fraction, self._message, self._dirty = fraction, message, True
         if event.metrics:
-            self._metrics.append((fraction, {k: float(v) for k, v in event.metrics.items()}))
+            # A diverged loss is worth keeping in the history: NaN/inf are stored as null.
+            values = {k: float(v) for k, v in event.metrics.items()}
+            self._metrics.append(
+                (fraction, {k: v if math.isfinite(v) else None for k, v in values.items()})
+            )
         if self._callback is not None:
             self._callback(event)
         self._maybe_flush()
@@ -85,8 +99,14 @@ class JobContext:
         """Write pending progress, metrics and log lines to the job row now."""
         if not self._dirty:
             return
-        status = report_progress(self.project, self.job_id, self._fraction, self._message,
-                                 self._metrics, "".join(self._log))
+        status = report_progress(
+            self.project,
+            self.job_id,
+            self._fraction,
+            self._message,
+            self._metrics,
+            "".join(self._log),
+        )
         self._metrics.clear()
         self._log.clear()
         self._dirty = False

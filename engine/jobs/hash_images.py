@@ -59,8 +59,13 @@ def hash_images(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     finally:
         if batch:
             record_image_hashes(ctx.project, batch)
-    return {"dataset": dataset.name, "total": total, "hashed": hashed, "skipped": skipped,
-            "missing": missing}
+    return {
+        "dataset": dataset.name,
+        "total": total,
+        "hashed": hashed,
+        "skipped": skipped,
+        "missing": missing,
+    }
 
 
 register_job(KIND, hash_images, writer=True)

@@ -45,7 +45,9 @@ def job_kind(kind: str) -> JobKind:
     try:
         return _REGISTRY[kind]
     except KeyError:
-        raise StoreError(f"unknown job kind {kind!r}, known: {', '.join(sorted(_REGISTRY))}") from None
+        raise StoreError(
+            f"unknown job kind {kind!r}, known: {', '.join(sorted(_REGISTRY))}"
+        ) from None
 
 
 def registered_kinds() -> list[str]:

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import socket
+import threading
 import traceback
 from contextlib import ExitStack
 from pathlib import Path
@@ -44,7 +45,7 @@ def job_state_dir(project: Project, job_id: int) -> Path:
 
 
 def _job_lock(project: Project, job_id: int) -> FileLock:
-    return FileLock(project.data_dir / "jobs" / f"{job_id}.lock", f"job {job_id}")
+    return FileLock(project.data_dir / "jobs" / f"{job_id}.lock", f"lock of job {job_id}")
 
 
 def is_job_alive(project: Project, job_id: int) -> bool:
@@ -63,14 +64,22 @@ def get_job(project: Project, job_id: int) -> JobRecord:
     return _effective(project, get_job_row(project, job_id))
 
 
-def list_jobs(project: Project, status: str | None = None, kind: str | None = None) -> list[JobRecord]:
+def list_jobs(
+    project: Project, status: str | None = None, kind: str | None = None
+) -> list[JobRecord]:
     """Jobs newest first, optionally of one (effective) status and kind."""
     jobs = [_effective(project, r) for r in list_job_rows(project, kind=kind)]
     return [j for j in jobs if status is None or j.status == status]
 
 
-def run_job(project: Project, spec_or_job_id: JobSpec | int, progress_cb: ProgressFn | None = None,
-            cancel_flag: CancelFn | None = None, *, lock_timeout: float = 0.0) -> JobResult:
+def run_job(
+    project: Project,
+    spec_or_job_id: JobSpec | int,
+    progress_cb: ProgressFn | None = None,
+    cancel_flag: CancelFn | threading.Event | None = None,
+    *,
+    lock_timeout: float = 0.0,
+) -> JobResult:
     """Run a job in the calling thread until it ends.
 
     spec_or_job_id: a JobSpec (a new job row is made once the locks are held) or the id
@@ -83,15 +92,23 @@ def run_job(project: Project, spec_or_job_id: JobSpec | int, progress_cb: Progre
     """
     if isinstance(spec_or_job_id, JobSpec):
         kind = job_kind(spec_or_job_id.kind)
-        return _launch(project, kind, None, spec_or_job_id, ("queued",), progress_cb, cancel_flag,
-                       lock_timeout)
+        return _launch(
+            project, kind, None, spec_or_job_id, ("queued",), progress_cb, cancel_flag, lock_timeout
+        )
     kind = job_kind(get_job_row(project, spec_or_job_id).kind)
-    return _launch(project, kind, spec_or_job_id, None, ("queued",), progress_cb, cancel_flag,
-                   lock_timeout)
+    return _launch(
+        project, kind, spec_or_job_id, None, ("queued",), progress_cb, cancel_flag, lock_timeout
+    )
 
 
-def resume_job(project: Project, job_id: int, progress_cb: ProgressFn | None = None,
-               cancel_flag: CancelFn | None = None, *, lock_timeout: float = 0.0) -> JobResult:
+def resume_job(
+    project: Project,
+    job_id: int,
+    progress_cb: ProgressFn | None = None,
+    cancel_flag: CancelFn | threading.Event | None = None,
+    *,
+    lock_timeout: float = 0.0,
+) -> JobResult:
     """Run a failed, cancelled, crashed or queued job again with the same params and
     state folder; StoreError if it is done or still running."""
     kind = job_kind(get_job_row(project, job_id).kind)
@@ -112,20 +129,37 @@ def cancel_job(project: Project, job_id: int) -> str:
         try:
             lock.acquire()
         except StoreError:
-            set_job_status(project, job_id, "cancel_requested", only_from=("running",),
-                           log_line="cancel requested")
+            set_job_status(
+                project,
+                job_id,
+                "cancel_requested",
+                only_from=("running",),
+                log_line="cancel requested",
+            )
         else:
             try:
-                set_job_status(project, job_id, "cancelled", only_from=_LIVE,
-                               log_line="cancelled after a crash")
+                set_job_status(
+                    project,
+                    job_id,
+                    "cancelled",
+                    only_from=_LIVE,
+                    log_line="cancelled after a crash",
+                )
             finally:
                 lock.release()
     return get_job(project, job_id).status
 
 
-def _launch(project: Project, kind: JobKind, job_id: int | None, spec: JobSpec | None,
-            runnable: tuple[str, ...], progress_cb: ProgressFn | None, cancel_flag: CancelFn | None,
-            lock_timeout: float) -> JobResult:
+def _launch(
+    project: Project,
+    kind: JobKind,
+    job_id: int | None,
+    spec: JobSpec | None,
+    runnable: tuple[str, ...],
+    progress_cb: ProgressFn | None,
+    cancel_flag: CancelFn | threading.Event | None,
+    lock_timeout: float,
+) -> JobResult:
     with ExitStack() as held:
         writer = None
         if kind.writer:
@@ -138,20 +172,28 @@ def _launch(project: Project, kind: JobKind, job_id: int | None, spec: JobSpec |
         job_lock = _job_lock(project, job_id)
         job_lock.acquire()
         held.callback(job_lock.release)
+        job_lock.note({"job": job_id, "kind": kind.kind})
         if writer is not None:
             writer.note({"job": job_id, "kind": kind.kind})
         rec = get_job_row(project, job_id)
+        # With the job lock in hand, a 'running' row can only be left from a dead attempt.
+        was = "crashed" if rec.status in _LIVE else rec.status
         if rec.status not in runnable:
-            raise StoreError(f"job {job_id} ({rec.kind}) is {rec.status}, it cannot be "
-                             f"{'resumed' if len(runnable) > 1 else 'started'}")
+            verb = "resumed" if len(runnable) > 1 else "started (use resume_job)"
+            raise StoreError(f"job {job_id} ({rec.kind}) is {was}, it cannot be {verb}")
         if rec.status != "queued":
-            was = "crashed" if rec.status in _LIVE else rec.status
             set_job_status(project, job_id, "queued", log_line=f"resuming after it {was}")
         return _execute(project, kind, job_id, rec.params, progress_cb, cancel_flag)
 
 
-def _execute(project: Project, kind: JobKind, job_id: int, params: dict[str, Any],
-             progress_cb: ProgressFn | None, cancel_flag: CancelFn | None) -> JobResult:
+def _execute(
+    project: Project,
+    kind: JobKind,
+    job_id: int,
+    params: dict[str, Any],
+    progress_cb: ProgressFn | None,
+    cancel_flag: CancelFn | threading.Event | None,
+) -> JobResult:
     rec = mark_running(project, job_id, os.getpid(), socket.gethostname())
     state_dir = job_state_dir(project, job_id)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -173,8 +215,9 @@ def _execute(project: Project, kind: JobKind, job_id: int, params: dict[str, Any
     return _finish(ctx, "done", outputs=dict(outputs or {}))
 
 
-def _finish(ctx: JobContext, status: str, outputs: dict[str, Any] | None = None,
-            error: str | None = None) -> JobResult:
+def _finish(
+    ctx: JobContext, status: str, outputs: dict[str, Any] | None = None, error: str | None = None
+) -> JobResult:
     if status == "done":
         ctx.progress(1.0, "done")
     ctx.log(status if error is None else f"{status}: {error}")

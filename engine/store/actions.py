@@ -35,8 +35,12 @@ def _encode(value: Any) -> Any:
 
 def _decode(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     columns = model.__table__.c
-    return {k: datetime.fromisoformat(v) if isinstance(columns[k].type, DateTime) and v is not None
-            else v for k, v in values.items()}
+    return {
+        k: datetime.fromisoformat(v)
+        if isinstance(columns[k].type, DateTime) and v is not None
+        else v
+        for k, v in values.items()
+    }
 
 
 def _append(session: Session, action: Action) -> Action:
@@ -54,8 +58,17 @@ def record_update(session: Session, row: Base, values: dict[str, Any], who: str 
     old = {k: _encode(getattr(row, k)) for k in values}
     for k, v in values.items():
         setattr(row, k, v)
-    return _append(session, Action(table_name=table, row_id=row.id, op="update", old_value=old,
-                                   new_value={k: _encode(v) for k, v in values.items()}, who=who))
+    return _append(
+        session,
+        Action(
+            table_name=table,
+            row_id=row.id,
+            op="update",
+            old_value=old,
+            new_value={k: _encode(v) for k, v in values.items()},
+            who=who,
+        ),
+    )
 
 
 def record_insert(session: Session, row: Base, who: str | None) -> Action:
@@ -64,8 +77,17 @@ def record_insert(session: Session, row: Base, who: str | None) -> Action:
     session.add(row)
     session.flush()
     values = {c.key: _encode(getattr(row, c.key)) for c in row.__table__.columns}
-    return _append(session, Action(table_name=row.__tablename__, row_id=row.id, op="insert",
-                                   old_value=None, new_value=values, who=who))
+    return _append(
+        session,
+        Action(
+            table_name=row.__tablename__,
+            row_id=row.id,
+            op="insert",
+            old_value=None,
+            new_value=values,
+            who=who,
+        ),
+    )
 
 
 def _apply(session: Session, action: Action, backwards: bool) -> None:
@@ -77,7 +99,9 @@ def _apply(session: Session, action: Action, backwards: bool) -> None:
         elif not backwards and row is None:
             session.add(model(**_decode(model, action.new_value)))
     elif row is None:
-        log.warning("action %d: %s row %d no longer exists", action.id, action.table_name, action.row_id)
+        log.warning(
+            "action %d: %s row %d no longer exists", action.id, action.table_name, action.row_id
+        )
     else:
         values = action.old_value if backwards else action.new_value
         for k, v in _decode(model, values).items():
@@ -89,7 +113,8 @@ def undo(project: Project) -> ActionRecord | None:
     """Revert the newest decision not yet undone; None when there is nothing to undo."""
     with project.session(write=True) as session:
         action = session.scalar(
-            select(Action).where(Action.undone.is_(False)).order_by(Action.id.desc()).limit(1))
+            select(Action).where(Action.undone.is_(False)).order_by(Action.id.desc()).limit(1)
+        )
         if action is None:
             return None
         _apply(session, action, backwards=True)
@@ -101,7 +126,8 @@ def redo(project: Project) -> ActionRecord | None:
     """Re-apply the most recently undone decision; None when there is nothing to redo."""
     with project.session(write=True) as session:
         action = session.scalar(
-            select(Action).where(Action.undone.is_(True)).order_by(Action.id).limit(1))
+            select(Action).where(Action.undone.is_(True)).order_by(Action.id).limit(1)
+        )
         if action is None:
             return None
         _apply(session, action, backwards=False)

@@ -38,34 +38,47 @@ def _atomic(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         tmp.unlink(missing_ok=True)
 
 
-def iter_pairs(project: Project, statuses: Sequence[str] = TRAINING_STATUSES) -> Iterator[dict[str, Any]]:
+def iter_pairs(
+    project: Project, statuses: Sequence[str] = TRAINING_STATUSES
+) -> Iterator[dict[str, Any]]:
     """Pairs with what training needs, in pair id order.
 
     Each: pair_id, person_id, image (path), box [x0, y0, x1, y1], winner / loser ((D,)
     float32 arrays), winner_score, loser_score, margin, source, status.
     """
     winner, loser = aliased(Candidate), aliased(Candidate)
-    query = (select(Pair, Person, Image.path, Dataset.source_path, winner, loser)
-             .join(Person, Pair.person_id == Person.id)
-             .join(Image, Person.image_id == Image.id)
-             .join(Dataset, Image.dataset_id == Dataset.id)
-             .join(winner, Pair.winner_id == winner.id)
-             .join(loser, Pair.loser_id == loser.id)
-             .where(Pair.status.in_(list(statuses))).order_by(Pair.id))
+    query = (
+        select(Pair, Person, Image.path, Dataset.source_path, winner, loser)
+        .join(Person, Pair.person_id == Person.id)
+        .join(Image, Person.image_id == Image.id)
+        .join(Dataset, Image.dataset_id == Dataset.id)
+        .join(winner, Pair.winner_id == winner.id)
+        .join(loser, Pair.loser_id == loser.id)
+        .where(Pair.status.in_(list(statuses)))
+        .order_by(Pair.id)
+    )
     with project.session() as session:
-        for pair, person, path, source, w, lo in session.execute(query.execution_options(yield_per=500)):
+        for pair, person, path, source, w, lo in session.execute(
+            query.execution_options(yield_per=500)
+        ):
             yield {
-                "pair_id": pair.id, "person_id": person.id,
+                "pair_id": pair.id,
+                "person_id": person.id,
                 "image": str(project.resolve(path, source)),
                 "box": [person.x0, person.y0, person.x1, person.y1],
-                "winner": blob_to_array(w.params), "loser": blob_to_array(lo.params),
-                "winner_score": w.score, "loser_score": lo.score, "margin": pair.margin,
-                "source": pair.source, "status": pair.status,
+                "winner": blob_to_array(w.params),
+                "loser": blob_to_array(lo.params),
+                "winner_score": w.score,
+                "loser_score": lo.score,
+                "margin": pair.margin,
+                "source": pair.source,
+                "status": pair.status,
             }
 
 
-def export_pairs_jsonl(project: Project, out: str | Path,
-                       statuses: Sequence[str] = TRAINING_STATUSES) -> int:
+def export_pairs_jsonl(
+    project: Project, out: str | Path, statuses: Sequence[str] = TRAINING_STATUSES
+) -> int:
     """One JSON object per line (see ``iter_pairs``; arrays as lists). Returns the count."""
     n = 0
     with _atomic(Path(out)) as f:
@@ -77,8 +90,9 @@ def export_pairs_jsonl(project: Project, out: str | Path,
     return n
 
 
-def export_pairs_npz(project: Project, out: str | Path,
-                     statuses: Sequence[str] = TRAINING_STATUSES) -> int:
+def export_pairs_npz(
+    project: Project, out: str | Path, statuses: Sequence[str] = TRAINING_STATUSES
+) -> int:
     """Arrays: winner, loser (N, D) float32; box (N, 4) float32; winner_score, loser_score,
     margin (N,) float64 (NaN where unknown); pair_id, person_id (N,) int64; image, source,
     status (N,) str. Returns N."""
@@ -113,18 +127,43 @@ def export_cleaning_csv(project: Project, run_id: int, out: str | Path) -> int:
     """One row per decision of a cleaning run, by descending score. Returns the count."""
     decisions = cleaning_decisions(project, run_id)
     with project.session() as session:
-        paths = {pid: str(project.resolve(path, source)) for pid, path, source in session.execute(
-            select(Person.id, Image.path, Dataset.source_path)
-            .join(Image, Person.image_id == Image.id)
-            .join(Dataset, Image.dataset_id == Dataset.id)
-            .join(CleaningDecision, CleaningDecision.person_id == Person.id)
-            .where(CleaningDecision.run_id == run_id))}
+        paths = {
+            pid: str(project.resolve(path, source))
+            for pid, path, source in session.execute(
+                select(Person.id, Image.path, Dataset.source_path)
+                .join(Image, Person.image_id == Image.id)
+                .join(Dataset, Image.dataset_id == Dataset.id)
+                .join(CleaningDecision, CleaningDecision.person_id == Person.id)
+                .where(CleaningDecision.run_id == run_id)
+            )
+        }
     with _atomic(Path(out)) as f:
         writer = csv.writer(f)
-        writer.writerow(["decision_id", "person_id", "image", "score", "auto_keep", "override",
-                         "keep", "who", "decided_at"])
+        writer.writerow(
+            [
+                "decision_id",
+                "person_id",
+                "image",
+                "score",
+                "auto_keep",
+                "override",
+                "keep",
+                "who",
+                "decided_at",
+            ]
+        )
         for d in decisions:
-            writer.writerow([d.id, d.person_id, paths[d.person_id], f"{d.score:.6g}", int(d.auto_keep),
-                             "" if d.override is None else int(d.override), int(d.keep), d.who or "",
-                             "" if d.decided_at is None else d.decided_at.isoformat()])
+            writer.writerow(
+                [
+                    d.id,
+                    d.person_id,
+                    paths[d.person_id],
+                    f"{d.score:.6g}",
+                    int(d.auto_keep),
+                    "" if d.override is None else int(d.override),
+                    int(d.keep),
+                    d.who or "",
+                    "" if d.decided_at is None else d.decided_at.isoformat(),
+                ]
+            )
     return len(decisions)

@@ -61,6 +61,7 @@ class FileLock:
     """
 
     def __init__(self, path: Path, what: str) -> None:
+        """what: the lock's name in error messages ("project's writer lock")."""
         self.path = Path(path)
         self.what = what
         self._fd: int | None = None
@@ -76,16 +77,20 @@ class FileLock:
             if time.monotonic() >= deadline:
                 os.close(fd)
                 holder = read_note(self.path)
-                raise StoreError(f"{self.path}: {self.what} refused, busy with {describe(holder)}")
+                raise StoreError(f"{self.path}: busy, {describe(holder)} holds the {self.what}")
             time.sleep(_POLL_S)
         self._fd = fd
         self.note({})
 
     def note(self, extra: dict[str, Any]) -> None:
-        """Rewrite the holder's note (pid, host, start time, what, and ``extra``)."""
+        """Rewrite the holder's note (pid, host, start time, and ``extra``)."""
         assert self._fd is not None, "note() needs the lock"
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "what": self.what,
-                "since": utcnow().isoformat(timespec="seconds"), **extra}
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": utcnow().isoformat(timespec="seconds"),
+            **extra,
+        }
         data = json.dumps(info).encode()
         os.ftruncate(self._fd, 0)
         os.lseek(self._fd, 0, os.SEEK_SET)
@@ -137,10 +142,7 @@ def read_note(path: Path) -> dict[str, Any]:
 
 def describe(note: dict[str, Any]) -> str:
     """A short phrase naming a lock holder, for error messages."""
-    if not note:
-        return "another process"
-    parts = [str(note.get("what", "work"))]
+    where = f"pid {note.get('pid', '?')} on {note.get('host', '?')} since {note.get('since', '?')}"
     if "job" in note:
-        parts.append(f"job {note['job']}")
-    parts.append(f"(pid {note.get('pid', '?')} on {note.get('host', '?')} since {note.get('since', '?')})")
-    return " ".join(parts)
+        return f"job {note['job']} ({note.get('kind', '?')}, {where})"
+    return f"another process ({where})" if note else "another process"

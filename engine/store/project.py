@@ -44,8 +44,12 @@ def _make_engine(path: Path) -> Engine:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver's own handling
         # defers it past SELECTs, which breaks read-then-write transactions).
         dbapi_connection.isolation_level = None
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}",
-                       "synchronous=FULL"):
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
+            "synchronous=FULL",
+        ):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -65,7 +69,9 @@ def _peek_revision(path: Path) -> str | None:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if "alembic_version" not in tables:
                 return None
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -76,7 +82,7 @@ def _peek_revision(path: Path) -> str | None:
         raise StoreError(f"{path}: cannot read the project file ({e})") from None
     finally:
         # A read-only connection to a WAL file leaves empty -wal/-shm files behind.
-        for sidecar, was_there in zip(sidecars, existed):
+        for sidecar, was_there in zip(sidecars, existed, strict=True):
             if not was_there and sidecar.exists() and sidecar.stat().st_size in (0, 32768):
                 sidecar.unlink(missing_ok=True)
 
@@ -127,7 +133,11 @@ class Project:
             with engine.begin() as conn:
                 migrate.upgrade(conn)
         except Exception:
-            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            for leftover in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
                 leftover.unlink(missing_ok=True)
             raise
         data_dir_for(path).mkdir(exist_ok=True)
@@ -180,7 +190,7 @@ class Project:
 
     def writer_lock(self) -> FileLock:
         """The lock that admits one writer job per project (not yet acquired)."""
-        return FileLock(self.lock_path, "writer job")
+        return FileLock(self.lock_path, "project's writer lock (one writer job at a time)")
 
     def resolve(self, stored: str, base: str | None = None) -> Path:
         """A path stored in the project as an absolute path.
@@ -219,4 +229,6 @@ def check_project_file(path: Path) -> None:
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         raise StoreError(f"{path}: not an ADHMR project (not an SQLite database)")
     if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
-        raise StoreError(f"{path}: not an ADHMR project (an SQLite database without project tables)")
+        raise StoreError(
+            f"{path}: not an ADHMR project (an SQLite database without project tables)"
+        )

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.store.blobs import blob_to_array
 from engine.store import schema as s
+from engine.store.blobs import blob_to_array
 
 ImageStatus = Literal["unsampled", "sampled", "paired", "reviewed"]
 
@@ -72,10 +72,13 @@ class PersonRecord:
     @classmethod
     def of(cls, row: s.Person) -> PersonRecord:
         return cls(
-            row.id, row.image_id, (row.x0, row.y0, row.x1, row.y1),
+            row.id,
+            row.image_id,
+            (row.x0, row.y0, row.x1, row.y1),
             blob_to_array(row.keypoints, (17, 3)),
             None if row.label_params is None else blob_to_array(row.label_params),
-            row.label_source, row.has_3d,
+            row.label_source,
+            row.has_3d,
             None if row.joints3d is None else blob_to_array(row.joints3d, (-1, 3)),
         )
 
@@ -93,8 +96,16 @@ class CheckpointRecord:
 
     @classmethod
     def of(cls, row: s.Checkpoint) -> CheckpointRecord:
-        return cls(row.id, row.kind, row.path, row.sha256, row.parent_id, dict(row.config),
-                   dict(row.metrics), utc(row.created_at))
+        return cls(
+            row.id,
+            row.kind,
+            row.path,
+            row.sha256,
+            row.parent_id,
+            dict(row.config),
+            dict(row.metrics),
+            utc(row.created_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -111,8 +122,15 @@ class SampleRunRecord:
 
     @classmethod
     def of(cls, row: s.SampleRun) -> SampleRunRecord:
-        return cls(row.id, row.person_id, row.checkpoint_id, row.seed, row.m, row.steps,
-                   utc(row.created_at))
+        return cls(
+            row.id,
+            row.person_id,
+            row.checkpoint_id,
+            row.seed,
+            row.m,
+            row.steps,
+            utc(row.created_at),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,8 +148,16 @@ class CandidateRecord:
 
     @classmethod
     def of(cls, row: s.Candidate) -> CandidateRecord:
-        return cls(row.id, row.run_id, row.idx, blob_to_array(row.params), row.score,
-                   row.mpjpe, row.pa_mpjpe, row.pve)
+        return cls(
+            row.id,
+            row.run_id,
+            row.idx,
+            blob_to_array(row.params),
+            row.score,
+            row.mpjpe,
+            row.pa_mpjpe,
+            row.pve,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,8 +175,18 @@ class PairRecord:
 
     @classmethod
     def of(cls, row: s.Pair) -> PairRecord:
-        return cls(row.id, row.person_id, row.winner_id, row.loser_id, row.source, row.status,
-                   row.margin, row.who, utc(row.decided_at), utc(row.created_at))
+        return cls(
+            row.id,
+            row.person_id,
+            row.winner_id,
+            row.loser_id,
+            row.source,
+            row.status,
+            row.margin,
+            row.who,
+            utc(row.decided_at),
+            utc(row.created_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -164,8 +200,14 @@ class CleaningRunRecord:
 
     @classmethod
     def of(cls, row: s.CleaningRun) -> CleaningRunRecord:
-        return cls(row.id, row.dataset_id, row.checkpoint_id, row.keep_fraction, row.threshold,
-                   utc(row.created_at))
+        return cls(
+            row.id,
+            row.dataset_id,
+            row.checkpoint_id,
+            row.keep_fraction,
+            row.threshold,
+            utc(row.created_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -187,8 +229,16 @@ class CleaningDecisionRecord:
 
     @classmethod
     def of(cls, row: s.CleaningDecision) -> CleaningDecisionRecord:
-        return cls(row.id, row.run_id, row.person_id, row.score, row.auto_keep, row.override,
-                   row.who, utc(row.decided_at))
+        return cls(
+            row.id,
+            row.run_id,
+            row.person_id,
+            row.score,
+            row.auto_keep,
+            row.override,
+            row.who,
+            utc(row.decided_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -215,10 +265,24 @@ class JobRecord:
 
     @classmethod
     def of(cls, row: s.Job) -> JobRecord:
-        return cls(row.id, row.kind, dict(row.params), row.status, row.progress, row.message,
-                   row.log, row.outputs, row.error, row.attempts, row.pid, row.host,
-                   utc(row.heartbeat), utc(row.created_at), utc(row.started_at),
-                   utc(row.finished_at))
+        return cls(
+            row.id,
+            row.kind,
+            dict(row.params),
+            row.status,
+            row.progress,
+            row.message,
+            row.log,
+            row.outputs,
+            row.error,
+            row.attempts,
+            row.pid,
+            row.host,
+            utc(row.heartbeat),
+            utc(row.created_at),
+            utc(row.started_at),
+            utc(row.finished_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -237,5 +301,14 @@ class ActionRecord:
 
     @classmethod
     def of(cls, row: s.Action) -> ActionRecord:
-        return cls(row.id, row.table_name, row.row_id, row.op, row.old_value, row.new_value,
-                   row.undone, row.who, utc(row.created_at))
+        return cls(
+            row.id,
+            row.table_name,
+            row.row_id,
+            row.op,
+            row.old_value,
+            row.new_value,
+            row.undone,
+            row.who,
+            utc(row.created_at),
+        )

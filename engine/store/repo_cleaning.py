@@ -23,8 +23,9 @@ from engine.store.schema import (
 from engine.store.tx import Db, get_row, transaction
 
 
-def auto_keep(scores: Mapping[int, float], keep_fraction: float | None,
-              threshold: float | None) -> dict[int, bool]:
+def auto_keep(
+    scores: Mapping[int, float], keep_fraction: float | None, threshold: float | None
+) -> dict[int, bool]:
     """Which persons the rule keeps: the top ``keep_fraction`` by score (ties broken by
     lower person id, the count rounded to nearest), or those scoring >= ``threshold``."""
     if (keep_fraction is None) == (threshold is None):
@@ -40,9 +41,15 @@ def auto_keep(scores: Mapping[int, float], keep_fraction: float | None,
     return {pid: rank < n_keep for rank, pid in enumerate(ranked)}
 
 
-def add_cleaning_run(db: Db, dataset_id: int, scores: Mapping[int, float], *,
-                     keep_fraction: float | None = None, threshold: float | None = None,
-                     checkpoint_id: int | None = None) -> int:
+def add_cleaning_run(
+    db: Db,
+    dataset_id: int,
+    scores: Mapping[int, float],
+    *,
+    keep_fraction: float | None = None,
+    threshold: float | None = None,
+    checkpoint_id: int | None = None,
+) -> int:
     """Record a scorer pass over a dataset's pseudo-labels with its automatic decisions.
 
     scores: person id -> scorer output; every person must belong to the dataset.
@@ -52,18 +59,30 @@ def add_cleaning_run(db: Db, dataset_id: int, scores: Mapping[int, float], *,
         get_row(session, Dataset, dataset_id)
         if checkpoint_id is not None:
             get_row(session, Checkpoint, checkpoint_id)
-        members = set(session.scalars(
-            select(Person.id).join(Image, Person.image_id == Image.id)
-            .where(Image.dataset_id == dataset_id, Person.id.in_(list(scores)))))
+        members = set(
+            session.scalars(
+                select(Person.id)
+                .join(Image, Person.image_id == Image.id)
+                .where(Image.dataset_id == dataset_id, Person.id.in_(list(scores)))
+            )
+        )
         strangers = sorted(set(scores) - members)
         if strangers:
             raise StoreError(f"persons {strangers[:5]} are not in dataset {dataset_id}")
-        run = CleaningRun(dataset_id=dataset_id, checkpoint_id=checkpoint_id,
-                          keep_fraction=keep_fraction, threshold=threshold)
+        run = CleaningRun(
+            dataset_id=dataset_id,
+            checkpoint_id=checkpoint_id,
+            keep_fraction=keep_fraction,
+            threshold=threshold,
+        )
         session.add(run)
         session.flush()
-        session.add_all(CleaningDecision(run_id=run.id, person_id=pid, score=float(scores[pid]),
-                                         auto_keep=keep[pid]) for pid in sorted(scores))
+        session.add_all(
+            CleaningDecision(
+                run_id=run.id, person_id=pid, score=float(scores[pid]), auto_keep=keep[pid]
+            )
+            for pid in sorted(scores)
+        )
         return run.id
 
 
@@ -74,8 +93,11 @@ def get_cleaning_run(db: Db, run_id: int) -> CleaningRunRecord:
 
 def cleaning_decisions(db: Db, run_id: int) -> list[CleaningDecisionRecord]:
     """The decisions of a run by descending score."""
-    query = (select(CleaningDecision).where(CleaningDecision.run_id == run_id)
-             .order_by(CleaningDecision.score.desc(), CleaningDecision.person_id))
+    query = (
+        select(CleaningDecision)
+        .where(CleaningDecision.run_id == run_id)
+        .order_by(CleaningDecision.score.desc(), CleaningDecision.person_id)
+    )
     with transaction(db) as session:
         get_row(session, CleaningRun, run_id)
         return [CleaningDecisionRecord.of(r) for r in session.scalars(query)]
@@ -86,10 +108,13 @@ def kept_person_ids(db: Db, run_id: int) -> list[int]:
     return sorted(d.person_id for d in cleaning_decisions(db, run_id) if d.keep)
 
 
-def set_cleaning_override(project: Project, decision_id: int, keep: bool | None,
-                          who: str | None = None) -> ActionRecord:
+def set_cleaning_override(
+    project: Project, decision_id: int, keep: bool | None, who: str | None = None
+) -> ActionRecord:
     """Overrule (keep True/False) or restore (None) the scorer's call; committed, undoable."""
     with project.session(write=True) as session:
         row = get_row(session, CleaningDecision, decision_id)
-        action = record_update(session, row, {"override": keep, "who": who, "decided_at": utcnow()}, who)
+        action = record_update(
+            session, row, {"override": keep, "who": who, "decided_at": utcnow()}, who
+        )
         return ActionRecord.of(action)

@@ -12,15 +12,20 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ShapeError, StoreError
 from engine.store.blobs import array_to_blob
 from engine.store.project import Project
 from engine.store.records import DatasetRecord, ImageRecord, ImageStatus, PersonRecord
-from engine.store.schema import Dataset, Image, Pair, Person, SampleRun
+from engine.store.schema import Dataset, Image, Pair, Person, SampleRun, utcnow
 from engine.store.tx import Db, get_row, transaction
+
+# Core INSERTs built once: importers call add_image / add_person per row, and these skip
+# the ORM's unit of work; a failed statement leaves the caller's transaction usable.
+_INSERT_IMAGE = insert(Image).returning(Image.id)
+_INSERT_PERSON = insert(Person).returning(Person.id)
 
 IMAGE_STATUSES: tuple[ImageStatus, ...] = ("unsampled", "sampled", "paired", "reviewed")
 
@@ -51,33 +56,52 @@ def list_datasets(db: Db) -> list[DatasetRecord]:
         return [DatasetRecord.of(r) for r in session.scalars(select(Dataset).order_by(Dataset.id))]
 
 
-def add_image(db: Db, dataset_id: int, path: str, sha256: str | None = None,
-              width: int | None = None, height: int | None = None) -> int:
+def add_image(
+    db: Db,
+    dataset_id: int,
+    path: str,
+    sha256: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+) -> int:
     """A new image of a dataset; ``path`` may be relative to the dataset's source path."""
+    values = {
+        "dataset_id": dataset_id,
+        "path": str(path),
+        "sha256": sha256,
+        "width": width,
+        "height": height,
+        "created_at": utcnow(),
+    }
     with transaction(db) as session:
-        row = Image(dataset_id=dataset_id, path=str(path), sha256=sha256, width=width, height=height)
-        session.add(row)
         try:
-            with session.begin_nested():
-                session.flush()
+            return session.connection().execute(_INSERT_IMAGE, values).scalar_one()
         except IntegrityError:
-            raise StoreError(f"image {path!r} is already in dataset {dataset_id}, or the dataset "
-                             "does not exist") from None
-        return row.id
+            raise StoreError(
+                f"image {path!r} is already in dataset {dataset_id}, or the dataset does not exist"
+            ) from None
 
 
 def _checked(a: ArrayLike | None, shape: tuple[int, ...], name: str) -> bytes | None:
     if a is None:
         return None
     arr = np.asarray(a)
-    if arr.ndim != len(shape) or any(want not in (-1, got) for want, got in zip(shape, arr.shape)):
+    if arr.ndim != len(shape) or any(
+        want not in (-1, got) for want, got in zip(shape, arr.shape, strict=True)
+    ):
         raise ShapeError(f"{name}: expected shape {shape}, got {arr.shape}")
     return array_to_blob(arr, name)
 
 
-def add_person(db: Db, image_id: int, box: Sequence[float], keypoints: ArrayLike,
-               label_params: ArrayLike | None = None, label_source: str | None = None,
-               joints3d: ArrayLike | None = None) -> int:
+def add_person(
+    db: Db,
+    image_id: int,
+    box: Sequence[float],
+    keypoints: ArrayLike,
+    label_params: ArrayLike | None = None,
+    label_source: str | None = None,
+    joints3d: ArrayLike | None = None,
+) -> int:
     """A person in an image.
 
     box: (x0, y0, x1, y1) pixels. keypoints: (17, 3) COCO-17 (x, y) pixels and confidence.
@@ -87,19 +111,24 @@ def add_person(db: Db, image_id: int, box: Sequence[float], keypoints: ArrayLike
     if len(box) != 4 or not np.isfinite(np.asarray(box, dtype=float)).all():
         raise ShapeError(f"box: expected 4 finite numbers (x0, y0, x1, y1), got {box!r}")
     x0, y0, x1, y1 = (float(v) for v in box)
-    row = Person(
-        image_id=image_id, x0=x0, y0=y0, x1=x1, y1=y1,
+    values = dict(
+        image_id=image_id,
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
         keypoints=_checked(keypoints, (17, 3), "keypoints"),
         label_params=_checked(label_params, (-1,), "label_params"),
         label_source=label_source,
         has_3d=joints3d is not None,
         joints3d=_checked(joints3d, (-1, 3), "joints3d"),
+        created_at=utcnow(),
     )
     with transaction(db) as session:
-        get_row(session, Image, image_id)
-        session.add(row)
-        session.flush()
-        return row.id
+        try:
+            return session.connection().execute(_INSERT_PERSON, values).scalar_one()
+        except IntegrityError:
+            raise StoreError(f"no images row with id {image_id}") from None
 
 
 def get_person(db: Db, person_id: int) -> PersonRecord:
@@ -109,7 +138,9 @@ def get_person(db: Db, person_id: int) -> PersonRecord:
 
 def persons_of_image(db: Db, image_id: int) -> list[PersonRecord]:
     with transaction(db) as session:
-        rows = session.scalars(select(Person).where(Person.image_id == image_id).order_by(Person.id))
+        rows = session.scalars(
+            select(Person).where(Person.image_id == image_id).order_by(Person.id)
+        )
         return [PersonRecord.of(r) for r in rows]
 
 
@@ -117,7 +148,9 @@ def _status_column():
     of_image = Person.image_id == Image.id
     has_run = exists().where(and_(SampleRun.person_id == Person.id, of_image))
     has_pair = exists().where(and_(Pair.person_id == Person.id, of_image))
-    has_open = exists().where(and_(Pair.person_id == Person.id, Pair.status == "proposed", of_image))
+    has_open = exists().where(
+        and_(Pair.person_id == Person.id, Pair.status == "proposed", of_image)
+    )
     return case(
         (has_open, "paired"),
         (has_pair, "reviewed"),
@@ -126,8 +159,13 @@ def _status_column():
     ).label("status")
 
 
-def list_images(db: Db, dataset_id: int | None = None, status: ImageStatus | None = None,
-                offset: int = 0, limit: int | None = None) -> list[ImageRecord]:
+def list_images(
+    db: Db,
+    dataset_id: int | None = None,
+    status: ImageStatus | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ImageRecord]:
     """Images in id order, optionally of one dataset and one review status."""
     if status is not None and status not in IMAGE_STATUSES:
         raise StoreError(f"unknown image status {status!r}, expected one of {IMAGE_STATUSES}")
@@ -155,8 +193,9 @@ def count_images_by_status(db: Db, dataset_id: int | None = None) -> dict[ImageS
     return counts
 
 
-def image_files(project: Project, dataset_id: int,
-                missing_hash: bool = False) -> list[tuple[int, Path]]:
+def image_files(
+    project: Project, dataset_id: int, missing_hash: bool = False
+) -> list[tuple[int, Path]]:
     """(image id, file on disk) of a dataset in id order; relative paths are resolved
     against the dataset's source path. missing_hash: only images without a content hash."""
     query = select(Image.id, Image.path).where(Image.dataset_id == dataset_id).order_by(Image.id)

@@ -58,8 +58,14 @@ def list_job_rows(db: Db, status: str | None = None, kind: str | None = None) ->
         return [JobRecord.of(r) for r in session.scalars(query)]
 
 
-def set_job_status(db: Db, job_id: int, status: str, *, only_from: Sequence[str] | None = None,
-                   log_line: str | None = None) -> bool:
+def set_job_status(
+    db: Db,
+    job_id: int,
+    status: str,
+    *,
+    only_from: Sequence[str] | None = None,
+    log_line: str | None = None,
+) -> bool:
     """Set the status (if currently one of ``only_from``); True if the row changed."""
     if status not in JOB_STATUSES:
         raise StoreError(f"unknown job status {status!r}, expected one of {JOB_STATUSES}")
@@ -86,8 +92,14 @@ def mark_running(db: Db, job_id: int, pid: int, host: str) -> JobRecord:
         return JobRecord.of(row)
 
 
-def report_progress(db: Db, job_id: int, fraction: float, message: str,
-                    metrics: Sequence[tuple[float, Mapping[str, float]]], log_text: str) -> str:
+def report_progress(
+    db: Db,
+    job_id: int,
+    fraction: float,
+    message: str,
+    metrics: Sequence[tuple[float, Mapping[str, float | None]]],
+    log_text: str,
+) -> str:
     """Write a progress snapshot, append buffered metrics and log text, beat the heart.
 
     metrics: (fraction, named scalars) reports since the last write, oldest first.
@@ -95,20 +107,35 @@ def report_progress(db: Db, job_id: int, fraction: float, message: str,
     """
     now = utcnow()
     with transaction(db) as session:
-        session.execute(update(Job).where(Job.id == job_id).values(
-            progress=fraction, message=message, heartbeat=now, log=Job.log + log_text))
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(progress=fraction, message=message, heartbeat=now, log=Job.log + log_text)
+        )
         if metrics:
-            seq = session.scalar(select(func.coalesce(func.max(JobMetric.seq), -1))
-                                 .where(JobMetric.job_id == job_id))
+            seq = session.scalar(
+                select(func.coalesce(func.max(JobMetric.seq), -1)).where(JobMetric.job_id == job_id)
+            )
             session.add_all(
-                JobMetric(job_id=job_id, seq=seq + 1 + i, fraction=f, at=now,
-                          metrics=_json(dict(m), f"metrics of job {job_id}"))
-                for i, (f, m) in enumerate(metrics))
+                JobMetric(
+                    job_id=job_id,
+                    seq=seq + 1 + i,
+                    fraction=f,
+                    at=now,
+                    metrics=_json(dict(m), f"metrics of job {job_id}"),
+                )
+                for i, (f, m) in enumerate(metrics)
+            )
         return session.scalar(select(Job.status).where(Job.id == job_id))
 
 
-def finish_job(db: Db, job_id: int, status: str, outputs: Mapping[str, Any] | None = None,
-               error: str | None = None) -> JobRecord:
+def finish_job(
+    db: Db,
+    job_id: int,
+    status: str,
+    outputs: Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> JobRecord:
     """End an attempt as done, failed or cancelled."""
     assert status in ("done", "failed", "cancelled"), status
     with transaction(db) as session:
@@ -121,8 +148,9 @@ def finish_job(db: Db, job_id: int, status: str, outputs: Mapping[str, Any] | No
         return JobRecord.of(row)
 
 
-def job_metrics(db: Db, job_id: int) -> list[dict[str, float]]:
-    """The metrics history, oldest first: each report's scalars plus its ``fraction``."""
+def job_metrics(db: Db, job_id: int) -> list[dict[str, float | None]]:
+    """The metrics history, oldest first: each report's scalars (None where a value was
+    NaN or infinite) plus its ``fraction``."""
     query = select(JobMetric).where(JobMetric.job_id == job_id).order_by(JobMetric.seq)
     with transaction(db) as session:
         return [{"fraction": m.fraction, **m.metrics} for m in session.scalars(query)]

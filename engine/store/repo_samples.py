@@ -18,17 +18,29 @@ from engine.store.tx import Db, get_row, transaction
 ERROR_NAMES = ("mpjpe", "pa_mpjpe", "pve")
 
 
-def add_checkpoint(db: Db, kind: str, path: str, sha256: str, parent_id: int | None = None,
-                   config: Mapping[str, Any] | None = None,
-                   metrics: Mapping[str, Any] | None = None) -> int:
+def add_checkpoint(
+    db: Db,
+    kind: str,
+    path: str,
+    sha256: str,
+    parent_id: int | None = None,
+    config: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> int:
     """Register a checkpoint file. kind: base, scorer or dpo; parent: what it was tuned from."""
     if kind not in CHECKPOINT_KINDS:
         raise StoreError(f"unknown checkpoint kind {kind!r}, expected one of {CHECKPOINT_KINDS}")
     with transaction(db) as session:
         if parent_id is not None:
             get_row(session, Checkpoint, parent_id)
-        row = Checkpoint(kind=kind, path=str(path), sha256=sha256, parent_id=parent_id,
-                         config=dict(config or {}), metrics=dict(metrics or {}))
+        row = Checkpoint(
+            kind=kind,
+            path=str(path),
+            sha256=sha256,
+            parent_id=parent_id,
+            config=dict(config or {}),
+            metrics=dict(metrics or {}),
+        )
         session.add(row)
         session.flush()
         return row.id
@@ -58,9 +70,17 @@ def _per_candidate(values: ArrayLike | None, m: int, name: str) -> list[float | 
     return [float(v) for v in arr]
 
 
-def add_sample_run(db: Db, person_id: int, params: ArrayLike, *, seed: int, steps: int,
-                   checkpoint_id: int | None = None, scores: ArrayLike | None = None,
-                   errors: Mapping[str, ArrayLike] | None = None) -> int:
+def add_sample_run(
+    db: Db,
+    person_id: int,
+    params: ArrayLike,
+    *,
+    seed: int,
+    steps: int,
+    checkpoint_id: int | None = None,
+    scores: ArrayLike | None = None,
+    errors: Mapping[str, ArrayLike] | None = None,
+) -> int:
     """Store M sampled hypotheses of one person as a run.
 
     params: (M, D) parameter vectors. scores: (M,) scorer outputs or None.
@@ -81,12 +101,19 @@ def add_sample_run(db: Db, person_id: int, params: ArrayLike, *, seed: int, step
         get_row(session, Person, person_id)
         if checkpoint_id is not None:
             get_row(session, Checkpoint, checkpoint_id)
-        run = SampleRun(person_id=person_id, checkpoint_id=checkpoint_id, seed=seed, m=m, steps=steps)
+        run = SampleRun(
+            person_id=person_id, checkpoint_id=checkpoint_id, seed=seed, m=m, steps=steps
+        )
         session.add(run)
         session.flush()
         session.add_all(
-            Candidate(run_id=run.id, idx=i, params=blobs[i], score=score_list[i],
-                      **{k: err_lists[k][i] for k in ERROR_NAMES})
+            Candidate(
+                run_id=run.id,
+                idx=i,
+                params=blobs[i],
+                score=score_list[i],
+                **{k: err_lists[k][i] for k in ERROR_NAMES},
+            )
             for i in range(m)
         )
         return run.id
@@ -98,10 +125,16 @@ def sample_runs_of_person(db: Db, person_id: int) -> list[SampleRunRecord]:
         return [SampleRunRecord.of(r) for r in session.scalars(query)]
 
 
-def candidates_of_person(db: Db, person_id: int, run_id: int | None = None) -> list[CandidateRecord]:
+def candidates_of_person(
+    db: Db, person_id: int, run_id: int | None = None
+) -> list[CandidateRecord]:
     """The candidates of a person (of one run, or of all its runs) by run then index."""
-    query = (select(Candidate).join(SampleRun, Candidate.run_id == SampleRun.id)
-             .where(SampleRun.person_id == person_id).order_by(Candidate.run_id, Candidate.idx))
+    query = (
+        select(Candidate)
+        .join(SampleRun, Candidate.run_id == SampleRun.id)
+        .where(SampleRun.person_id == person_id)
+        .order_by(Candidate.run_id, Candidate.idx)
+    )
     if run_id is not None:
         query = query.where(Candidate.run_id == run_id)
     with transaction(db) as session:

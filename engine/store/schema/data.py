@@ -67,9 +67,7 @@ class Checkpoint(Base):
     kind: Mapped[str] = mapped_column(String)
     path: Mapped[str] = mapped_column(String)
     sha256: Mapped[str] = mapped_column(String(64))
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("checkpoints.id", ondelete="SET NULL")
-    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id", ondelete="SET NULL"))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

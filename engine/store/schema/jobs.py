@@ -51,7 +51,7 @@ class JobMetric(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     seq: Mapped[int]
     fraction: Mapped[float]
-    metrics: Mapped[dict[str, float]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, float | None]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -15,7 +15,9 @@ from engine import store as st
 REPO = Path(__file__).resolve().parents[3]
 
 
-def image_dataset(project: st.Project, n: int, size: int = 4096, name: str = "imgs") -> dict[int, str]:
+def image_dataset(
+    project: st.Project, n: int, size: int = 4096, name: str = "imgs"
+) -> dict[int, str]:
     """A dataset of ``n`` files of random bytes; returns image id -> expected sha256."""
     root = project.path.parent / name
     root.mkdir()
@@ -38,5 +40,6 @@ def stored_hashes(project: st.Project, name: str = "imgs") -> dict[int, str | No
 def python_child(script: str, *args: str, **popen) -> subprocess.Popen:
     """Start ``script`` (a file beside the tests) in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(Path(__file__).with_name(script)), *args],
-                            env=env, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name(script)), *args], env=env, text=True, **popen
+    )

@@ -15,7 +15,13 @@ def test_every_image_gets_its_content_hash(project):
     events = []
     result = run_job(project, SPEC, progress_cb=events.append)
     assert result.ok
-    assert result.outputs == {"dataset": "imgs", "total": 120, "hashed": 120, "skipped": 0, "missing": 0}
+    assert result.outputs == {
+        "dataset": "imgs",
+        "total": 120,
+        "hashed": 120,
+        "skipped": 0,
+        "missing": 0,
+    }
     assert stored_hashes(project) == expected
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -42,8 +48,13 @@ def test_missing_files_are_counted_logged_and_retried_later(project):
     hashes = stored_hashes(project)
     assert sum(h is None for h in hashes.values()) == 1
     gone.write_bytes(data)
-    assert run_job(project, SPEC).outputs == {"dataset": "imgs", "total": 10, "hashed": 1,
-                                              "skipped": 9, "missing": 0}
+    assert run_job(project, SPEC).outputs == {
+        "dataset": "imgs",
+        "total": 10,
+        "hashed": 1,
+        "skipped": 9,
+        "missing": 0,
+    }
     assert stored_hashes(project) == expected
 
 

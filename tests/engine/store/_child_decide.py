@@ -11,5 +11,7 @@ from engine import store as st
 path, person, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with st.Project.open(path) as project:
     for pair in st.list_pairs(project, person_id=person)[:limit]:
-        st.decide_pair(project, pair.id, "accepted" if pair.id % 2 else "rejected", who=f"pid-{person}")
+        st.decide_pair(
+            project, pair.id, "accepted" if pair.id % 2 else "rejected", who=f"pid-{person}"
+        )
         print(pair.id, flush=True)

@@ -34,8 +34,14 @@ def fill(db, n_images: int = 3, m: int = 4, seed: int = 0) -> Filled:
     for i in range(n_images):
         image = st.add_image(db, ds, f"img_{i:03d}.jpg", width=640, height=480)
         kp = np.concatenate([rng.uniform(0, 400, (17, 2)), rng.uniform(0, 1, (17, 1))], axis=1)
-        person = st.add_person(db, image, (10.0 + i, 20.0, 300.0, 460.0), kp,
-                               label_params=rng.normal(size=D), label_source="pseudo")
+        person = st.add_person(
+            db,
+            image,
+            (10.0 + i, 20.0, 300.0, 460.0),
+            kp,
+            label_params=rng.normal(size=D),
+            label_source="pseudo",
+        )
         images.append(image)
         persons.append(person)
         if i < n_images - 1:
@@ -49,5 +55,6 @@ def fill(db, n_images: int = 3, m: int = 4, seed: int = 0) -> Filled:
 def python_child(script: str, *args: str, **popen) -> subprocess.Popen:
     """Start ``script`` (a file beside the tests) in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(Path(__file__).with_name(script)), *args],
-                            env=env, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name(script)), *args], env=env, text=True, **popen
+    )

@@ -29,7 +29,7 @@ def test_minus_one_in_shape_infers_the_rows():
 def test_non_finite_values_are_rejected(bad):
     a = np.zeros(10)
     a[3] = bad
-    with pytest.raises(ShapeError, match="params.*NaN or infinite"):
+    with pytest.raises(ShapeError, match=r"params.*NaN or infinite"):
         array_to_blob(a, "params")
 
 

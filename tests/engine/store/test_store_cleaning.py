@@ -26,7 +26,7 @@ def test_a_rule_needs_exactly_one_criterion():
 
 
 def test_cleaning_run_records_decisions_by_score(project, filled):
-    scores = dict(zip(filled.person_ids, (0.3, 0.8, 0.6)))
+    scores = dict(zip(filled.person_ids, (0.3, 0.8, 0.6), strict=True))
     run = st.add_cleaning_run(project, filled.dataset_id, scores, threshold=0.5)
     assert st.get_cleaning_run(project, run).threshold == 0.5
     decisions = st.cleaning_decisions(project, run)

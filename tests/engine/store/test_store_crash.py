@@ -23,11 +23,19 @@ def many_pairs(project):
         ds = st.add_dataset(s, "d", "folder")
         persons = []
         for k in range(2):
-            person = st.add_person(s, st.add_image(s, ds, f"{k}.jpg"), (0, 0, 1, 1), np.zeros((17, 3)))
+            person = st.add_person(
+                s, st.add_image(s, ds, f"{k}.jpg"), (0, 0, 1, 1), np.zeros((17, 3))
+            )
             st.add_sample_run(s, person, rng.normal(size=(40, D)), seed=k, steps=4)
             c = st.candidates_of_person(s, person)
-            st.add_auto_pairs(s, [st.PairProposal(person, c[i].id, c[j].id)
-                                  for i in range(40) for j in range(i + 1, 40)])
+            st.add_auto_pairs(
+                s,
+                [
+                    st.PairProposal(person, c[i].id, c[j].id)
+                    for i in range(40)
+                    for j in range(i + 1, 40)
+                ],
+            )
             persons.append(person)
     project.close()
     return project.path, persons
@@ -43,8 +51,9 @@ def integrity(path):
 
 def test_kill_9_while_deciding_loses_no_acknowledged_decision(many_pairs):
     path, persons = many_pairs
-    child = python_child("_child_decide.py", str(path), str(persons[0]), "100000",
-                         stdout=subprocess.PIPE)
+    child = python_child(
+        "_child_decide.py", str(path), str(persons[0]), "100000", stdout=subprocess.PIPE
+    )
     acknowledged = [int(child.stdout.readline()) for _ in range(40)]
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
@@ -66,15 +75,26 @@ def test_kill_9_while_deciding_loses_no_acknowledged_decision(many_pairs):
 
 def test_two_processes_deciding_at_once_both_succeed(many_pairs):
     path, persons = many_pairs
-    children = [python_child("_child_decide.py", str(path), str(p), "120",
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for p in persons]
+    children = [
+        python_child(
+            "_child_decide.py",
+            str(path),
+            str(p),
+            "120",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for p in persons
+    ]
     outs = [c.communicate(timeout=60) for c in children]
     assert [c.returncode for c in children] == [0, 0], [err for _, err in outs]
     assert integrity(path) == [("ok",)]
     with st.Project.open(path) as project:
-        for person, (out, _) in zip(persons, outs):
+        for person, (out, _) in zip(persons, outs, strict=True):
             acked = [int(line) for line in out.split()]
             assert len(acked) == 120
             pairs = {p.id: p for p in st.list_pairs(project, person_id=person)}
-            assert all(pairs[i].status == expected(i) and pairs[i].who == f"pid-{person}" for i in acked)
+            assert all(
+                pairs[i].status == expected(i) and pairs[i].who == f"pid-{person}" for i in acked
+            )
         assert len(st.history(project, limit=1000)) == 240

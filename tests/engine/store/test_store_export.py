@@ -13,7 +13,9 @@ def reviewed(project, filled):
     """Three pairs on the first person: accepted, rejected, still proposed."""
     p0 = filled.person_ids[0]
     c = st.candidates_of_person(project, p0)
-    st.add_auto_pairs(project, [st.PairProposal(p0, c[0].id, c[i].id, margin=0.1 * i) for i in (1, 2, 3)])
+    st.add_auto_pairs(
+        project, [st.PairProposal(p0, c[0].id, c[i].id, margin=0.1 * i) for i in (1, 2, 3)]
+    )
     ids = [p.id for p in st.list_pairs(project)]
     st.decide_pair(project, ids[0], "accepted")
     st.decide_pair(project, ids[1], "rejected")
@@ -61,7 +63,7 @@ def test_npz_refuses_mixed_parameter_layouts(project, filled, reviewed, tmp_path
 
 
 def test_cleaning_csv_lists_every_decision_with_overrides(project, filled, tmp_path):
-    scores = dict(zip(filled.person_ids, (0.3, 0.8, 0.6)))
+    scores = dict(zip(filled.person_ids, (0.3, 0.8, 0.6), strict=True))
     run = st.add_cleaning_run(project, filled.dataset_id, scores, threshold=0.5)
     low = st.cleaning_decisions(project, run)[-1]
     st.set_cleaning_override(project, low.id, True, who="cy")
@@ -70,5 +72,8 @@ def test_cleaning_csv_lists_every_decision_with_overrides(project, filled, tmp_p
     rows = list(csv.DictReader(out.open()))
     assert [float(r["score"]) for r in rows] == [0.8, 0.6, 0.3]
     assert [(r["auto_keep"], r["override"], r["keep"]) for r in rows] == [
-        ("1", "", "1"), ("1", "", "1"), ("0", "1", "1")]
+        ("1", "", "1"),
+        ("1", "", "1"),
+        ("0", "1", "1"),
+    ]
     assert rows[2]["who"] == "cy" and rows[2]["image"] == "/data/demo/img_000.jpg"

@@ -68,7 +68,7 @@ def test_text_file_is_refused_and_left_unchanged(tmp_path):
     path = tmp_path / "notes.adhmr"
     path.write_text("not a database at all\n" * 20)
     before = fingerprint(path)
-    with pytest.raises(StoreError, match="not an ADHMR project.*not an SQLite"):
+    with pytest.raises(StoreError, match=r"not an ADHMR project.*not an SQLite"):
         st.Project.open(path)
     assert fingerprint(path) == before
 
@@ -94,7 +94,7 @@ def test_file_from_a_newer_version_is_refused_and_left_unchanged(tmp_path):
         with p.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     before = fingerprint(path)
-    with pytest.raises(StoreError, match="newer version.*0099"):
+    with pytest.raises(StoreError, match=r"newer version.*0099"):
         st.Project.open(path)
     assert fingerprint(path) == before
 
@@ -107,8 +107,12 @@ def _project_at(path, revision):
     engine = st.project._make_engine(path)
     with engine.begin() as conn:
         migrate.upgrade(conn, revision)
-        conn.execute(text("INSERT INTO datasets (name, format, created_at) "
-                          "VALUES ('old', 'folder', '2025-01-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO datasets (name, format, created_at) "
+                "VALUES ('old', 'folder', '2025-01-01 00:00:00')"
+            )
+        )
     engine.dispose()
 
 
@@ -120,8 +124,10 @@ def test_older_file_is_backed_up_then_upgraded(tmp_path):
         assert p.revision == migrate.head_revision()
         assert [d.name for d in st.list_datasets(p)] == ["old"]
         with p.engine.connect() as conn:
-            indexes = {r[0] for r in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type='index'")}
+            indexes = {
+                r[0]
+                for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")
+            }
         assert "ix_pairs_status" in indexes
     backup = tmp_path / "old.adhmr.bak-0001"
     conn = sqlite3.connect(backup)
@@ -134,8 +140,7 @@ def test_older_file_is_backed_up_then_upgraded(tmp_path):
 
 
 def test_sessions_roll_back_on_error(project):
-    with pytest.raises(RuntimeError):
-        with project.session() as s:
-            st.add_dataset(s, "half", "folder")
-            raise RuntimeError("importer failed")
+    with pytest.raises(RuntimeError), project.session() as s:
+        st.add_dataset(s, "half", "folder")
+        raise RuntimeError("importer failed")
     assert st.list_datasets(project) == []

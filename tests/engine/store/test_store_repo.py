@@ -2,8 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from store_helpers import D
+
 from engine import store as st
 from engine.errors import ShapeError, StoreError
 
@@ -57,7 +57,12 @@ def test_importer_can_add_many_rows_in_one_transaction(project):
         for i in range(200):
             image = st.add_image(s, ds, f"{i}.jpg")
             st.add_person(s, image, (0, 0, 1, 1), np.zeros((17, 3)))
-    assert len(st.list_images(project, ds)) == 200
+        with pytest.raises(StoreError, match="already in dataset"):
+            st.add_image(s, ds, "7.jpg")
+        st.add_image(s, ds, "after-the-error.jpg")  # the transaction is still usable
+    images = st.list_images(project, ds)
+    assert len(images) == 201 and images[-1].path == "after-the-error.jpg"
+    assert all(len(st.persons_of_image(project, i.id)) == 1 for i in images[:200])
 
 
 def test_candidates_keep_params_scores_and_errors(project, filled):
@@ -68,11 +73,20 @@ def test_candidates_keep_params_scores_and_errors(project, filled):
     np.testing.assert_array_equal(np.stack([c.params for c in cands]), filled.params[run])
     assert all(0 <= c.score <= 1 for c in cands)
     assert all(c.mpjpe is None for c in cands)
-    second = st.add_sample_run(project, person, np.ones((2, D)), seed=7, steps=10,
-                               errors={"mpjpe": [50.0, 60.0], "pve": [70.0, 80.0]})
+    second = st.add_sample_run(
+        project,
+        person,
+        np.ones((2, D)),
+        seed=7,
+        steps=10,
+        errors={"mpjpe": [50.0, 60.0], "pve": [70.0, 80.0]},
+    )
     assert [r.m for r in st.sample_runs_of_person(project, person)] == [4, 2]
     latest = st.candidates_of_person(project, person, run_id=second)
-    assert [(c.mpjpe, c.pa_mpjpe, c.pve) for c in latest] == [(50.0, None, 70.0), (60.0, None, 80.0)]
+    assert [(c.mpjpe, c.pa_mpjpe, c.pve) for c in latest] == [
+        (50.0, None, 70.0),
+        (60.0, None, 80.0),
+    ]
     assert len(st.candidates_of_person(project, person)) == 6
 
 
@@ -92,9 +106,12 @@ def test_bad_sample_runs_are_refused(project, filled):
 
 
 def test_checkpoints_form_a_lineage(project):
-    base = st.add_checkpoint(project, "base", "ckpt/base.safetensors", "0" * 64, config={"lr": 1e-4})
-    dpo = st.add_checkpoint(project, "dpo", "ckpt/dpo.safetensors", "1" * 64, parent_id=base,
-                            metrics={"pa_mpjpe": 48.2})
+    base = st.add_checkpoint(
+        project, "base", "ckpt/base.safetensors", "0" * 64, config={"lr": 1e-4}
+    )
+    dpo = st.add_checkpoint(
+        project, "dpo", "ckpt/dpo.safetensors", "1" * 64, parent_id=base, metrics={"pa_mpjpe": 48.2}
+    )
     assert st.get_checkpoint(project, dpo).parent_id == base
     assert st.get_checkpoint(project, base).config == {"lr": 1e-4}
     assert [c.id for c in st.list_checkpoints(project, "dpo")] == [dpo]
@@ -114,20 +131,31 @@ def test_auto_pairs_are_checked_and_not_duplicated(project, filled):
     with pytest.raises(StoreError, match="both candidate"):
         st.add_auto_pairs(project, [st.PairProposal(p0, c0[3].id, c0[3].id)])
     pairs = st.list_pairs(project, person_id=p0)
-    assert [(p.source, p.status, p.margin) for p in pairs] == [("auto", "proposed", 0.4),
-                                                               ("auto", "proposed", None)]
+    assert [(p.source, p.status, p.margin) for p in pairs] == [
+        ("auto", "proposed", 0.4),
+        ("auto", "proposed", None),
+    ]
 
 
 def test_images_move_through_review_statuses(project, filled):
     img0, img1, img2 = filled.image_ids
     p0, p1, _ = filled.person_ids
-    assert st.count_images_by_status(project) == {"unsampled": 1, "sampled": 2, "paired": 0,
-                                                  "reviewed": 0}
+    assert st.count_images_by_status(project) == {
+        "unsampled": 1,
+        "sampled": 2,
+        "paired": 0,
+        "reviewed": 0,
+    }
     c0 = st.candidates_of_person(project, p0)
     c1 = st.candidates_of_person(project, p1)
-    st.add_auto_pairs(project, [st.PairProposal(p0, c0[0].id, c0[1].id),
-                                st.PairProposal(p1, c1[0].id, c1[1].id),
-                                st.PairProposal(p1, c1[2].id, c1[3].id)])
+    st.add_auto_pairs(
+        project,
+        [
+            st.PairProposal(p0, c0[0].id, c0[1].id),
+            st.PairProposal(p1, c1[0].id, c1[1].id),
+            st.PairProposal(p1, c1[2].id, c1[3].id),
+        ],
+    )
     pairs1 = st.list_pairs(project, person_id=p1)
     st.decide_pair(project, st.list_pairs(project, person_id=p0)[0].id, "accepted")
     st.decide_pair(project, pairs1[0].id, "both_bad")
@@ -150,5 +178,8 @@ def test_image_files_resolve_against_the_dataset_source(project, tmp_path):
     ds = st.add_dataset(project, "rel", "folder", "photos")
     a = st.add_image(project, ds, "a.jpg", sha256="f" * 64)
     b = st.add_image(project, ds, "/abs/b.jpg")
-    assert st.image_files(project, ds) == [(a, tmp_path / "photos" / "a.jpg"), (b, Path("/abs/b.jpg"))]
+    assert st.image_files(project, ds) == [
+        (a, tmp_path / "photos" / "a.jpg"),
+        (b, Path("/abs/b.jpg")),
+    ]
     assert st.image_files(project, ds, missing_hash=True) == [(b, Path("/abs/b.jpg"))]

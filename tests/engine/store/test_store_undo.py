@@ -92,14 +92,19 @@ def test_manual_pairs_can_be_undone_and_redone(project, filled, pairs):
 
 
 def test_cleaning_overrides_are_undoable(project, filled):
-    scores = {pid: s for pid, s in zip(filled.person_ids, (0.9, 0.2, 0.5))}
+    scores = {pid: s for pid, s in zip(filled.person_ids, (0.9, 0.2, 0.5), strict=True)}
     run = st.add_cleaning_run(project, filled.dataset_id, scores, keep_fraction=2 / 3)
     assert st.kept_person_ids(project, run) == sorted([filled.person_ids[0], filled.person_ids[2]])
-    dropped = [d for d in st.cleaning_decisions(project, run) if not d.keep][0]
+    dropped = next(d for d in st.cleaning_decisions(project, run) if not d.keep)
     st.set_cleaning_override(project, dropped.id, True, who="cy")
     assert len(st.kept_person_ids(project, run)) == 3
     st.undo(project)
     assert len(st.kept_person_ids(project, run)) == 2
     st.redo(project)
-    decision = [d for d in st.cleaning_decisions(project, run) if d.id == dropped.id][0]
-    assert (decision.override, decision.auto_keep, decision.keep, decision.who) == (True, False, True, "cy")
+    decision = next(d for d in st.cleaning_decisions(project, run) if d.id == dropped.id)
+    assert (decision.override, decision.auto_keep, decision.keep, decision.who) == (
+        True,
+        False,
+        True,
+        "cy",
+    )

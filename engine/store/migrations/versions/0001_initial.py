@@ -18,7 +18,9 @@ def _created() -> sa.Column:
 
 
 def _fk(column: str, target: str, ondelete: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(column, sa.Integer(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
+    return sa.Column(
+        column, sa.Integer(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable
+    )
 
 
 def upgrade() -> None:
@@ -176,7 +178,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "actions", "job_metrics", "jobs", "cleaning_decisions", "cleaning_runs", "pairs",
-        "candidates", "sample_runs", "checkpoints", "persons", "images", "datasets",
+        "actions",
+        "job_metrics",
+        "jobs",
+        "cleaning_decisions",
+        "cleaning_runs",
+        "pairs",
+        "candidates",
+        "sample_runs",
+        "checkpoints",
+        "persons",
+        "images",
+        "datasets",
     ):
         op.drop_table(table)

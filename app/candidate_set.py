@@ -1,0 +1,204 @@
+"""The candidates of one person, as the views need them: no Qt here.
+
+A ``CandidateSet`` holds the parameter vectors, scores and errors of one person's
+candidates (from the store or fresh from the sampler) and decodes meshes lazily, in
+batches, through a ``BodyDecoder``; decoded meshes are cached on the set, so switching
+back to an image or toggling a candidate costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from engine.body.projection import translation_from_weak_perspective
+from engine.data.crops import DEFAULT_BOX_SCALE, square_crop
+from engine.models.param_layout import ParamLayout
+
+ERROR_COLUMNS = ("mpjpe", "pa_mpjpe", "pve")
+
+
+class BodyDecoder:
+    """Turns parameter vectors into meshes with one body model.
+
+    body: an ``engine.body.model.BodyModel``. Keeps the overlay's coarse face set
+    (``overlay_faces``) computed once.
+    """
+
+    def __init__(self, body, layout: ParamLayout = ParamLayout()) -> None:
+        from app.views.mesh_raster import overlay_faces
+
+        self.body = body
+        self.layout = layout
+        self.faces = np.asarray(body.faces, np.int64)
+        self.overlay_faces = overlay_faces(body.v_template.detach().cpu().numpy(), self.faces)
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.body.num_vertices)
+
+    def decode(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """params: (K, D) float32 -> vertices (K, V, 3), COCO keypoints (K, 17, 3), metres,
+        camera-oriented, no translation; and cameras (K, 3) weak-perspective (s, tx, ty)."""
+        x = torch.as_tensor(np.asarray(params, np.float32))
+        rot, betas, cam = self.layout.split(x)
+        with torch.inference_mode():
+            out = self.body(rot, betas, rotation_format="6d")
+        return out.vertices.cpu().numpy(), out.keypoints.cpu().numpy(), cam.numpy().astype(np.float64)
+
+    def rest_pose_params(self) -> np.ndarray:
+        """(1, D) an upright average body facing the camera, filling a default crop."""
+        pose = torch.zeros(1, 72)
+        pose[0, 0] = np.pi
+        cam = torch.tensor([[1.0 / DEFAULT_BOX_SCALE, 0.0, 0.0]])
+        return self.layout.from_axis_angle(pose, torch.zeros(1, 10), cam).numpy().astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Crop:
+    """The square crop a candidate's weak-perspective camera refers to.
+
+    center: (2,) image pixels. size: side in image pixels.
+    """
+
+    center: np.ndarray
+    size: float
+
+    @classmethod
+    def of_box(cls, box: Sequence[float]) -> Crop:
+        center, size = square_crop(np.asarray(box, np.float64), DEFAULT_BOX_SCALE)
+        return cls(center, size)
+
+    def to_image(self, xy: np.ndarray) -> np.ndarray:
+        """(..., 2) normalised crop coordinates -> (..., 2) image pixels."""
+        return self.center + np.asarray(xy) * (self.size / 2)
+
+
+@dataclass
+class CandidateSet:
+    """One person's candidates.
+
+    ids: (N,) store candidate ids (-1 for unsaved ones). run_ids: (N,) their runs.
+    params: (N, D) float32. scores: (N,) float64, NaN without a score.
+    errors: name -> (N,) float64 mm (mpjpe, pa_mpjpe, pve), NaN where unknown.
+    crop: the crop of the person's box the cameras refer to.
+    """
+
+    ids: np.ndarray
+    run_ids: np.ndarray
+    params: np.ndarray
+    scores: np.ndarray
+    errors: dict[str, np.ndarray]
+    crop: Crop
+    decoder: BodyDecoder | None = None
+    _vertices: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _keypoints: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _cams: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_records(cls, records, box: Sequence[float], decoder: BodyDecoder | None) -> CandidateSet:
+        """From ``engine.store.CandidateRecord`` rows of one person."""
+        n = len(records)
+        nan = np.full(n, np.nan)
+        errors = {}
+        for name in ERROR_COLUMNS:
+            values = [getattr(r, name) for r in records]
+            errors[name] = np.array([np.nan if v is None else v for v in values], np.float64) if n else nan
+        return cls(
+            ids=np.array([r.id for r in records], np.int64),
+            run_ids=np.array([r.run_id for r in records], np.int64),
+            params=np.stack([r.params for r in records]).astype(np.float32) if n else np.zeros((0, 0), np.float32),
+            scores=np.array([np.nan if r.score is None else r.score for r in records], np.float64),
+            errors=errors,
+            crop=Crop.of_box(box),
+            decoder=decoder,
+        )
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    @property
+    def has_scores(self) -> bool:
+        return bool(len(self) and np.isfinite(self.scores).any())
+
+    def has_errors(self, name: str = "mpjpe") -> bool:
+        return bool(len(self) and np.isfinite(self.errors[name]).any())
+
+    def ranking(self) -> np.ndarray:
+        """(N,) candidate indices, best first: by score (higher = better), else sample order."""
+        if not self.has_scores:
+            return np.arange(len(self))
+        key = np.where(np.isfinite(self.scores), -self.scores, np.inf)
+        return np.argsort(key, kind="stable")
+
+    def ranks(self) -> np.ndarray:
+        """(N,) 1-based rank of each candidate (1 = best)."""
+        out = np.empty(len(self), np.int64)
+        out[self.ranking()] = np.arange(1, len(self) + 1)
+        return out
+
+    def score_range(self) -> tuple[float, float] | None:
+        finite = self.scores[np.isfinite(self.scores)]
+        if finite.size == 0:
+            return None
+        return float(finite.min()), float(finite.max())
+
+    def seed_meshes(self, vertices: np.ndarray, keypoints: np.ndarray | None = None) -> None:
+        """Cache meshes the sampler already decoded: vertices (N, V, 3), keypoints (N, 17, 3)."""
+        for i in range(min(len(self), len(vertices))):
+            self._vertices[i] = np.asarray(vertices[i], np.float32)
+            if keypoints is not None:
+                self._keypoints[i] = np.asarray(keypoints[i], np.float32)
+
+    def ensure_decoded(self, indices: Sequence[int]) -> None:
+        """Decode the meshes of ``indices`` not decoded yet, in one batch."""
+        missing = [int(i) for i in indices if int(i) not in self._vertices or int(i) not in self._keypoints]
+        if not missing or self.decoder is None:
+            return
+        verts, kps, _ = self.decoder.decode(self.params[missing])
+        for j, i in enumerate(missing):
+            self._vertices[i] = verts[j]
+            self._keypoints[i] = kps[j]
+
+    def vertices(self, i: int) -> np.ndarray:
+        """(V, 3) float32 metres, camera-oriented, no translation."""
+        self.ensure_decoded([i])
+        return self._vertices[int(i)]
+
+    def keypoints(self, i: int) -> np.ndarray:
+        """(17, 3) COCO-17 keypoints, metres, camera-oriented."""
+        self.ensure_decoded([i])
+        return self._keypoints[int(i)]
+
+    def camera(self, i: int) -> np.ndarray:
+        """(3,) weak-perspective (s, tx, ty) of candidate i."""
+        i = int(i)
+        if i not in self._cams:
+            layout = self.decoder.layout if self.decoder is not None else ParamLayout()
+            self._cams[i] = self.params[i, layout.rot_size + layout.num_betas:].astype(np.float64)
+        return self._cams[i]
+
+    def to_pixels(self, i: int, points: np.ndarray) -> np.ndarray:
+        """Project points (K, 3) of candidate i (camera-oriented metres) to (K, 2) image pixels."""
+        s, tx, ty = self.camera(i)
+        return self.crop.to_image(s * (points[:, :2] + (tx, ty)))
+
+    def vertices_px(self, i: int) -> np.ndarray:
+        """(V, 2) image pixels of candidate i's vertices."""
+        return self.to_pixels(i, self.vertices(i))
+
+    def keypoints_px(self, i: int) -> np.ndarray:
+        """(17, 2) image pixels of candidate i's COCO keypoints."""
+        return self.to_pixels(i, self.keypoints(i))
+
+    def translation(self, i: int, focal: float, principal: np.ndarray) -> np.ndarray:
+        """(3,) metres: where candidate i stands for a pinhole camera with ``focal`` px and
+        ``principal`` (2,) px that sees it as the weak-perspective crop camera does."""
+        t = translation_from_weak_perspective(
+            torch.as_tensor(self.camera(i))[None], float(focal),
+            torch.as_tensor(np.asarray(principal, np.float64))[None],
+            torch.as_tensor(self.crop.center)[None], torch.tensor([self.crop.size], dtype=torch.float64))
+        return t[0].numpy()

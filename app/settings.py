@@ -1,0 +1,149 @@
+"""The app's persistent settings: an INI file in the platform's config folder.
+
+Everything the user chooses (device, body model, checkpoints, counts), the recent
+projects and the window layout live in one ``QSettings`` INI file under
+``platformdirs.user_config_dir('adhmr-studio')``; ``$ADHMR_STUDIO_CONFIG_DIR`` moves it
+(tests point it at a temporary folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+from PyQt6.QtCore import QByteArray, QSettings
+
+APP_NAME = "adhmr-studio"
+CONFIG_ENV = "ADHMR_STUDIO_CONFIG_DIR"
+MAX_RECENT = 10
+
+
+def config_dir() -> Path:
+    """Where the settings file lives."""
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    """Where caches (thumbnails) may live."""
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def open_qsettings() -> QSettings:
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the settings dialog edits.
+
+    device: 'cpu' or 'cuda'. body_model: '' for the bundled open body, else an SMPL-format
+    file. base_checkpoint / scorer_checkpoint: '' for the default (the project's newest,
+    else the bundled one), 'project:<id>' for a checkpoint registered in the project, or a
+    file path. display_count: candidates shown in the views; sample_count: hypotheses per
+    sampling run; sampler_steps: DDIM network evaluations per hypothesis.
+    """
+
+    device: str = "cpu"
+    body_model: str = ""
+    base_checkpoint: str = ""
+    scorer_checkpoint: str = ""
+    display_count: int = 20
+    sample_count: int = 50
+    sampler_steps: int = 4
+    overlay_mode: str = "fill"
+    show_keypoints: bool = True
+
+
+class AppSettings:
+    """Typed access to the settings file."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else open_qsettings()
+
+    def preferences(self) -> Preferences:
+        values = {}
+        for f in fields(Preferences):
+            raw = self.q.value(f"preferences/{f.name}", None)
+            if raw is None:
+                continue
+            try:
+                if f.type == "int":
+                    values[f.name] = int(raw)
+                elif f.type == "bool":
+                    values[f.name] = raw in (True, "true", "True", "1", 1)
+                else:
+                    values[f.name] = str(raw)
+            except (TypeError, ValueError):
+                continue
+        return replace(Preferences(), **values)
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        for f in fields(Preferences):
+            self.q.setValue(f"preferences/{f.name}", getattr(prefs, f.name))
+        self.q.sync()
+
+    def recent_projects(self) -> list[str]:
+        raw = self.q.value("recent/projects", [])
+        items = [raw] if isinstance(raw, str) else list(raw or [])
+        return [p for p in items if p]
+
+    def add_recent_project(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent_projects() if p != path]
+        self.q.setValue("recent/projects", items[:MAX_RECENT])
+        self.q.setValue("session/last_project", path)
+        self.q.sync()
+
+    def remove_recent_project(self, path: str) -> None:
+        self.q.setValue("recent/projects", [p for p in self.recent_projects() if p != path])
+        self.q.sync()
+
+    def last_project(self) -> str | None:
+        value = self.q.value("session/last_project", None)
+        return str(value) if value else None
+
+    def clear_last_project(self) -> None:
+        self.q.remove("session/last_project")
+        self.q.sync()
+
+    def last_image(self, project_path: str | Path) -> int | None:
+        value = self.q.value(f"last_image/{_key(project_path)}", None)
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def set_last_image(self, project_path: str | Path, image_id: int) -> None:
+        self.q.setValue(f"last_image/{_key(project_path)}", int(image_id))
+
+    def bytes_value(self, key: str) -> QByteArray | None:
+        value = self.q.value(key, None)
+        return value if isinstance(value, QByteArray) else None
+
+    def int_list(self, key: str) -> list[int] | None:
+        value = self.q.value(key, None)
+        if value is None:
+            return None
+        items = [value] if isinstance(value, (str, int)) else list(value)
+        try:
+            return [int(v) for v in items]
+        except (TypeError, ValueError):
+            return None
+
+    def set_value(self, key: str, value: object) -> None:
+        self.q.setValue(key, value)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+
+def _key(project_path: str | Path) -> str:
+    # QSettings keys treat '/' as groups; a hex digest keeps one flat key per project.
+    return hashlib.sha1(str(Path(project_path).resolve()).encode()).hexdigest()[:16]

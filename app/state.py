@@ -1,0 +1,241 @@
+"""What the user is looking at: the project, image, person, candidates and selection.
+
+The views and panels never talk to each other: they read this object and listen to its
+signals, and change it through its methods. It holds no widgets; its logic is plain
+Python over the engine's store, so it can be driven in tests without a window.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from app.candidate_set import BodyDecoder, CandidateSet
+from app.colors import candidate_colors
+from app.settings import Preferences
+from engine import store
+from engine.errors import AdhmrError
+from engine.image_io import load_image
+
+log = logging.getLogger(__name__)
+
+
+class AppState(QObject):
+    """The current project, image, person and candidates, with change signals."""
+
+    projectChanged = pyqtSignal()
+    imagesChanged = pyqtSignal()
+    imageChanged = pyqtSignal()
+    personChanged = pyqtSignal()
+    candidatesChanged = pyqtSignal()
+    selectionChanged = pyqtSignal()
+    visibilityChanged = pyqtSignal()
+    preferencesChanged = pyqtSignal()
+    message = pyqtSignal(str)
+
+    def __init__(self, prefs: Preferences | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.prefs = prefs or Preferences()
+        self.project: store.Project | None = None
+        self.images: list[store.ImageRecord] = []
+        self._image_index: dict[int, int] = {}
+        self._datasets: dict[int, store.DatasetRecord] = {}
+        self.image: store.ImageRecord | None = None
+        self.image_path: Path | None = None
+        self.image_rgb: np.ndarray | None = None
+        self.persons: list[store.PersonRecord] = []
+        self.person: store.PersonRecord | None = None
+        self.candidates: CandidateSet | None = None
+        self.selected: tuple[int, ...] = ()
+        self.visible: frozenset[int] = frozenset()
+        self._decoder: BodyDecoder | None = None
+        self._colors = np.zeros((0, 3), np.uint8)
+        self._colors_of: CandidateSet | None = None
+
+    # --- project -------------------------------------------------------------------
+
+    def set_project(self, project: store.Project | None) -> None:
+        """Show another project (or none); the previous one is closed."""
+        if self.project is not None and self.project is not project:
+            self.project.close()
+        self.project = project
+        self._clear_image()
+        self.refresh_images(emit=False)
+        self.projectChanged.emit()
+        self.imagesChanged.emit()
+        self.imageChanged.emit()
+        self.personChanged.emit()
+        self.candidatesChanged.emit()
+
+    def refresh_images(self, emit: bool = True) -> None:
+        """Re-read the image list (after an import, or when statuses changed)."""
+        if self.project is None:
+            self.images, self._image_index, self._datasets = [], {}, {}
+        else:
+            self.images = store.list_images(self.project)
+            self._image_index = {r.id: i for i, r in enumerate(self.images)}
+            self._datasets = {d.id: d for d in store.list_datasets(self.project)}
+        if emit:
+            self.imagesChanged.emit()
+
+    def image_record(self, image_id: int) -> store.ImageRecord | None:
+        i = self._image_index.get(int(image_id))
+        return None if i is None else self.images[i]
+
+    def image_file(self, record: store.ImageRecord) -> Path:
+        """The image file on disk (relative paths resolved against the dataset's source)."""
+        dataset = self._datasets.get(record.dataset_id)
+        return self.project.resolve(record.path, dataset.source_path if dataset else None)
+
+    # --- image and person ------------------------------------------------------------
+
+    def _clear_image(self) -> None:
+        self.image = None
+        self.image_path = None
+        self.image_rgb = None
+        self.persons = []
+        self.person = None
+        self.candidates = None
+        self.selected = ()
+        self.visible = frozenset()
+
+    def open_image(self, image_id: int | None) -> bool:
+        """Show an image (its first person and that person's candidates); False if unknown."""
+        record = None if image_id is None or self.project is None else self.image_record(image_id)
+        self._clear_image()
+        if record is not None:
+            self.image = record
+            self.image_path = self.image_file(record)
+            try:
+                self.image_rgb = load_image(self.image_path)
+            except AdhmrError as exc:
+                self.message.emit(str(exc))
+            self.persons = store.persons_of_image(self.project, record.id)
+            self.person = self.persons[0] if self.persons else None
+            self._load_candidates()
+        self.imageChanged.emit()
+        self.personChanged.emit()
+        self.candidatesChanged.emit()
+        self.selectionChanged.emit()
+        self.visibilityChanged.emit()
+        return record is not None
+
+    def step_image(self, delta: int, order: list[int] | None = None) -> None:
+        """Open the image ``delta`` steps away in ``order`` (image ids; default id order)."""
+        ids = order if order is not None else [r.id for r in self.images]
+        if not ids:
+            return
+        if self.image is None or self.image.id not in ids:
+            target = ids[0] if delta >= 0 else ids[-1]
+        else:
+            target = ids[max(0, min(len(ids) - 1, ids.index(self.image.id) + delta))]
+        if self.image is None or target != self.image.id:
+            self.open_image(target)
+
+    def reload_persons(self, select_person_id: int | None = None) -> None:
+        """Re-read the current image's persons (after a detection added one)."""
+        if self.image is None or self.project is None:
+            return
+        self.persons = store.persons_of_image(self.project, self.image.id)
+        wanted = select_person_id if select_person_id is not None else (self.person.id if self.person else None)
+        self.set_person(wanted if any(p.id == wanted for p in self.persons) else
+                        (self.persons[0].id if self.persons else None))
+
+    def set_person(self, person_id: int | None) -> None:
+        self.person = next((p for p in self.persons if p.id == person_id), None)
+        self._load_candidates()
+        self.personChanged.emit()
+        self.candidatesChanged.emit()
+        self.selectionChanged.emit()
+        self.visibilityChanged.emit()
+
+    # --- candidates ------------------------------------------------------------------
+
+    def decoder(self) -> BodyDecoder:
+        """The body decoder for the body model in the preferences (built on first use)."""
+        if self._decoder is None:
+            from engine.body.model import BodyModel
+
+            self._decoder = BodyDecoder(BodyModel(self.prefs.body_model or None))
+        return self._decoder
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        body_changed = prefs.body_model != self.prefs.body_model
+        self.prefs = prefs
+        if body_changed:
+            self._decoder = None
+            self._load_candidates()
+            self.candidatesChanged.emit()
+            self.selectionChanged.emit()
+            self.visibilityChanged.emit()
+        self.preferencesChanged.emit()
+
+    def _load_candidates(self) -> None:
+        self.candidates = None
+        self.selected = ()
+        self.visible = frozenset()
+        if self.person is None or self.project is None:
+            return
+        records = store.candidates_of_person(self.project, self.person.id)
+        if not records:
+            return
+        try:
+            decoder = self.decoder()
+        except AdhmrError as exc:
+            self.message.emit(str(exc))
+            decoder = None
+        self._adopt(CandidateSet.from_records(records, self.person.box, decoder))
+
+    def _adopt(self, cset: CandidateSet) -> None:
+        self.candidates = cset
+        ranking = cset.ranking()
+        self.visible = frozenset(int(i) for i in ranking[: self.prefs.display_count])
+        self.selected = (int(ranking[0]),) if len(ranking) else ()
+
+    def reload_candidates(self) -> None:
+        """Re-read the person's candidates from the store (after a sampling run)."""
+        self._load_candidates()
+        self.candidatesChanged.emit()
+        self.selectionChanged.emit()
+        self.visibilityChanged.emit()
+
+    def select(self, indices) -> None:
+        """Select candidates by index in the set; selected ones become visible too."""
+        sel = tuple(dict.fromkeys(int(i) for i in indices))
+        if sel == self.selected:
+            return
+        self.selected = sel
+        if not set(sel) <= self.visible:
+            self.visible = self.visible | set(sel)
+            self.visibilityChanged.emit()
+        self.selectionChanged.emit()
+
+    def set_visible(self, index: int, visible: bool) -> None:
+        index = int(index)
+        if (index in self.visible) == visible:
+            return
+        self.visible = self.visible | {index} if visible else self.visible - {index}
+        self.visibilityChanged.emit()
+
+    def toggle_rank(self, rank: int) -> None:
+        """Show or hide the candidate ranked ``rank`` (1 = best)."""
+        if self.candidates is None or not 1 <= rank <= len(self.candidates):
+            return
+        index = int(self.candidates.ranking()[rank - 1])
+        self.set_visible(index, index not in self.visible)
+
+    def colors(self) -> np.ndarray:
+        """(N, 3) uint8 colour of each candidate (by score, else by rank)."""
+        if self.candidates is None:
+            return np.zeros((0, 3), np.uint8)
+        if self._colors_of is not self.candidates:
+            self._colors = candidate_colors(self.candidates.scores, self.candidates.ranks())
+            self._colors_of = self.candidates
+        return self._colors
+
+    def shown(self) -> list[int]:
+        """Indices drawn in the image view: selected and visible, in selection order."""
+        return [i for i in self.selected if i in self.visible]

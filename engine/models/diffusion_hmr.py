@@ -1,0 +1,299 @@
+"""The diffusion HMR base model: condition encoder + denoiser + schedule + normaliser.
+
+It diffuses the normalised parameter vector of one person (``ParamLayout``, D = 157)
+conditioned on the person's crop and COCO-17 keypoints, and samples M hypotheses per
+person with DDIM (4 steps by default), hypothesis 0 starting from zero noise. See
+:mod:`engine.models.denoiser` for why the network predicts v rather than ε.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.body.model import RESOURCES
+from engine.diffusion import ddim_sample, linear_schedule
+from engine.errors import CheckpointError, ShapeError
+from engine.models.checkpoint import body_signature, checkpoint_paths, load_checkpoint, save_checkpoint
+from engine.models.denoiser import Denoiser
+from engine.models.encoder import NUM_KEYPOINTS, STRIDE, Condition, ConditionEncoder
+from engine.models.param_layout import Normalizer, ParamLayout
+from engine.training import losses
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT = RESOURCES / "checkpoints" / "base"
+KINDS = ("base", "dpo")
+ARCH_DEFAULTS: dict[str, Any] = {
+    "crop_size": 128,
+    "width": 128,
+    "layers": 4,
+    "heads": 4,
+    "mlp_ratio": 2.0,
+    "encoder_channels": [32, 64, 128, 128],
+    "num_timesteps": 1000,
+    "beta_start": 1e-4,
+    "beta_end": 0.02,
+    "x0_clip": 5.0,
+    "loss_weights": {"x0": 1.0, "keypoints_2d": 1.0, "joints_3d": 2.0, "vertices": 1.0},
+}
+
+
+class DiffusionHMR(nn.Module):
+    """Diffusion model over SMPL-style parameters of one person.
+
+    Args:
+        config: architecture overrides of ``ARCH_DEFAULTS`` (crop_size, width, layers,
+            heads, mlp_ratio, encoder_channels, schedule, x0_clip, loss_weights).
+        normalizer: per-dimension statistics of the training labels; identity if None.
+        body: the body model it is trained with (recorded in checkpoints).
+        layout: the diffused vector's layout.
+    """
+
+    def __init__(
+        self,
+        config: dict | None = None,
+        normalizer: Normalizer | None = None,
+        body: Any | None = None,
+        layout: ParamLayout | None = None,
+    ):
+        super().__init__()
+        cfg = {k: v for k, v in {**ARCH_DEFAULTS, **(config or {})}.items() if k in ARCH_DEFAULTS or k == "body_model"}
+        cfg["loss_weights"] = {**ARCH_DEFAULTS["loss_weights"], **cfg["loss_weights"]}
+        if int(cfg["crop_size"]) % STRIDE:
+            raise ShapeError(f"crop_size must be a multiple of {STRIDE}, got {cfg['crop_size']}")
+        if body is not None:
+            cfg["body_model"] = body_signature(body)
+        self.layout = layout or ParamLayout()
+        D = self.layout.dim
+        self.normalizer = normalizer or Normalizer(np.zeros(D, np.float32), np.ones(D, np.float32))
+        self.schedule = linear_schedule(int(cfg["num_timesteps"]), float(cfg["beta_start"]), float(cfg["beta_end"]))
+        self.encoder = ConditionEncoder(int(cfg["width"]), tuple(int(c) for c in cfg["encoder_channels"]))
+        self.denoiser = Denoiser(self.layout, int(cfg["width"]), int(cfg["layers"]), int(cfg["heads"]), float(cfg["mlp_ratio"]))
+        self.config = cfg
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def crop_size(self) -> int:
+        return int(self.config["crop_size"])
+
+    # ----------------------------------------------------------------- network
+
+    def _check_condition_inputs(self, images: torch.Tensor, keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        images = torch.as_tensor(images)
+        keypoints = torch.as_tensor(keypoints)
+        S = self.crop_size
+        if images.ndim != 4 or tuple(images.shape[1:]) != (3, S, S):
+            raise ShapeError(f"images: expected (B, 3, {S}, {S}) for this model, got {tuple(images.shape)}")
+        if tuple(keypoints.shape) != (images.shape[0], NUM_KEYPOINTS, 3):
+            raise ShapeError(f"keypoints: expected ({images.shape[0]}, {NUM_KEYPOINTS}, 3), got {tuple(keypoints.shape)}")
+        if not (torch.isfinite(images).all() and torch.isfinite(keypoints).all()):
+            raise ShapeError("images or keypoints hold NaN or infinite values")
+        dtype = next(self.parameters()).dtype
+        return images.to(self.device, dtype), keypoints.to(self.device, dtype)
+
+    def encode(self, images: torch.Tensor, keypoints: torch.Tensor) -> Condition:
+        """images: (B, 3, S, S) normalised crops; keypoints: (B, 17, 3) normalised crop
+        coordinates and confidence (0 = missing). Returns the Condition of batch B."""
+        images, keypoints = self._check_condition_inputs(images, keypoints)
+        return self.encoder(images, keypoints)
+
+    def _coefficients(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """sqrt(ᾱ_t), sqrt(1 - ᾱ_t) as (N, 1) in like's dtype."""
+        a = self.schedule.alpha_bar(t.to("cpu")).to(like.device)
+        return a.sqrt().to(like.dtype)[:, None], (1.0 - a).sqrt().to(like.dtype)[:, None]
+
+    def predict_v(self, x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        """The network output v: (N, D). cond may have batch B dividing N (rows grouped)."""
+        return self.denoiser(x_t, t.to(x_t.device), cond)
+
+    def predict_x0(self, x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        """Clean estimate x0^ = sqrt(ᾱ) x_t - sqrt(1 - ᾱ) v: (N, D) normalised."""
+        signal, sigma = self._coefficients(t, x_t)
+        return signal * x_t - sigma * self.predict_v(x_t, t, cond).to(x_t.dtype)
+
+    def predict_eps(self, x_t: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        """Noise estimate ε^ = sqrt(1 - ᾱ) x_t + sqrt(ᾱ) v.
+
+        x_t: (N, D) normalised. t: (N,) long. cond: Condition of batch N (or B dividing N,
+        each person's rows consecutive). Returns (N, D).
+        """
+        signal, sigma = self._coefficients(t, x_t)
+        return sigma * x_t + signal * self.predict_v(x_t, t, cond).to(x_t.dtype)
+
+    def denoise_error(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, cond: Condition) -> torch.Tensor:
+        """Per-sample mean squared ε error ‖ε - ε^(x_t, t)‖² / D: (N,).
+
+        x0: (N, D) normalised clean vectors; t: (N,) long; noise: (N, D) the ε that
+        noises x0 to x_t; cond: the Condition of each row. What Diffusion-DPO compares.
+        """
+        x_t = self._q_sample(x0, t, noise)
+        return (self.predict_eps(x_t, t, cond) - noise).square().mean(1)
+
+    def _q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        signal, sigma = self._coefficients(t, x0)
+        return signal * x0 + sigma * noise
+
+    # ---------------------------------------------------------------- training
+
+    def training_loss(self, batch: dict, body: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        """Diffusion loss plus auxiliary losses on the decoded clean estimate.
+
+        batch: a collated PersonCropDataset batch (image (B, 3, S, S), keypoints (B, 17, 3),
+        pose (B, 72), betas (B, 10), camera (B, 3), has_pose / has_betas / has_camera (B,)).
+        Unknown label parts are set to the normalised mean (0) and left out of the x0 loss;
+        the 2D keypoint loss applies to every sample, the 3D joint loss where the pose is
+        known and the vertex loss where pose and shape are.
+        Returns (scalar loss, {term: float}).
+        """
+        device = self.device
+        has_pose = torch.as_tensor(batch["has_pose"], device=device).bool().reshape(-1)
+        has_betas = torch.as_tensor(batch["has_betas"], device=device).bool().reshape(-1)
+        has_camera = torch.as_tensor(batch["has_camera"], device=device).bool().reshape(-1)
+        pose = batch["pose"].to(device, torch.float32)
+        betas = batch["betas"].to(device, torch.float32)
+        camera = batch["camera"].to(device, torch.float32)
+        keypoints = batch["keypoints"].to(device, torch.float32)
+        B = pose.shape[0]
+
+        mask = losses.parameter_mask(self.layout, has_pose, has_betas, has_camera)
+        x0 = self.normalizer.normalize(self.layout.from_axis_angle(pose, betas, camera)) * mask
+        t = torch.randint(0, self.schedule.num_timesteps, (B,), device=device)
+        noise = torch.randn_like(x0)
+        x_t = self._q_sample(x0, t, noise)
+        cond = self.encode(batch["image"], keypoints)
+        x0_hat = self.predict_x0(x_t, t, cond).float()
+
+        w = self.config["loss_weights"]
+        with torch.autocast(device.type, enabled=False):
+            terms = {"x0": losses.masked_mse(x0_hat, x0, mask).sum() / mask.any(1).float().sum().clamp(min=1.0)}
+            rot, shape, cam = self.layout.split(self.normalizer.denormalize(x0_hat))
+            pred = body(rot, shape, cam)
+            terms["keypoints_2d"] = losses.keypoint_2d_loss(pred.keypoints_2d, keypoints).mean()
+            if bool(has_pose.any()):
+                with torch.no_grad():
+                    gt = body(pose, betas * has_betas[:, None], rotation_format="axis_angle")
+                terms["joints_3d"] = losses.masked_mean(
+                    losses.root_aligned_l1(pred.joints, gt.joints, pred.joints[:, 0], gt.joints[:, 0]), has_pose)
+                terms["vertices"] = losses.masked_mean(
+                    losses.root_aligned_l1(pred.vertices, gt.vertices, pred.joints[:, 0], gt.joints[:, 0]),
+                    has_pose & has_betas)
+            loss = sum(float(w[k]) * v for k, v in terms.items())
+        logs = {k: float(v.detach()) for k, v in terms.items()}
+        logs["loss"] = float(loss.detach())
+        return loss, logs
+
+    # ---------------------------------------------------------------- sampling
+
+    @torch.no_grad()
+    def sample(
+        self,
+        images: torch.Tensor,
+        keypoints: torch.Tensor,
+        num_hypotheses: int,
+        steps: int = 4,
+        eta: float = 0.0,
+        seed: int = 0,
+        chunk_size: int = 2048,
+    ) -> torch.Tensor:
+        """Draw M hypotheses per person by DDIM.
+
+        images: (B, 3, S, S) normalised crops. keypoints: (B, 17, 3) normalised crop coords
+        and confidence. num_hypotheses: M >= 1; hypothesis 0 starts from zero noise and is
+        the same for every seed. chunk_size: at most this many rows per network call (the
+        result does not depend on it). Returns (B, M, D) raw (denormalised) parameters.
+        """
+        M = int(num_hypotheses)
+        if M < 1:
+            raise ShapeError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
+        if chunk_size < 1:
+            raise ShapeError(f"chunk_size must be at least 1, got {chunk_size}")
+        cond = self.encode(images, keypoints)
+        B, D = cond.batch, self.layout.dim
+        chunks = _row_chunks(B, M, chunk_size)
+
+        def eps_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            out = []
+            for rows, persons in chunks:
+                out.append(self.predict_eps(x[rows], t[rows], cond.index_select(persons)))
+            return torch.cat(out)
+
+        zero = torch.arange(B * M) % M == 0
+        x0 = ddim_sample(
+            eps_fn, self.schedule, (B * M, D), steps=steps, eta=eta,
+            generator=torch.Generator().manual_seed(int(seed)), zero_noise_mask=zero,
+            x0_clip=self.config.get("x0_clip"), device=self.device,
+        )
+        return self.normalizer.denormalize(x0).reshape(B, M, D)
+
+    # ------------------------------------------------------------- checkpoints
+
+    def save(self, path: str | Path, extra_config: dict | None = None) -> Path:
+        """Write ``path``.safetensors + ``path``.json (kind 'base' unless extra_config says)."""
+        if "body_model" not in self.config:
+            raise CheckpointError(f"{path}: the model does not know its body model; build it with body=...")
+        config = {k: self.config[k] for k in (*ARCH_DEFAULTS, "body_model")}
+        config.update(kind="base", layout=self.layout.to_dict(), normalizer=self.normalizer.to_dict())
+        config.update(extra_config or {})
+        return save_checkpoint(path, self.state_dict(), config)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, body: Any | None = None, device: str | torch.device = "cpu") -> "DiffusionHMR":
+        """Load a base or DPO checkpoint; None loads ``resources/checkpoints/base``.
+
+        body: the body model in use (default: the configured one); a checkpoint trained
+        with another body model is refused.
+        Raises CheckpointError: missing, corrupt, another kind, or another body model.
+        """
+        if path is None:
+            path = DEFAULT_CHECKPOINT
+            if not checkpoint_paths(path)[0].is_file():
+                raise CheckpointError(
+                    f"{checkpoint_paths(path)[0]}: no default base checkpoint yet; train one with "
+                    f"`adhmr train-base --data DATA.npz --out {DEFAULT_CHECKPOINT}`")
+        if body is None:
+            from engine.body.model import BodyModel
+
+            body = BodyModel()
+        state, config = load_checkpoint(path, expected_kind=KINDS, body=body)
+        weights = checkpoint_paths(path)[0]
+        layout = ParamLayout.from_dict(config.get("layout") or {})
+        normalizer = Normalizer.from_dict(config.get("normalizer") or {}, layout.dim)
+        try:
+            model = cls({k: v for k, v in config.items() if k in ARCH_DEFAULTS}, normalizer, body, layout)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{weights}: architecture in the config is malformed ({exc})") from None
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{weights}: weights do not fit the recorded architecture ({str(exc).splitlines()[0]})") from None
+        model.config.update({k: v for k, v in config.items() if k not in ARCH_DEFAULTS})
+        log.info("loaded %s model %s", config["kind"], weights)
+        return model.to(device).eval()
+
+
+def _row_chunks(B: int, M: int, chunk_size: int) -> list[tuple[slice, torch.Tensor]]:
+    """Split the B * M rows (person-major) into network calls of at most chunk_size rows.
+
+    Each chunk holds whole persons when M <= chunk_size, else part of one person's
+    hypotheses, so a chunk's rows always group evenly over its persons' conditions.
+    Returns (row slice, person indices (P,) long) per chunk.
+    """
+    if M <= chunk_size:
+        per = max(1, chunk_size // M)
+        return [(slice(b * M, min(b + per, B) * M), torch.arange(b, min(b + per, B))) for b in range(0, B, per)]
+    out = []
+    for b in range(B):
+        for start in range(0, M, chunk_size):
+            stop = min(start + chunk_size, M)
+            out.append((slice(b * M + start, b * M + stop), torch.tensor([b])))
+    return out
+

@@ -1,0 +1,219 @@
+"""One photo to scored candidate meshes: detect, crop, sample, decode, score, write.
+
+``sample_image`` is what ``adhmr sample`` and the app's Sample action run;
+``write_sample_outputs`` saves what it returns (arrays, a ranking, an overlay picture).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.dataset import normalise_image
+from engine.errors import ShapeError
+from engine.image_io import load_image, save_image
+from engine.models.candidates import Candidates, decode_candidates
+
+log = logging.getLogger(__name__)
+
+OVERLAY_TOP_K = 5
+KEYPOINT_BOX_PAD = 0.1
+"""A box made from keypoints alone is padded by this share of its size on each side
+(the detector pads its own boxes the same way), as keypoints miss the head top and feet."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageCandidates:
+    """The candidates of the one person sampled in a photo.
+
+    image: (H, W, 3) uint8 RGB. crop: the square crop the model saw.
+    crop_pixels: (S, S, 3) uint8, that crop. keypoints_px: (17, 3) x, y pixels + confidence.
+    candidates: Candidates with N = 1 (meshes included, scores when a scorer was given).
+    detection: the detector's PersonDetection, or None when keypoints were given.
+    """
+
+    image: np.ndarray
+    crop: CropTransform
+    crop_pixels: np.ndarray
+    keypoints_px: np.ndarray
+    candidates: Candidates
+    detection: Any | None = None
+
+
+def keypoint_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(4,) x0, y0, x1, y1 around the confident keypoints (17, 3), padded, clipped."""
+    seen = keypoints[keypoints[:, 2] > 0, :2]
+    if len(seen) < 2:
+        raise ShapeError("keypoints: at least two need a confidence > 0 to place the person")
+    lo, hi = seen.min(0), seen.max(0)
+    pad = (hi - lo).max() * KEYPOINT_BOX_PAD + 1.0
+    x0, y0 = np.maximum(lo - pad, 0)
+    x1, y1 = np.minimum(hi + pad, [width - 1, height - 1])
+    return np.array([x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)], np.float32)
+
+
+def sample_image(
+    image: str | Path | np.ndarray,
+    model: Any,
+    M: int = 100,
+    box: tuple[float, float, float, float] | None = None,
+    keypoints: np.ndarray | None = None,
+    detector: Any | None = None,
+    scorer: Any | None = None,
+    steps: int = 4,
+    seed: int = 0,
+    crop_size: int | None = None,
+    body: Any | None = None,
+) -> ImageCandidates:
+    """Sample M candidate meshes for the person in a photo.
+
+    image: a path or (H, W, 3) uint8 RGB. model: a DiffusionHMR.
+    box: x0, y0, x1, y1 px around the person (picks one in a group photo).
+    keypoints: (17, 3) COCO-17 px + confidence; detected with ``detector`` (a
+        PoseDetector, built when None) when not given.
+    scorer: an HMRScorer to score the candidates, or None.
+    crop_size: crop side in pixels (default: the model's).
+    body: the BodyModel to decode with (default: the configured one).
+    Raises ImageError, NoPersonError, ShapeError.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        image = load_image(image)
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ShapeError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    height, width = image.shape[:2]
+    detection = None
+    if keypoints is None:
+        if detector is None:
+            from engine.detect import PoseDetector
+
+            detector = PoseDetector()
+        detection = detector.detect(image, box)
+        keypoints = np.asarray(detection.keypoints, np.float32)
+        box = detection.box if box is None else box
+    keypoints = np.asarray(keypoints, np.float32)
+    if keypoints.shape != (17, 3) or not np.isfinite(keypoints).all():
+        raise ShapeError(f"keypoints: expected finite (17, 3) pixels + confidence, got {keypoints.shape}")
+    box = keypoint_box(keypoints, width, height) if box is None else np.asarray(box, np.float32)
+    crop = CropTransform.for_box(box, crop_size or model.crop_size)
+    pixels = crop_image(image, crop)
+    crop_t = normalise_image(pixels)[None]
+    kp_t = torch.from_numpy(transform_keypoints(keypoints, crop))[None]
+    params = model.sample(crop_t, kp_t, M, steps=steps, seed=seed)
+    if body is None:
+        from engine.body.model import BodyModel
+
+        body = BodyModel()
+    candidates = decode_candidates(
+        params, model.layout, body, torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size]))
+    if scorer is not None:
+        scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates)
+        candidates = candidates.with_scores(scores)
+    return ImageCandidates(image, crop, pixels, keypoints, candidates, detection)
+
+
+def write_sample_outputs(result: ImageCandidates, out_dir: str | Path, faces: np.ndarray | None = None) -> dict[str, Path]:
+    """Write candidates.npz, candidates.json and overlay.png into out_dir.
+
+    faces: (F, 3) the body model's triangles, to draw meshes on the overlay (without
+    them the overlay shows projected joints only).
+    Returns {'npz' | 'json' | 'overlay': path}.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    c = result.candidates
+    M = c.num_hypotheses
+    scores = c.scores[0].numpy() if c.scores is not None else np.full(M, np.nan, np.float32)
+    paths = {"npz": out / "candidates.npz", "json": out / "candidates.json", "overlay": out / "overlay.png"}
+    with open(paths["npz"], "wb") as fh:
+        np.savez(
+            fh, params=c.params[0].numpy(), pose=c.pose_aa[0].numpy(), betas=c.betas[0].numpy(),
+            cam=c.cam[0].numpy(), joints=c.joints[0].numpy(), keypoints_px=c.keypoints_px[0].numpy(),
+            scores=scores, crop_center=result.crop.center.astype(np.float32),
+            crop_size=np.float32(result.crop.size), detected_keypoints_px=result.keypoints_px,
+        )
+    order = c.ranking()[0].tolist()
+    rank = {idx: r + 1 for r, idx in enumerate(order)}
+    entries = [
+        {"index": m, "score": None if c.scores is None else float(scores[m]), "rank": rank[m] if c.scores is not None else None}
+        for m in range(M)
+    ]
+    doc = {
+        "num_hypotheses": M,
+        "scored": c.scores is not None,
+        "zero_noise_index": 0,
+        "crop": {"center": result.crop.center.tolist(), "size": result.crop.size},
+        "candidates": entries,
+    }
+    paths["json"].write_text(json.dumps(doc, indent=1))
+    save_image(paths["overlay"], render_overlay(result, faces))
+    return paths
+
+
+def _score_colour(score: float | None) -> np.ndarray:
+    """RGB: red (0) to green (1) through yellow; blue when unscored."""
+    if score is None or not np.isfinite(score):
+        return np.array([70.0, 130.0, 255.0])
+    s = float(np.clip(score, 0.0, 1.0))
+    return np.array([255.0 * min(1.0, 2 * (1 - s)), 255.0 * min(1.0, 2 * s), 40.0])
+
+
+def render_overlay(result: ImageCandidates, faces: np.ndarray | None = None, top_k: int = OVERLAY_TOP_K, alpha: float = 0.45) -> np.ndarray:
+    """The photo with the top-k candidates drawn over it: (H, W, 3) uint8.
+
+    Meshes are filled face by face far to near (painter's order) with Lambert shading in
+    a colour for their score, blended translucently, best candidate on top; then the
+    detected keypoints (white dots) and the crop box (white square).
+    """
+    c = result.candidates
+    canvas = result.image.astype(np.float32)
+    chosen = c.ranking()[0, :top_k].tolist()
+    for m in reversed(chosen):
+        score = None if c.scores is None else float(c.scores[0, m])
+        colour = _score_colour(score)
+        layer, mask = _draw_candidate(result, m, faces, colour)
+        canvas[mask] = (1 - alpha) * canvas[mask] + alpha * layer[mask]
+    out = canvas.round().clip(0, 255).astype(np.uint8)
+    for x, y, conf in result.keypoints_px:
+        if conf > 0:
+            cv2.circle(out, (int(round(x)), int(round(y))), 3, (255, 255, 255), -1, cv2.LINE_AA)
+    corners = result.crop.crop_norm_to_image(np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64))
+    cv2.polylines(out, [np.round(corners).astype(np.int32)], True, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def _draw_candidate(result: ImageCandidates, m: int, faces: np.ndarray | None, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One candidate on a blank layer: (H, W, 3) float32 colours and (H, W) bool coverage."""
+    c = result.candidates
+    h, w = result.image.shape[:2]
+    layer = np.zeros((h, w, 3), np.float32)
+    if faces is None or c.vertices is None:
+        pts = np.round(c.joints_px[0, m].numpy()).astype(np.int32)
+        for p in pts:
+            cv2.circle(layer, (int(p[0]), int(p[1])), 4, colour.tolist(), -1)
+        return layer, layer.any(-1)
+    verts = c.vertices[0, m].numpy().astype(np.float64)
+    s, tx, ty = c.cam[0, m].numpy().astype(np.float64)
+    xy = s * (verts[:, :2] + [tx, ty])
+    px = result.crop.crop_norm_to_image(xy)
+    tri = verts[faces]
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
+    # Light from the camera (-z in the OpenCV frame); faces turned away are not drawn.
+    facing = -normals[:, 2]
+    order = np.argsort(-tri[:, :, 2].mean(1))
+    order = order[facing[order] > 0]
+    shade = 0.35 + 0.65 * facing
+    polys = np.round(px[faces] * 4).astype(np.int32)
+    for f in order:
+        cv2.fillConvexPoly(layer, polys[f], (colour * shade[f]).tolist(), cv2.LINE_8, 2)
+    return layer, layer.any(-1)

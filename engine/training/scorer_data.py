@@ -1,0 +1,229 @@
+"""Data for scorer training: labelled crops, per-step batches, candidates, a validation set.
+
+Batches are drawn by step number (a seeded permutation per epoch), so a resumed run sees
+the same sequence of images and augmentations as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
+
+from engine.data.dataset import PersonCropDataset
+from engine.data.load import load_dataset
+from engine.data.records import PersonSample
+from engine.errors import DataError
+from engine.models.param_layout import ParamLayout
+from engine.training.candidate_noise import RestRootJoint, candidate_errors, noisy_candidates, pose_candidates
+
+if TYPE_CHECKING:
+    from engine.training.scorer_train import ScorerTrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(name: str | None) -> torch.device:
+    """The named device, else CUDA when available, else the CPU."""
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def labelled_records(path: str) -> list[PersonSample]:
+    """The people of an annotation file that have SMPL pose and camera labels.
+
+    Raises:
+        DataError: the file is unreadable or has no such person.
+    """
+    result = load_dataset(path, check_images=True)
+    records = [r for r in result.records if r.pose is not None and r.camera is not None]
+    if not records:
+        why = f" ({result.rejected[0][0]}: {result.rejected[0][1]})" if result.rejected else ""
+        raise DataError(f"{path}: no images with SMPL pose and camera labels{why}")
+    if len(records) < len(result.records):
+        log.info("%s: %d of %d people have pose and camera labels", path, len(records), len(result.records))
+    return records
+
+
+class BaseSampler:
+    """Hypotheses of a base diffusion model, as raw parameter vectors."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+    @classmethod
+    def load(cls, path: str, body, device: torch.device) -> "BaseSampler":
+        from engine.models.diffusion_hmr import DiffusionHMR
+
+        return cls(DiffusionHMR.load(path, body=body, device=device))
+
+    @property
+    def crop_size(self) -> int:
+        return int(self.model.config.crop_size)
+
+    @torch.no_grad()
+    def sample(self, images: torch.Tensor, keypoints: torch.Tensor, num: int, steps: int, generator: torch.Generator) -> torch.Tensor:
+        """images (B, 3, S, S), keypoints (B, 17, 3) -> (B, num, D) raw vectors."""
+        images = resize_crops(images, self.crop_size)
+        return self.model.sample(images, keypoints, num, steps=steps, generator=generator)
+
+
+def resize_crops(images: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, 3, S, S) crops resampled to (N, 3, size, size); the same region of the image,
+    so normalised crop coordinates stay valid."""
+    if images.shape[-1] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingCandidates:
+    """One batch: B crops and K candidates each.
+
+    images: (B, 3, S, S); keypoints: (B, 17, 3) crop coordinates + confidence.
+    crop: (B, K, 41, 2); depth: (B, K, 41) (see ``HMRScorer.forward``).
+    errors: {'MPJPE', 'PA-MPJPE', 'PVE'}: (B, K) mm.
+    """
+
+    images: torch.Tensor
+    keypoints: torch.Tensor
+    crop: torch.Tensor
+    depth: torch.Tensor
+    errors: dict[str, torch.Tensor]
+
+
+def training_candidates(
+    batch: dict[str, torch.Tensor],
+    body,
+    layout: ParamLayout,
+    config: "ScorerTrainConfig",
+    base: BaseSampler | None,
+    generator: torch.Generator,
+) -> TrainingCandidates:
+    """Ground truth, noisy copies and base samples for a batch of ``PersonCropDataset`` items."""
+    dev = body.device
+    keep = (batch["has_pose"] > 0) & (batch["has_camera"] > 0)
+    if not keep.any():
+        raise DataError("a training batch has no image with pose and camera labels")
+    images = batch["image"][keep].to(dev)
+    keypoints = batch["keypoints"][keep].to(dev)
+    pose = batch["pose"][keep].to(dev)
+    betas = (batch["betas"] * batch["has_betas"][:, None])[keep].to(dev)
+    cam = batch["camera"][keep].to(dev)
+    gt = layout.from_axis_angle(pose, betas, cam)
+    num_base = config.base_candidates if base is not None else 0
+    params = noisy_candidates(gt, config.candidates_per_image - num_base, generator, config.noise, layout)
+    if num_base:
+        params = torch.cat([params, base.sample(images, keypoints, num_base, config.base_steps, generator)], dim=1)
+    with torch.no_grad():
+        posed = pose_candidates(body, params, layout)
+        truth = body(pose, betas, rotation_format="axis_angle")
+        errors = candidate_errors(posed.joints, posed.vertices, truth.joints, truth.vertices)
+    return TrainingCandidates(images, keypoints, posed.crop, posed.depth, errors)
+
+
+class _EpochItems(Dataset):
+    """Items addressed as (epoch, index), so each epoch draws fresh augmentations."""
+
+    def __init__(self, dataset: PersonCropDataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, torch.Tensor]:
+        epoch, index = key
+        self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class _StepBatches(Sampler):
+    """Batches for steps start..steps-1: per epoch a seeded permutation, cut in batches."""
+
+    def __init__(self, n: int, batch: int, seed: int, start: int, steps: int):
+        self.n, self.batch, self.seed, self.start, self.steps = n, min(batch, n), seed, start, steps
+
+    def __len__(self) -> int:
+        return max(0, self.steps - self.start)
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        per_epoch = self.n // self.batch
+        perm_epoch, perm = -1, None
+        for step in range(self.start, self.steps):
+            epoch, k = divmod(step, per_epoch)
+            if epoch != perm_epoch:
+                perm = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 7919 + epoch))
+                perm_epoch = epoch
+            yield [(epoch, int(i)) for i in perm[k * self.batch : (k + 1) * self.batch]]
+
+
+class ScorerBatches:
+    """The training images, and their batches by step.
+
+    held_out: records kept aside for validation when the config names no ``val`` file.
+    """
+
+    def __init__(self, config: "ScorerTrainConfig", body, crop_size: int):
+        records = labelled_records(config.data)
+        self.held_out: list[PersonSample] = []
+        if config.val is None:
+            hold = min(config.val_images, len(records) // 10)
+            if hold >= 2:
+                self.held_out, records = records[-hold:], records[:-hold]
+        self.config = config
+        self.dataset = PersonCropDataset(
+            records, crop_size, train=config.augment, seed=config.seed, root_joint=RestRootJoint(body)
+        )
+        log.info("scorer training on %d people, %d held out", len(records), len(self.held_out))
+
+    def iterate(self, start: int) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
+        """(step, batch) for steps start .. config.steps - 1."""
+        c = self.config
+        loader = DataLoader(
+            _EpochItems(self.dataset),
+            batch_sampler=_StepBatches(len(self.dataset), c.batch_size, c.seed, start, c.steps),
+            num_workers=c.num_workers,
+            pin_memory=torch.cuda.is_available(),
+        )
+        yield from enumerate(loader, start=start)
+
+
+class ValidationSet:
+    """Fixed held-out images with fixed candidates and their true errors.
+
+    images, keypoints, crop, depth: as TrainingCandidates, on the training device;
+    errors: {name: (N, K)} mm on the CPU.
+    """
+
+    def __init__(self, images, keypoints, crop, depth, errors, chunk: int):
+        self.images, self.keypoints, self.crop, self.depth = images, keypoints, crop, depth
+        self.errors = errors
+        self.chunk = chunk
+
+    def chunks(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        for i in range(0, self.images.shape[0], self.chunk):
+            j = i + self.chunk
+            yield self.images[i:j], self.keypoints[i:j], self.crop[i:j], self.depth[i:j]
+
+    @classmethod
+    def build(
+        cls, config: "ScorerTrainConfig", body, crop_size: int, base: BaseSampler | None, held_out: list[PersonSample]
+    ) -> "ValidationSet | None":
+        records = labelled_records(config.val)[: config.val_images] if config.val else held_out
+        if not records:
+            log.warning("no validation images: scorer quality will not be reported")
+            return None
+        dataset = PersonCropDataset(records, crop_size, train=False, root_joint=RestRootJoint(body))
+        generator = torch.Generator(device=body.device).manual_seed(config.seed + 104729)
+        parts = []
+        for i in range(0, len(dataset), config.batch_size):
+            batch = default_collate([dataset[k] for k in range(i, min(i + config.batch_size, len(dataset)))])
+            parts.append(training_candidates(batch, body, ParamLayout(), config, base, generator))
+        joined = [torch.cat([getattr(p, name) for p in parts]) for name in ("images", "keypoints", "crop", "depth")]
+        errors = {k: torch.cat([p.errors[k] for p in parts]).cpu() for k in parts[0].errors}
+        return cls(*joined, errors, chunk=config.batch_size)

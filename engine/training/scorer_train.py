@@ -1,0 +1,254 @@
+"""Training the HMR-Scorer with pairwise ranking over the candidates of each image.
+
+Per image: K candidates (ground truth, noisy copies, and samples of the base model when one
+is given), each with its true MPJPE, PA-MPJPE and PVE. The loss is RankNet's: for each
+pair (i, j) of one image's candidates with err_i < err_j, -log sigmoid(l_i - l_j) on the
+logits l = 5 s, averaged over pairs, one term per error, summed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from engine.body.model import BodyModel
+from engine.errors import CheckpointError, ShapeError
+from engine.metrics import ranking_correlation
+from engine.models.checkpoint import body_signature, checkpoint_paths
+from engine.models.param_layout import ParamLayout
+from engine.models.scorer import HMRScorer, ScorerConfig
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+from engine.training.candidate_noise import ERROR_NAMES, CandidateNoise
+from engine.training.scorer_data import (
+    BaseSampler,
+    ScorerBatches,
+    ValidationSet,
+    pick_device,
+    training_candidates,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScorerTrainConfig:
+    """Everything a scorer training run needs; recorded in the checkpoint.
+
+    data / val: labelled annotation files (SPIN/ProHMR .npz or COCO .json with SMPL labels);
+        without ``val`` up to ``val_images`` training images are held out.
+    out: checkpoint stem; the resumable state goes to ``OUT.train-state.pt``.
+    base: a base diffusion checkpoint; ``base_candidates`` of each image's
+        ``candidates_per_image`` then come from it.
+    crop_size: None = the base model's, else 128.
+    ema_decay: 0 switches the exponential moving average of the weights off.
+    tie_mm: pairs whose errors differ by less than this are not ranked.
+    """
+
+    data: str
+    out: str
+    val: str | None = None
+    base: str | None = None
+    steps: int = 20000
+    batch_size: int = 8
+    candidates_per_image: int = 16
+    base_candidates: int = 4
+    base_steps: int = 4
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    warmup_steps: int = 200
+    grad_clip: float = 1.0
+    ema_decay: float = 0.0
+    tie_mm: float = 0.0
+    width: int = 128
+    layers: int = 3
+    heads: int = 4
+    crop_size: int | None = None
+    augment: bool = True
+    seed: int = 0
+    device: str | None = None
+    num_workers: int = 0
+    val_images: int = 64
+    val_every: int = 500
+    save_every: int = 500
+    resume: bool = False
+    body_model: str | None = None
+    noise: CandidateNoise = field(default_factory=CandidateNoise)
+
+    def __post_init__(self) -> None:
+        if self.candidates_per_image < 2:
+            raise ShapeError(f"candidates_per_image must be >= 2 to rank, got {self.candidates_per_image}")
+        if self.base and not 0 <= self.base_candidates < self.candidates_per_image:
+            raise ShapeError(
+                f"base_candidates must be in [0, candidates_per_image), got {self.base_candidates}"
+            )
+        for name in ("steps", "batch_size", "val_every", "save_every"):
+            if getattr(self, name) < 1:
+                raise ShapeError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.ema_decay < 1:
+            raise ShapeError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def ranknet_loss(logits: torch.Tensor, errors: dict[str, torch.Tensor], tie: float = 0.0) -> tuple[torch.Tensor, float]:
+    """Pairwise ranking loss over the candidates of each image.
+
+    Args:
+        logits: (B, K) scorer logits (higher = better).
+        errors: {name: (B, K)} errors (lower = better); one loss term per entry.
+        tie: pairs closer than this are left out.
+
+    Returns:
+        loss: scalar, the sum over errors of the mean -log sigmoid(l_i - l_j) over ordered
+        pairs (err_i < err_j); accuracy: share of those pairs ranked right, over all errors.
+    """
+    diff = logits[:, :, None] - logits[:, None, :]  # (B, K, K): l_i - l_j
+    loss = logits.new_zeros(())
+    right = total = 0
+    for e in errors.values():
+        better = (e[:, :, None] + tie) < e[:, None, :]
+        if better.any():
+            loss = loss + F.softplus(-diff[better]).mean()
+            right += int((diff[better] > 0).sum())
+            total += int(better.sum())
+    return loss, right / max(total, 1)
+
+
+def state_path(out: str | Path) -> Path:
+    """Where the resumable training state of checkpoint ``out`` lives."""
+    weights, _ = checkpoint_paths(out)
+    return weights.with_name(weights.with_suffix("").name + ".train-state.pt")
+
+
+def _lr_factor(step: int, config: ScorerTrainConfig) -> float:
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _save_state(path: Path, step: int, model, ema, optimizer, config: ScorerTrainConfig) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(
+        {
+            "step": step,
+            "model": model.state_dict(),
+            "ema": ema.state_dict() if ema is not None else {},
+            "optimizer": optimizer.state_dict(),
+            "config": json.dumps(config.to_dict()),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's safe unpickler raises many types on corrupt or untrusted files
+        raise CheckpointError(f"{path}: cannot resume from this training state ({type(exc).__name__})") from None
+
+
+def _evaluate(model: HMRScorer, val: ValidationSet) -> dict[str, dict[str, float]]:
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model.logits(*chunk) for chunk in val.chunks()]).cpu().numpy()
+    model.train()
+    out = {}
+    for name in ERROR_NAMES:
+        corr = ranking_correlation(logits, val.errors[name].numpy())
+        out[name] = {"srcc": corr.srcc, "plcc": corr.plcc}
+    return out
+
+
+def train_scorer(
+    config: ScorerTrainConfig,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> Path:
+    """Train (or resume training) an HMR-Scorer; returns the checkpoint's weights path.
+
+    Checkpoints are written every ``save_every`` steps and at the end, atomically; a
+    cancelled run saves its state first, so ``resume=True`` continues where it stopped.
+
+    Raises:
+        DataError: the data has no usable labelled images.
+        CheckpointError: a base or resume checkpoint does not fit.
+        JobCancelled: ``should_cancel`` returned True (the state is saved).
+    """
+    device = pick_device(config.device)
+    body = BodyModel(config.body_model, device=device)
+    layout = ParamLayout()
+    base = BaseSampler.load(config.base, body, device) if config.base else None
+    crop_size = config.crop_size or (base.crop_size if base else 128)
+    batches = ScorerBatches(config, body, crop_size)
+    val = ValidationSet.build(config, body, crop_size, base, held_out=batches.held_out)
+
+    torch.manual_seed(config.seed)
+    model = HMRScorer(ScorerConfig(crop_size, config.width, config.layers, config.heads), layout).to(device)
+    model.body_signature = body_signature(body)
+    ema = copy.deepcopy(model).eval() if config.ema_decay > 0 else None
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start = 0
+    spath = state_path(config.out)
+    if config.resume:
+        if not spath.is_file():
+            raise CheckpointError(f"{spath}: no training state to resume (train without --resume first)")
+        state = _load_state(spath)
+        try:
+            model.load_state_dict(state["model"])
+            if ema is not None and state["ema"]:
+                ema.load_state_dict(state["ema"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"{spath}: training state does not fit this configuration ({str(exc).splitlines()[0]})") from None
+        start = int(state["step"])
+        log.info("resuming scorer training at step %d", start)
+
+    def save(step: int, metrics: dict) -> Path:
+        _save_state(spath, step, model, ema, optimizer, config)
+        final = ema if ema is not None else model
+        extra = {"training": dict(config.to_dict(), steps_done=step), "validation": metrics}
+        return final.save(config.out, extra=extra)
+
+    val_metrics: dict = {}
+    weights = checkpoint_paths(config.out)[0]
+    model.train()
+    for step, batch in batches.iterate(start):
+        if should_cancel():
+            save(step, val_metrics)
+            check_cancel(should_cancel)
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * _lr_factor(step, config)
+        gen = torch.Generator(device=device).manual_seed(config.seed * 1_000_003 + step)
+        cands = training_candidates(batch, body, layout, config, base, gen)
+        logits = model.logits(cands.images, cands.keypoints, cands.crop, cands.depth)
+        loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        if ema is not None:
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.lerp_(pm, 1 - config.ema_decay)
+        done = step + 1
+        metrics = {"loss": float(loss), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
+        if val is not None and (done % config.val_every == 0 or done == config.steps):
+            val_metrics = _evaluate(ema if ema is not None else model, val)
+            metrics.update({f"val_srcc_{k}": v["srcc"] for k, v in val_metrics.items()})
+            log.info("step %d validation %s", done, val_metrics)
+        if done % config.save_every == 0 or done == config.steps:
+            weights = save(done, val_metrics)
+        progress(ProgressEvent(done / config.steps, f"step {done}/{config.steps}", metrics))
+    if start >= config.steps:
+        log.info("training state is already at step %d of %d", start, config.steps)
+    return weights

@@ -13,7 +13,6 @@ every axis-angle.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,6 +213,3 @@ def flip_camera(cam: np.ndarray) -> np.ndarray:
     s, tx, ty = _check("camera", cam, (3,))
     return np.array([s, -tx, ty], np.float32)
 
-
-def angle_is_zero(degrees: float) -> bool:
-    return math.isclose(degrees % 360.0, 0.0, abs_tol=1e-9) or math.isclose(degrees % 360.0, 360.0, abs_tol=1e-9)

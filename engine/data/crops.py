@@ -117,7 +117,9 @@ class CropTransform:
         return np.asarray(xy, np.float64) * (self.size / 2) @ self.orientation() + self.center
 
 
-def transform_keypoints(keypoints: np.ndarray, t: CropTransform, flip_perm: tuple[int, ...] = COCO17_FLIP) -> np.ndarray:
+def transform_keypoints(
+    keypoints: np.ndarray, t: CropTransform, flip_perm: tuple[int, ...] = COCO17_FLIP
+) -> np.ndarray:
     """Image keypoints into a crop, relabelled left/right when the crop is mirrored.
 
     Args:

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from engine.data.augment import (
-    AugmentConfig, AugmentParams, angle_is_zero, apply_color, apply_occluder, augment_rng,
+    AugmentConfig, AugmentParams, apply_color, apply_occluder, augment_rng,
     camera_for_crop, flip_camera, flip_joints3d, flip_pose, jitter_transform, rotate_camera,
     rotate_joints3d, rotate_pose, sample_params,
 )
@@ -131,7 +131,7 @@ class PersonCropDataset(Dataset):
         return item
 
     def _labels(self, record: PersonSample, t: CropTransform) -> dict[str, torch.Tensor]:
-        turned = not angle_is_zero(t.rotation)
+        turned = t.rotation != 0.0
         pose = record.pose
         if pose is not None:
             pose = rotate_pose(pose, t.rotation) if turned else pose

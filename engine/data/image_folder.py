@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def detect_image(path: str | Path, detector: Any) -> PersonSample:
     if landmarks is not None:
         extra["landmarks"] = np.asarray(landmarks, np.float32)
     return PersonSample(
-        image_path=str(Path(path).absolute()),
+        image_path=os.path.abspath(path),
         box=np.asarray(det.box, np.float32),
         keypoints=np.asarray(det.keypoints, np.float32),
         source="detector",

@@ -207,6 +207,20 @@ def _group_row(record: PersonSample, g: Group, ctx: Context) -> Row | None:
     return g.write(record, base, ctx)
 
 
+# Formats whose readers put a file's raw columns into ``extra``.
+FILE_FORMATS = ("spin", "prohmr", "coco")
+
+
+def _carries_extras(record: PersonSample, fmt: NpzFormat) -> bool:
+    """Whether a record's extras go into a file of this format.
+
+    A record read from another annotation format holds that format's raw columns, which
+    mean nothing here; other extras (detector landmarks, synthetic metadata) are kept.
+    """
+    origin = record.source.split(":", 1)[0] if ":" in record.source else ""
+    return origin == fmt.name or origin not in FILE_FORMATS
+
+
 def _stack(key: str, column: list[np.ndarray | None]) -> np.ndarray | None:
     """One column from per-row values; missing rows become zeros.
 
@@ -216,17 +230,20 @@ def _stack(key: str, column: list[np.ndarray | None]) -> np.ndarray | None:
     """
     present = [v for v in column if v is not None]
     shapes = {v.shape for v in present}
-    if len(shapes) > 1:
-        widest = max(shapes, key=len)
-        if any(s != widest and int(np.prod(s)) != 1 for s in shapes):
-            log.warning("'%s' has rows of different shapes %s; not written", key, sorted(shapes))
-            return None
-        present = [np.broadcast_to(v, widest) for v in present]
-        column = [None if v is None else np.broadcast_to(v, widest) for v in column]
-    if len(present) < len(column):
-        fill = np.zeros(present[0].shape, dtype=np.result_type(*present))
-        column = [fill if v is None else v for v in column]
-    return np.stack(column)
+    try:
+        if len(shapes) > 1:
+            widest = max(shapes, key=len)
+            if any(s != widest and int(np.prod(s)) != 1 for s in shapes):
+                raise ValueError(f"rows of different shapes {sorted(shapes)}")
+            present = [np.broadcast_to(v, widest) for v in present]
+            column = [None if v is None else np.broadcast_to(v, widest) for v in column]
+        if len(present) < len(column):
+            fill = np.zeros(present[0].shape, dtype=np.result_type(*present))
+            column = [fill if v is None else v for v in column]
+        return np.stack(column)
+    except (TypeError, ValueError) as exc:  # numpy's dtype promotion errors are TypeErrors
+        log.warning("'%s' not written: %s", key, exc)
+        return None
 
 
 def write_npz(
@@ -243,7 +260,8 @@ def write_npz(
 
     A value a record does not have is written as zeros, which these formats read as
     absent (``has_smpl`` 0, confidence 0). An ``extra`` key that some records lack is
-    filled with zeros too; one whose shape differs between records is left out.
+    filled with zeros too; one whose shape differs between records is left out. Records
+    read from another annotation format do not bring that format's columns along.
     """
     out = Path(path)
     ctx = Context(str(Path(image_root) if image_root is not None else out.absolute().parent))
@@ -255,10 +273,13 @@ def write_npz(
             values = _group_row(record, g, ctx)
             if values:
                 row.update(values)
-        for k, v in record.extra.items():
-            row.setdefault(k, v)
+        if _carries_extras(record, fmt):
+            for k, v in record.extra.items():
+                row.setdefault(k, v)
         for k, v in row.items():
-            columns.setdefault(k, [None] * len(records))[i] = np.asarray(v)
+            if k not in columns:
+                columns[k] = [None] * len(records)
+            columns[k][i] = np.asarray(v)
     arrays = {k: a for k, col in columns.items() if (a := _stack(k, col)) is not None}
     if not records:
         arrays = _empty_columns(fmt, ctx)

@@ -167,17 +167,17 @@ def same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def resolve_image_path(name: str, root: str | Path) -> str:
     """An absolute, normalised path for an image named relative to ``root``."""
-    p = Path(name).expanduser()
-    if not p.is_absolute():
-        p = Path(root) / p
-    return os.path.normpath(str(p.absolute()))
+    name = os.path.expanduser(name)
+    if not os.path.isabs(name):
+        name = os.path.join(os.path.abspath(root), name)
+    return os.path.normpath(name)
 
 
 @dataclass(frozen=True)
 class AnnotationFile:
     """What a reader got out of one annotation file.
 
-    path: the file read. format: 'spin', 'prohmr', 'coco', or 'images'.
+    path: the file read. format: 'spin', 'prohmr' or 'coco'.
     records: the rows that make valid records, in file order.
     rejected: (where, reason) for each row that does not, where is 'path#row'.
     file_extras: values that belong to the file rather than to a row (COCO's

@@ -1,7 +1,7 @@
 """A vectorised z-buffer triangle rasteriser in numpy, and the shading on top of it.
 
-Pixel (row r, column c) covers [c, c+1) x [r, r+1) and is sampled at its centre
-(c + 0.5, r + 0.5), in the same pixel coordinates as ``engine.body.projection``.
+Pixel (row r, column c) is sampled at its centre, which sits at x = c, y = r (OpenCV's
+convention, as in ``engine.data.crops`` and ``engine.body.projection``).
 
 At 256 px a body mesh's triangles cover a few pixels each, so the rasteriser works on
 many triangles at once: triangles are grouped by the power-of-two size of their pixel
@@ -58,8 +58,8 @@ def _fragments(u, v, x0, y0, bw, bh, bucket_w, bucket_h):
     k, j = np.nonzero(valid)
     px = x0[k] + ox[j]
     py = y0[k] + oy[j]
-    cx = px + 0.5
-    cy = py + 0.5
+    cx = px.astype(np.float64)
+    cy = py.astype(np.float64)
     u0, u1, u2 = u[0, k], u[1, k], u[2, k]
     v0, v1, v2 = v[0, k], v[1, k], v[2, k]
     area = (u1 - u0) * (v2 - v0) - (u2 - u0) * (v1 - v0)
@@ -97,10 +97,10 @@ def rasterize(points: np.ndarray, faces: np.ndarray, height: int, width: int, cu
     if cull_back:
         # Counter-clockwise outward faces project clockwise in a y-down image: negative area.
         keep &= area < 0
-    x0 = np.maximum(np.ceil(np.minimum(np.minimum(uc[0], uc[1]), uc[2]) - 0.5), 0)
-    x1 = np.minimum(np.floor(np.maximum(np.maximum(uc[0], uc[1]), uc[2]) - 0.5), width - 1)
-    y0 = np.maximum(np.ceil(np.minimum(np.minimum(vc[0], vc[1]), vc[2]) - 0.5), 0)
-    y1 = np.minimum(np.floor(np.maximum(np.maximum(vc[0], vc[1]), vc[2]) - 0.5), height - 1)
+    x0 = np.maximum(np.ceil(np.minimum(np.minimum(uc[0], uc[1]), uc[2])), 0)
+    x1 = np.minimum(np.floor(np.maximum(np.maximum(uc[0], uc[1]), uc[2])), width - 1)
+    y0 = np.maximum(np.ceil(np.minimum(np.minimum(vc[0], vc[1]), vc[2])), 0)
+    y1 = np.minimum(np.floor(np.maximum(np.maximum(vc[0], vc[1]), vc[2])), height - 1)
     keep &= (x1 >= x0) & (y1 >= y0)
     idx = np.nonzero(keep)[0]
     x0 = x0[idx].astype(np.int64)

@@ -121,7 +121,8 @@ def test_rotated_pose_turns_the_body_about_its_root_like_the_image(body):
 
 
 def _project(points, cam):
-    return project_weak_perspective(torch.tensor(points)[None], torch.tensor(cam, dtype=torch.float64)[None])[0].numpy()
+    cam = torch.tensor(cam, dtype=torch.float64)[None]
+    return project_weak_perspective(torch.tensor(points)[None], cam)[0].numpy()
 
 
 def test_turned_and_mirrored_cameras_project_the_moved_body_onto_the_moved_keypoints(body):
@@ -155,5 +156,6 @@ def test_colour_gains_and_occluders_paint_the_crop():
     p = AugmentParams(color=(0.5, 1.0, 3.0), occluder=(0.2, 0.0, 0.5, 0.3), occluder_color=(1, 2, 3))
     out = apply_occluder(apply_color(crop, p), p)
     assert out[9, 9].tolist() == [50, 100, 255]
-    assert out[0, 2].tolist() == [1, 2, 3] and out[2, 4].tolist() == [1, 2, 3] and out[3, 2].tolist() == [50, 100, 255]
+    assert out[0, 2].tolist() == [1, 2, 3] and out[2, 4].tolist() == [1, 2, 3]
+    assert out[3, 2].tolist() == [50, 100, 255]
     assert crop[0, 2].tolist() == [100, 100, 100]

@@ -24,20 +24,14 @@ GEOMETRY_ONLY = AugmentConfig(scale_jitter=0.2, translation_jitter=0.05, rotatio
                               flip_prob=0.5, color_jitter=0.0, occlusion_prob=0.0)
 
 
-def _kp(rng, n=17):
-    xy = rng.uniform([110, 60], [210, 180], (n, 2))
-    return np.c_[xy, np.ones(n)]
-
-
 @pytest.fixture
 def painted(tmp_path):
     """A photo with a coloured dot at each keypoint, and its record."""
-    rng = np.random.default_rng(0)
-    kp = _kp(rng)
+    grid = np.stack([120 + 22.0 * (np.arange(17) % 5), 70 + 25.0 * (np.arange(17) // 5)], 1)
+    kp = np.c_[grid + np.random.default_rng(0).integers(-3, 4, (17, 2)), np.ones(17)]
     image = np.zeros((240, 320, 3), np.uint8)
     for (x, y, _), colour in zip(kp, COLOURS):
-        cv2.circle(image, (int(round(x)), int(round(y))), 3, colour.tolist(), -1)
-    kp[:, :2] = np.round(kp[:, :2])
+        cv2.circle(image, (int(x), int(y)), 4, colour.tolist(), -1)
     save_image(tmp_path / "painted.png", image)
     return PersonSample(str(tmp_path / "painted.png"), [100, 50, 220, 190], kp)
 

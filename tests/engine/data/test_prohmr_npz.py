@@ -85,7 +85,8 @@ def test_edited_keypoints_and_pose_read_back_as_edited(tmp_path):
     for a, b in zip(back, edited):
         assert np.array_equal(a.keypoints, b.keypoints) and np.array_equal(a.pose, b.pose)
     with np.load(tmp_path / "b.npz") as z:
-        assert z["body_pose"].shape == (N, 69) and np.array_equal(z["extra_keypoints_3d"], arrays["extra_keypoints_3d"])
+        assert z["body_pose"].shape == (N, 69)
+        assert np.array_equal(z["extra_keypoints_3d"], arrays["extra_keypoints_3d"])
 
 
 def test_records_from_elsewhere_write_with_the_72_value_layout(tmp_path):
@@ -105,3 +106,22 @@ def test_69_value_pose_without_global_orient_is_a_clear_file_error(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(DataError, match="global_orient"):
         read_prohmr_npz(tmp_path / "bad.npz")
+
+
+def test_spin_records_written_as_prohmr_keep_their_labels_but_not_spins_columns(tmp_path):
+    from engine.data.spin_npz import read_spin_npz, write_spin_npz
+
+    rng = np.random.default_rng(5)
+    kp = np.c_[rng.uniform(0, 100, (17, 2)), np.ones(17)]
+    spin_rec = PersonSample("a.png", [0, 0, 50, 50], kp, pose=rng.normal(size=72), betas=rng.normal(size=10),
+                            joints3d=rng.normal(size=(24, 4)), extra={"landmarks": np.ones((33, 4))})
+    write_spin_npz(tmp_path / "s.npz", [spin_rec])
+    recs = read_spin_npz(tmp_path / "s.npz").records
+    write_prohmr_npz(tmp_path / "p.npz", recs)
+    with np.load(tmp_path / "p.npz") as z:
+        assert not {"part", "S", "pose", "shape", "has_smpl"} & set(z.files)
+    back = read_prohmr_npz(tmp_path / "p.npz").records[0]
+    for name in ("box", "keypoints", "pose", "betas", "joints3d"):
+        assert np.array_equal(getattr(back, name), getattr(spin_rec, name)), name
+    # Extras that are not another format's columns travel along.
+    assert np.array_equal(recs[0].extra["landmarks"], np.ones((33, 4)))

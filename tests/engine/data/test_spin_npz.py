@@ -149,3 +149,16 @@ def test_writing_no_records_gives_a_readable_empty_file(tmp_path):
     write_spin_npz(tmp_path / "empty.npz", [])
     f = read_spin_npz(tmp_path / "empty.npz")
     assert f.records == () and f.rejected == ()
+
+
+def test_records_from_a_file_and_from_elsewhere_share_one_file(tmp_path):
+    arrays = spin_arrays(np.random.default_rng(6), n=3)
+    np.savez(tmp_path / "a.npz", **arrays)
+    recs = list(read_spin_npz(tmp_path / "a.npz").records)
+    recs.append(PersonSample("new.png", [0, 0, 20, 20], np.zeros((17, 3)), pose=np.ones(72)))
+    write_spin_npz(tmp_path / "b.npz", recs)
+    with np.load(tmp_path / "b.npz") as z:
+        assert len(z["imgname"]) == 4 and z["gender"].tolist() == ["m", "f", "m", ""]
+        assert np.all(z["openpose"][3] == 0) and z["camera_id"].tolist() == [0, 1, 2, 0]
+        assert np.array_equal(z["openpose"][:3], arrays["openpose"])
+    assert len(read_spin_npz(tmp_path / "b.npz").records) == 4

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError, ShapeError
-from engine.models.checkpoint import body_signature, load_checkpoint, save_checkpoint
+from engine.models.checkpoint import load_checkpoint, save_checkpoint
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer_parts import (
     NUM_COCO,
@@ -28,6 +28,7 @@ from engine.models.scorer_parts import (
     ImageEncoder,
     JointEmbedding,
     joint_inputs,
+    resize_crops,
     sample_local_features,
 )
 
@@ -122,7 +123,9 @@ class HMRScorer(nn.Module):
         M = cand_joints_crop.shape[1]
         if tuple(cand_depth.shape) != (N, M, NUM_SCORER_JOINTS):
             raise ShapeError(f"scorer: candidate depths have shape {tuple(cand_depth.shape)}, expected ({N}, {M}, 41)")
-        for name, t in (("images", images), ("keypoints", keypoints), ("candidate joints", cand_joints_crop), ("candidate depths", cand_depth)):
+        named = (("images", images), ("keypoints", keypoints), ("candidate joints", cand_joints_crop),
+                 ("candidate depths", cand_depth))
+        for name, t in named:
             if not torch.isfinite(t).all():
                 raise ShapeError(f"scorer: {name} hold NaN or infinite values")
         return N, M
@@ -192,10 +195,14 @@ class HMRScorer(nn.Module):
     def score_candidates(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
         """Score decoded candidates (``engine.models.candidates.Candidates``).
 
-        images: (N, 3, S, S); keypoints: (N, 17, 3); candidates with joints (N, M, 24, 3),
-        keypoints3d (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2).
+        images: (N, 3, S', S') normalised crops, resampled to the scorer's crop size when S'
+        differs (the same region of the image, so crop coordinates stay valid);
+        keypoints: (N, 17, 3); candidates with joints (N, M, 24, 3), keypoints3d
+        (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2).
         Returns (N, M) scores in (0, 1).
         """
+        if images.ndim == 4 and images.shape[1] == 3 and images.shape[2] == images.shape[3]:
+            images = resize_crops(images, self.config.crop_size)
         crop, depth = joint_inputs(candidates.joints, candidates.keypoints3d, candidates.joints_2d, candidates.keypoints_2d)
         was_training = self.training
         self.eval()
@@ -242,7 +249,8 @@ class HMRScorer(nn.Module):
         try:
             model.load_state_dict(state)
         except RuntimeError as exc:
-            raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({str(exc).splitlines()[0]})") from None
+            reason = str(exc).splitlines()[0]
+            raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({reason})") from None
         model.body_signature = config.get("body_model")
         model.checkpoint_config = config
         return model.to(device).eval()

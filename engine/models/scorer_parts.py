@@ -47,6 +47,14 @@ def sample_local_features(feature_map: torch.Tensor, points: torch.Tensor) -> to
     return out[..., 0].transpose(1, 2)
 
 
+def resize_crops(images: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, 3, S, S) crops resampled to (N, 3, size, size); the same region of the image,
+    so normalised crop coordinates stay valid."""
+    if images.shape[-1] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
 def joint_inputs(
     joints: torch.Tensor,
     keypoints3d: torch.Tensor,
@@ -75,9 +83,13 @@ def joint_inputs(
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
+    """3x3 conv, or a 4x4 stride-2 conv whose output cell k is centred on input pixels
+    2k and 2k + 1, so a stride-s map's cell k is centred where ``grid_sample`` puts it,
+    at input pixel s k + (s - 1) / 2 (a 3x3 stride-2 conv would centre it at s k)."""
     groups = 8 if cout % 8 == 0 else 1
+    kernel = 4 if stride == 2 else 3
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+        nn.Conv2d(cin, cout, kernel, stride=stride, padding=1, bias=False),
         nn.GroupNorm(groups, cout),
         nn.GELU(),
     )

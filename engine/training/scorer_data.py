@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from engine.data.dataset import PersonCropDataset
 from engine.data.load import load_dataset
 from engine.data.records import PersonSample
 from engine.errors import DataError
+from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import ParamLayout
+from engine.models.scorer_parts import resize_crops
 from engine.training.candidate_noise import RestRootJoint, candidate_errors, noisy_candidates, pose_candidates
 
 if TYPE_CHECKING:
@@ -28,25 +29,35 @@ log = logging.getLogger(__name__)
 
 
 def pick_device(name: str | None) -> torch.device:
-    """The named device, else CUDA when available, else the CPU."""
-    if name:
+    """The named device; None or 'auto' = CUDA when available, else the CPU."""
+    if name and name != "auto":
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def labelled_records(path: str) -> list[PersonSample]:
-    """The people of an annotation file that have SMPL pose and camera labels.
+def labelled_records(path: str, need_camera: bool = True, include_pseudo: bool = True) -> list[PersonSample]:
+    """The people of an annotation file that have SMPL pose (and camera) labels.
+
+    include_pseudo: False leaves out labels marked 'pseudo' (predicted by a model, maybe
+        wrong): a scorer trained to call them perfect would learn their mistakes.
 
     Raises:
         DataError: the file is unreadable or has no such person.
     """
     result = load_dataset(path, check_images=True)
-    records = [r for r in result.records if r.pose is not None and r.camera is not None]
+    records = [
+        r for r in result.records
+        if r.pose is not None and (r.camera is not None or not need_camera)
+        and (include_pseudo or r.label_kind != "pseudo")
+    ]
+    what = "SMPL pose and camera labels" if need_camera else "SMPL pose labels"
+    if not include_pseudo:
+        what = "non-pseudo " + what
     if not records:
         why = f" ({result.rejected[0][0]}: {result.rejected[0][1]})" if result.rejected else ""
-        raise DataError(f"{path}: no images with SMPL pose and camera labels{why}")
+        raise DataError(f"{path}: no images with {what}{why}")
     if len(records) < len(result.records):
-        log.info("%s: %d of %d people have pose and camera labels", path, len(records), len(result.records))
+        log.info("%s: %d of %d people have %s", path, len(records), len(result.records), what)
     return records
 
 
@@ -58,27 +69,16 @@ class BaseSampler:
 
     @classmethod
     def load(cls, path: str, body, device: torch.device) -> "BaseSampler":
-        from engine.models.diffusion_hmr import DiffusionHMR
-
         return cls(DiffusionHMR.load(path, body=body, device=device))
 
     @property
     def crop_size(self) -> int:
-        return int(self.model.config.crop_size)
+        return self.model.crop_size
 
-    @torch.no_grad()
-    def sample(self, images: torch.Tensor, keypoints: torch.Tensor, num: int, steps: int, generator: torch.Generator) -> torch.Tensor:
+    def sample(self, images: torch.Tensor, keypoints: torch.Tensor, num: int, steps: int, seed: int) -> torch.Tensor:
         """images (B, 3, S, S), keypoints (B, 17, 3) -> (B, num, D) raw vectors."""
         images = resize_crops(images, self.crop_size)
-        return self.model.sample(images, keypoints, num, steps=steps, generator=generator)
-
-
-def resize_crops(images: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, 3, S, S) crops resampled to (N, 3, size, size); the same region of the image,
-    so normalised crop coordinates stay valid."""
-    if images.shape[-1] == size:
-        return images
-    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        return self.model.sample(images, keypoints, num, steps=steps, seed=seed).to(images.device)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,8 +104,12 @@ def training_candidates(
     config: "ScorerTrainConfig",
     base: BaseSampler | None,
     generator: torch.Generator,
+    base_seed: int = 0,
 ) -> TrainingCandidates:
-    """Ground truth, noisy copies and base samples for a batch of ``PersonCropDataset`` items."""
+    """Ground truth, noisy copies and base samples for a batch of ``PersonCropDataset`` items.
+
+    generator seeds the noise (on the body's device); base_seed the base model's sampler.
+    """
     dev = body.device
     keep = (batch["has_pose"] > 0) & (batch["has_camera"] > 0)
     if not keep.any():
@@ -119,7 +123,7 @@ def training_candidates(
     num_base = config.base_candidates if base is not None else 0
     params = noisy_candidates(gt, config.candidates_per_image - num_base, generator, config.noise, layout)
     if num_base:
-        params = torch.cat([params, base.sample(images, keypoints, num_base, config.base_steps, generator)], dim=1)
+        params = torch.cat([params, base.sample(images, keypoints, num_base, config.base_steps, base_seed)], dim=1)
     with torch.no_grad():
         posed = pose_candidates(body, params, layout)
         truth = body(pose, betas, rotation_format="axis_angle")
@@ -169,11 +173,12 @@ class ScorerBatches:
     """
 
     def __init__(self, config: "ScorerTrainConfig", body, crop_size: int):
-        records = labelled_records(config.data)
+        records = labelled_records(config.data, include_pseudo=config.include_pseudo)
         self.held_out: list[PersonSample] = []
         if config.val is None:
-            hold = min(config.val_images, len(records) // 10)
-            if hold >= 2:
+            # A tenth, at least 2 and at most val_images, when enough people are left to train.
+            hold = min(config.val_images, max(2, len(records) // 10))
+            if len(records) >= 2 * hold:
                 self.held_out, records = records[-hold:], records[:-hold]
         self.config = config
         self.dataset = PersonCropDataset(
@@ -214,7 +219,10 @@ class ValidationSet:
     def build(
         cls, config: "ScorerTrainConfig", body, crop_size: int, base: BaseSampler | None, held_out: list[PersonSample]
     ) -> "ValidationSet | None":
-        records = labelled_records(config.val)[: config.val_images] if config.val else held_out
+        if config.val:
+            records = labelled_records(config.val, include_pseudo=config.include_pseudo)[: config.val_images]
+        else:
+            records = held_out
         if not records:
             log.warning("no validation images: scorer quality will not be reported")
             return None
@@ -223,7 +231,7 @@ class ValidationSet:
         parts = []
         for i in range(0, len(dataset), config.batch_size):
             batch = default_collate([dataset[k] for k in range(i, min(i + config.batch_size, len(dataset)))])
-            parts.append(training_candidates(batch, body, ParamLayout(), config, base, generator))
+            parts.append(training_candidates(batch, body, ParamLayout(), config, base, generator, config.seed + i))
         joined = [torch.cat([getattr(p, name) for p in parts]) for name in ("images", "keypoints", "crop", "depth")]
         errors = {k: torch.cat([p.errors[k] for p in parts]).cpu() for k in parts[0].errors}
         return cls(*joined, errors, chunk=config.batch_size)

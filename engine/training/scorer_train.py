@@ -43,12 +43,13 @@ class ScorerTrainConfig:
 
     data / val: labelled annotation files (SPIN/ProHMR .npz or COCO .json with SMPL labels);
         without ``val`` up to ``val_images`` training images are held out.
-    out: checkpoint stem; the resumable state goes to ``OUT.train-state.pt``.
+    out: checkpoint stem; the resumable state goes to ``OUT.train.pt``.
     base: a base diffusion checkpoint; ``base_candidates`` of each image's
         ``candidates_per_image`` then come from it.
     crop_size: None = the base model's, else 128.
     ema_decay: 0 switches the exponential moving average of the weights off.
     tie_mm: pairs whose errors differ by less than this are not ranked.
+    include_pseudo: also train on labels marked 'pseudo' (left out by default).
     """
 
     data: str
@@ -79,9 +80,15 @@ class ScorerTrainConfig:
     save_every: int = 500
     resume: bool = False
     body_model: str | None = None
+    include_pseudo: bool = False
     noise: CandidateNoise = field(default_factory=CandidateNoise)
 
     def __post_init__(self) -> None:
+        if isinstance(self.noise, dict):  # from a JSON config (job parameters, a checkpoint)
+            try:
+                object.__setattr__(self, "noise", CandidateNoise(**self.noise))
+            except TypeError as exc:
+                raise ShapeError(f"noise: {exc}") from None
         if self.candidates_per_image < 2:
             raise ShapeError(f"candidates_per_image must be >= 2 to rank, got {self.candidates_per_image}")
         if self.base and not 0 <= self.base_candidates < self.candidates_per_image:
@@ -125,7 +132,7 @@ def ranknet_loss(logits: torch.Tensor, errors: dict[str, torch.Tensor], tie: flo
 def state_path(out: str | Path) -> Path:
     """Where the resumable training state of checkpoint ``out`` lives."""
     weights, _ = checkpoint_paths(out)
-    return weights.with_name(weights.with_suffix("").name + ".train-state.pt")
+    return weights.with_name(weights.with_suffix("").name + ".train.pt")
 
 
 def _lr_factor(step: int, config: ScorerTrainConfig) -> float:
@@ -136,6 +143,7 @@ def _lr_factor(step: int, config: ScorerTrainConfig) -> float:
 
 
 def _save_state(path: Path, step: int, model, ema, optimizer, config: ScorerTrainConfig) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(
         {
@@ -158,10 +166,12 @@ def _load_state(path: Path) -> dict:
 
 
 def _evaluate(model: HMRScorer, val: ValidationSet) -> dict[str, dict[str, float]]:
+    """Per-image Spearman / Pearson correlation of the scores with each true error."""
+    was_training = model.training
     model.eval()
     with torch.no_grad():
         logits = torch.cat([model.logits(*chunk) for chunk in val.chunks()]).cpu().numpy()
-    model.train()
+    model.train(was_training)
     out = {}
     for name in ERROR_NAMES:
         corr = ranking_correlation(logits, val.errors[name].numpy())
@@ -209,7 +219,8 @@ def train_scorer(
                 ema.load_state_dict(state["ema"])
             optimizer.load_state_dict(state["optimizer"])
         except (KeyError, RuntimeError, ValueError) as exc:
-            raise CheckpointError(f"{spath}: training state does not fit this configuration ({str(exc).splitlines()[0]})") from None
+            reason = str(exc).splitlines()[0]
+            raise CheckpointError(f"{spath}: training state does not fit this configuration ({reason})") from None
         start = int(state["step"])
         log.info("resuming scorer training at step %d", start)
 
@@ -228,8 +239,9 @@ def train_scorer(
             check_cancel(should_cancel)
         for group in optimizer.param_groups:
             group["lr"] = config.lr * _lr_factor(step, config)
-        gen = torch.Generator(device=device).manual_seed(config.seed * 1_000_003 + step)
-        cands = training_candidates(batch, body, layout, config, base, gen)
+        step_seed = config.seed * 1_000_003 + step
+        gen = torch.Generator(device=device).manual_seed(step_seed)
+        cands = training_candidates(batch, body, layout, config, base, gen, step_seed)
         logits = model.logits(cands.images, cands.keypoints, cands.crop, cands.depth)
         loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm)
         optimizer.zero_grad(set_to_none=True)
@@ -241,7 +253,7 @@ def train_scorer(
                 for pe, pm in zip(ema.parameters(), model.parameters()):
                     pe.lerp_(pm, 1 - config.ema_decay)
         done = step + 1
-        metrics = {"loss": float(loss), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
+        metrics = {"loss": float(loss.detach()), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and (done % config.val_every == 0 or done == config.steps):
             val_metrics = _evaluate(ema if ema is not None else model, val)
             metrics.update({f"val_srcc_{k}": v["srcc"] for k, v in val_metrics.items()})

@@ -6,7 +6,7 @@ import torch
 from engine.body.projection import project_weak_perspective
 from engine.errors import ShapeError
 from engine.models.scorer import HMRScorer, ScorerConfig
-from engine.models.scorer_parts import joint_inputs, sample_local_features
+from engine.models.scorer_parts import ImageEncoder, joint_inputs, sample_local_features
 
 TINY = ScorerConfig(crop_size=64, width=32, layers=1, heads=2, grid=4)
 
@@ -51,6 +51,24 @@ def test_stride_four_map_cell_is_read_at_the_centre_of_its_pixels():
     # Cell (3, 9) covers crop pixels 36..39 across and 12..15 down; its centre is pixel 37.5 / 13.5.
     point = torch.tensor([[[(37.5 + 0.5) * 2 / S - 1, (13.5 + 0.5) * 2 / S - 1]]])
     assert sample_local_features(fmap, point)[0, 0, 0].item() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_local_map_cells_are_centred_where_grid_sample_reads_them():
+    # The two stride-2 convolutions down to the stride-4 local map, with unit weights: the
+    # pixels feeding cell (r, c) must be centred on pixel (4r + 1.5, 4c + 1.5).
+    encoder = ImageEncoder(32)
+    convs = [encoder.stage1[0][0], encoder.stage2[0][0]]
+    chain = torch.nn.Sequential(*[
+        torch.nn.Conv2d(1, 1, c.kernel_size, c.stride, c.padding, bias=False) for c in convs
+    ])
+    for conv in chain:
+        torch.nn.init.ones_(conv.weight)
+    image = torch.zeros(1, 1, 64, 64, requires_grad=True)
+    chain(image)[0, 0, 5, 9].backward()
+    weight = image.grad[0, 0]
+    rows, cols = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    assert float((weight * rows).sum() / weight.sum()) == pytest.approx(4 * 5 + 1.5)
+    assert float((weight * cols).sum() / weight.sum()) == pytest.approx(4 * 9 + 1.5)
 
 
 def test_joint_inputs_are_projections_and_depths_from_the_pelvis():

@@ -1,0 +1,198 @@
+"""Evaluate a base model (and a scorer) on labelled images: the multi-hypothesis report.
+
+For each labelled person: sample M hypotheses with the base model (hypothesis 0 from zero
+noise), decode them with meshes, score them, and measure MPJPE, PA-MPJPE and PVE against
+the ground truth. The report has four rows (Min, Select, Zero-noise, Mean, see
+``engine.metrics.multi_hypothesis_report``), a mean-pose baseline row, and how well the
+scorer's scores rank the hypotheses (Spearman / Pearson, per image, averaged).
+
+Mean-pose baseline: the training-set mean parameter vector (the base checkpoint's
+Normalizer mean; its 6D rotations are made orthonormal when decoded), the same for every
+person. It takes the camera of the zero-noise hypothesis so that it lines up with the
+image, but the camera never enters the numbers: every metric is pelvis-aligned (and
+PA-MPJPE also rotation- and scale-aligned), so the baseline measures what the model
+learned beyond "the average person in the average pose".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import default_collate
+
+from engine.body.model import BodyModel
+from engine.data.dataset import PersonCropDataset
+from engine.errors import ShapeError
+from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
+from engine.models.candidates import decode_candidates
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.scorer import HMRScorer
+from engine.models.scorer_parts import resize_crops
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+from engine.training.candidate_noise import ERROR_NAMES, candidate_errors
+from engine.training.scorer_data import labelled_records, pick_device
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_CHUNK = 256
+"""Hypotheses decoded (with meshes) at once; a large M is processed in chunks of this."""
+BASELINE_CAMERA = "zero-noise hypothesis"
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """What ``adhmr eval`` reports.
+
+    report: the four-way table (mm); no Select row without a scorer.
+    baseline: {metric: mm} of the mean-pose baseline.
+    correlation: {metric: {'srcc', 'plcc', 'srcc_global', 'plcc_global', 'num_images'}}
+        of the scores against each error; empty without a scorer or with M < 2.
+    settings: checkpoints, data, M, steps, top_k, seed, number of images.
+    """
+
+    report: HypothesisReport
+    baseline: dict[str, float]
+    correlation: dict[str, dict[str, float]]
+    settings: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: undefined correlations (constant scores or errors) become None."""
+        correlation = {
+            metric: {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in c.items()}
+            for metric, c in self.correlation.items()
+        }
+        return {
+            "report": self.report.to_dict(),
+            "baseline": dict(self.baseline, camera=BASELINE_CAMERA),
+            "scorer_correlation": correlation,
+            "settings": self.settings,
+        }
+
+    def to_markdown(self, decimals: int = 1) -> str:
+        """The report table plus the baseline row, then the scorer's correlations."""
+        lines = [self.report.to_markdown(decimals)]
+        cells = " | ".join(f"{self.baseline[m]:.{decimals}f}" for m in self.report.metrics)
+        lines.append(f"| Mean pose (baseline) | {cells} |")
+        if self.correlation:
+            lines += ["", "| scorer vs | SRCC | PLCC |", "|---|---:|---:|"]
+            for metric, c in self.correlation.items():
+                lines.append(f"| {metric} | {c['srcc']:.3f} | {c['plcc']:.3f} |")
+        s = self.settings
+        lines += ["", f"{s['num_images']} people, M = {s['M']} hypotheses, {s['steps']} DDIM steps, seed {s['seed']}"]
+        return "\n".join(lines)
+
+
+def _mean_pose(base: Any, zero_noise_params: torch.Tensor) -> torch.Tensor:
+    """(B, D) raw: the Normalizer mean with each person's zero-noise camera."""
+    mean = torch.as_tensor(base.normalizer.mean, dtype=torch.float32).expand_as(zero_noise_params).clone()
+    cam = base.layout.dim - base.layout.cam_dim
+    mean[:, cam:] = zero_noise_params[:, cam:].cpu()
+    return mean
+
+
+def evaluate(
+    base_ckpt: str | Path | None,
+    scorer_ckpt: str | Path | None,
+    data_npz: str | Path,
+    M: int = 20,
+    steps: int = 4,
+    top_k: int = 1,
+    max_images: int | None = None,
+    seed: int = 0,
+    batch_size: int = 8,
+    device: str | None = None,
+    body_model: str | Path | None = None,
+    use_scorer: bool = True,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> EvalResult:
+    """Evaluate a base checkpoint and a scorer (None = the default checkpoints).
+
+    use_scorer: False leaves the scorer out (no Select row, no correlations).
+    data_npz: labelled people (SMPL pose; betas where known, else the average shape).
+    M: hypotheses per person (>= 1; the scorer's correlations need M >= 2).
+    top_k: how many top-scored hypotheses the Select row averages.
+    max_images: evaluate only the first this many people.
+    seed: the sampler's seed (the batch starting at person i uses seed + i, so results
+        depend on seed and batch_size, not on how hypotheses are chunked).
+
+    Raises:
+        CheckpointError, DataError, ShapeError; JobCancelled when ``should_cancel``.
+    """
+    if M < 1:
+        raise ShapeError(f"eval: M must be at least 1, got {M}")
+    if not 1 <= top_k <= M:
+        raise ShapeError(f"eval: top_k must be in [1, M={M}], got {top_k}")
+    if max_images is not None and max_images < 1:
+        raise ShapeError(f"eval: max_images must be at least 1, got {max_images}")
+    dev = pick_device(device)
+    body = BodyModel(body_model, device=dev)
+    base = DiffusionHMR.load(base_ckpt, body=body, device=dev)
+    scorer = HMRScorer.load(scorer_ckpt, body=body, device=dev) if use_scorer else None
+    records = labelled_records(str(data_npz), need_camera=False)[:max_images]
+    dataset = PersonCropDataset(records, base.crop_size, train=False)
+    per_batch = max(1, batch_size)
+    errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
+    baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
+    scores: list[np.ndarray] = []
+    for i in range(0, len(dataset), per_batch):
+        check_cancel(should_cancel)
+        batch = default_collate([dataset[k] for k in range(i, min(i + per_batch, len(dataset)))])
+        images, keypoints = batch["image"].to(dev), batch["keypoints"].to(dev)
+        betas = (batch["betas"] * batch["has_betas"][:, None]).to(dev)
+        with torch.no_grad():
+            truth = body(batch["pose"].to(dev), betas, rotation_format="axis_angle")
+            params = base.sample(images, keypoints, M, steps=steps, seed=seed + i).cpu()
+            batch_errors, batch_scores = _score_and_measure(params, batch, body, base, scorer, images, keypoints, truth)
+            mean = decode_candidates(_mean_pose(base, params[:, 0])[:, None], base.layout, body,
+                                     batch["crop_center"], batch["crop_size"])
+            base_err = candidate_errors(mean.joints, mean.vertices, truth.joints.cpu(), truth.vertices.cpu())
+        for k in ERROR_NAMES:
+            errors[k].append(batch_errors[k])
+            baseline[k].append(base_err[k][:, 0].numpy())
+        if batch_scores is not None:
+            scores.append(batch_scores)
+        done = min(i + per_batch, len(dataset))
+        progress(ProgressEvent(done / len(dataset), f"{done}/{len(dataset)} people"))
+
+    table = {k: np.concatenate(v) for k, v in errors.items()}
+    score_table = np.concatenate(scores) if scores else None
+    report = multi_hypothesis_report(table, score_table, top_k=top_k, zero_index=0)
+    correlation = {}
+    if score_table is not None and M >= 2:
+        for k in ERROR_NAMES:
+            correlation[k] = asdict(ranking_correlation(score_table, table[k]))
+    settings = {
+        "base": str(base_ckpt) if base_ckpt is not None else "default",
+        "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
+        "data": str(data_npz), "M": M, "steps": steps, "top_k": top_k, "seed": seed,
+        "num_images": len(dataset),
+    }
+    return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings)
+
+
+def _score_and_measure(
+    params: torch.Tensor, batch: dict, body: Any, base: Any, scorer: Any, images: torch.Tensor,
+    keypoints: torch.Tensor, truth: Any,
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Errors {metric: (B, M) mm} and scores (B, M) (None without a scorer) of sampled
+    params (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory."""
+    B, M = params.shape[:2]
+    chunk = max(1, ROWS_PER_CHUNK // B)
+    errs: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
+    scores = []
+    scorer_images = resize_crops(images, scorer.config.crop_size) if scorer is not None else None
+    for m0 in range(0, M, chunk):
+        cands = decode_candidates(params[:, m0 : m0 + chunk], base.layout, body, batch["crop_center"], batch["crop_size"])
+        part = candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(), truth.vertices.cpu())
+        for k in ERROR_NAMES:
+            errs[k].append(part[k])
+        if scorer is not None:
+            scores.append(scorer.score_candidates(scorer_images, keypoints, cands).cpu())
+    out = {k: torch.cat(v, dim=1).numpy() for k, v in errs.items()}
+    return out, (torch.cat(scores, dim=1).numpy() if scores else None)

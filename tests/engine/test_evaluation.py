@@ -1,0 +1,161 @@
+"""``evaluate`` and ``adhmr eval`` / ``adhmr score`` on a tiny model and a tiny dataset."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from engine import evaluation
+from engine.body.model import BodyModel
+from engine.body.named_poses import NAMED_POSES
+from engine.cli import main as cli_main
+from engine.data.load import load_dataset, save_annotation_file
+from engine.data.records import PersonSample
+from engine.errors import ShapeError
+from engine.evaluation import evaluate
+from engine.models.checkpoint import body_signature
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.param_layout import Normalizer, ParamLayout
+from engine.models.pipeline import sample_image, write_sample_outputs
+from engine.models.scorer import HMRScorer, ScorerConfig
+
+LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12), (5, 11), (6, 12))
+ROWS = ["Min", "Select", "Zero-noise", "Mean"]
+METRICS = ["MPJPE", "PA-MPJPE", "PVE"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one thread is faster than two fighting other processes for the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A tiny labelled dataset, an untrained tiny base model and scorer."""
+    folder = tmp_path_factory.mktemp("eval")
+    body = BodyModel()
+    rng = np.random.default_rng(0)
+    names = sorted(NAMED_POSES)
+    records = []
+    for i in range(5):
+        pose = NAMED_POSES[names[i]].copy()
+        pose[0] = [np.pi, 0.0, 0.0]
+        pose = pose.reshape(72).astype(np.float32)
+        betas = rng.normal(0, 0.5, 10).astype(np.float32)
+        cam = np.array([0.9, 0.0, 0.1], np.float32)
+        out = body(torch.from_numpy(pose)[None], torch.from_numpy(betas)[None], torch.from_numpy(cam)[None],
+                   rotation_format="axis_angle")
+        kp_px = 48.0 + out.keypoints_2d[0].numpy() * 40.0
+        image = rng.integers(0, 60, (96, 96, 3), dtype=np.uint8)
+        for a, b in LIMBS:
+            cv2.line(image, tuple(int(v) for v in kp_px[a]), tuple(int(v) for v in kp_px[b]), (230, 200, 40), 3)
+        cv2.imwrite(str(folder / f"p{i}.png"), image[:, :, ::-1])
+        records.append(PersonSample(str(folder / f"p{i}.png"), np.array([16, 8, 80, 88], np.float32),
+                                    np.concatenate([kp_px, np.ones((17, 1))], 1), pose, betas, None, cam, "gt"))
+    save_annotation_file(folder / "data.npz", records, "spin")
+    torch.manual_seed(0)
+    D = ParamLayout().dim
+    mean = ParamLayout().from_axis_angle(torch.from_numpy(np.stack([r.pose for r in records])),
+                                         torch.zeros(5, 10), torch.tensor([[0.9, 0.0, 0.1]] * 5)).mean(0)
+    base = DiffusionHMR(dict(crop_size=64, width=32, layers=1, heads=2, encoder_channels=[8, 16, 32, 32]),
+                        Normalizer(mean.numpy(), np.full(D, 0.2, np.float32)), body)
+    base.save(folder / "base")
+    scorer = HMRScorer(ScorerConfig(64, 32, 1, 2, grid=4))
+    scorer.body_signature = body_signature(body)
+    scorer.save(folder / "scorer")
+    return folder, body
+
+
+def test_report_has_every_row_baseline_and_correlation(setup):
+    folder, _ = setup
+    events = []
+    result = evaluate(folder / "base", folder / "scorer", folder / "data.npz", M=6, top_k=2,
+                      device="cpu", progress=events.append)
+    assert list(result.report.rows) == ROWS and list(result.report.metrics) == METRICS
+    assert result.report.num_persons == 5 and result.report.num_hypotheses == 6
+    for metric in METRICS:
+        assert result.report.value("Min", metric) <= result.report.value("Select", metric)
+        assert result.report.value("Min", metric) <= result.report.value("Mean", metric)
+        assert result.baseline[metric] > 0
+        assert -1 <= result.correlation[metric]["srcc"] <= 1
+    assert events[-1].fraction == 1.0
+    text = result.to_markdown()
+    assert "Mean pose (baseline)" in text and "Select (top-2)" in text and "SRCC" in text
+
+
+def test_mean_pose_baseline_is_the_normaliser_mean(setup):
+    folder, body = setup
+    base = DiffusionHMR.load(folder / "base", body=body)
+    result = evaluate(folder / "base", None, folder / "data.npz", M=2, device="cpu", use_scorer=False)
+    # The training-set mean pose against each labelled person, measured directly.
+    labels = load_dataset(folder / "data.npz").records
+    mean = torch.as_tensor(base.normalizer.mean)[None].expand(5, -1)
+    rot, _, _ = ParamLayout().split(mean)
+    pred = body(rot, mean[:, 144:154]).joints
+    gt = body(torch.from_numpy(np.stack([r.pose for r in labels])), torch.from_numpy(np.stack([r.betas for r in labels])),
+              rotation_format="axis_angle").joints
+    expected = ((pred - pred[:, :1]) - (gt - gt[:, :1])).norm(dim=-1).mean() * 1000
+    assert result.baseline["MPJPE"] == pytest.approx(float(expected), rel=1e-3)
+    assert "Select" not in result.report.rows and result.correlation == {}
+
+
+def test_large_m_is_chunked_without_changing_the_numbers(setup, monkeypatch):
+    folder, _ = setup
+    args = (folder / "base", folder / "scorer", folder / "data.npz")
+    whole = evaluate(*args, M=5, max_images=2, device="cpu")
+    monkeypatch.setattr(evaluation, "ROWS_PER_CHUNK", 3)
+    chunked = evaluate(*args, M=5, max_images=2, device="cpu")
+    assert whole.report.num_persons == 2
+    np.testing.assert_allclose(np.array(chunked.report.values), np.array(whole.report.values), rtol=1e-4)
+
+
+def test_bad_requests_are_refused(setup):
+    folder, _ = setup
+    for kw in (dict(M=0), dict(M=3, top_k=4), dict(M=3, max_images=0)):
+        with pytest.raises(ShapeError):
+            evaluate(folder / "base", folder / "scorer", folder / "data.npz", device="cpu", **kw)
+
+
+def test_cli_prints_the_table_and_writes_json(setup, tmp_path, capsys):
+    folder, _ = setup
+    out = tmp_path / "eval.json"
+    rc = cli_main(["eval", "--checkpoint", str(folder / "base"), "--scorer", str(folder / "scorer"),
+                   "--data", str(folder / "data.npz"), "-M", "4", "--max-images", "3", "--json", str(out),
+                   "--device", "cpu"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    for row in ("| Min |", "| Select (top-1) |", "| Zero-noise |", "| Mean |", "| Mean pose (baseline) |"):
+        assert row in printed
+    doc = json.loads(out.read_text())
+    assert list(doc["report"]) == ROWS and set(doc["baseline"]) >= set(METRICS)
+    assert set(doc["scorer_correlation"]) == set(METRICS) and doc["settings"]["num_images"] == 3
+    assert cli_main(["eval", "--checkpoint", str(folder / "scorer"), "--data", str(folder / "data.npz")]) == 1
+
+
+def test_score_command_rescores_sampled_candidates(setup, tmp_path, capsys):
+    folder, body = setup
+    base = DiffusionHMR.load(folder / "base", body=body)
+    scorer = HMRScorer.load(folder / "scorer", body=body)
+    photo = folder / "p0.png"
+    keypoints = load_dataset(folder / "data.npz").records[0].keypoints
+    result = sample_image(photo, base, M=5, keypoints=keypoints, body=body, scorer=scorer)
+    write_sample_outputs(result, tmp_path / "out")
+    np.savez(tmp_path / "out" / "candidates.npz",
+             **dict(np.load(tmp_path / "out" / "candidates.npz"), scores=np.full(5, np.nan, np.float32)))
+    assert cli_main(["score", str(tmp_path / "out"), "--photo", str(photo), "--scorer", str(folder / "scorer")]) == 0
+    assert "5 candidates scored" in capsys.readouterr().out
+    scores = np.load(tmp_path / "out" / "candidates.npz")["scores"]
+    # The same crop, keypoints and scorer as the sampler's own scoring.
+    np.testing.assert_allclose(scores, result.candidates.scores[0].numpy(), atol=1e-5)
+    ranks = [c["rank"] for c in json.loads((tmp_path / "out" / "candidates.json").read_text())["candidates"]]
+    assert sorted(ranks) == [1, 2, 3, 4, 5] and ranks[int(np.argmax(scores))] == 1
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    assert cli_main(["score", str(tmp_path / "bad.npz"), "--photo", str(photo), "--scorer", str(folder / "scorer")]) == 1

@@ -166,9 +166,17 @@ def read_npz(
             for g in fmt.groups:
                 if any(k in row for k in g.keys):
                     values.update(g.read(row, ctx))
+            missing = [f for f in ("image_path", "box", "keypoints") if f not in values]
+            if missing:
+                # A column problem, the same for every row: refuse the whole file.
+                raise DataError(f"{p}: no column gives the persons' {', '.join(missing)} ({fmt.name} format)")
             if values.get("label_kind") is None and values.get("pose") is not None:
                 values["label_kind"] = label_kind
             records.append(PersonSample(**values, source=f"{fmt.name}:{p}#{i}", extra=row))
+        except DataError as exc:
+            if str(exc).startswith(f"{p}: no column"):
+                raise
+            rejected.append((f"{p}#{i}", str(exc)))
         except AdhmrError as exc:
             rejected.append((f"{p}#{i}", str(exc)))
     if rejected:

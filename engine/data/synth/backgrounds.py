@@ -100,19 +100,21 @@ def cluttered_background(rng: np.random.Generator, size: int) -> np.ndarray:
         else:
             _texture_patch(canvas, rng, c)
     if rng.random() < 0.7:
-        blobs = np.zeros_like(canvas)
-        alpha = np.zeros((size, size), np.float32)
+        # Blobs are drawn and blurred at quarter resolution, then upsampled: they are smooth.
+        q = max(size // 4, 8)
+        blobs = np.zeros((q, q, 3), np.float32)
+        alpha = np.zeros((q, q), np.float32)
         for _ in range(int(rng.integers(2, 8))):
-            p = rng.integers(0, size, size=2)
-            r = int(rng.integers(size // 16, size // 4))
+            p = rng.integers(0, q, size=2)
+            r = int(rng.integers(max(q // 16, 1), q // 4 + 2))
             cv2.circle(blobs, (int(p[0]), int(p[1])), r, _colour(rng), -1)
             cv2.circle(alpha, (int(p[0]), int(p[1])), r, 1.0, -1)
-        k = float(rng.uniform(3, 10)) * size / 256
+        k = float(rng.uniform(3, 10)) * q / 256 * 4
         # Blurring colour-on-black and coverage alike keeps the colour premultiplied.
-        blobs = cv2.GaussianBlur(blobs, (0, 0), k).astype(np.float32)
-        alpha = cv2.GaussianBlur(alpha, (0, 0), k)[..., None]
-        strength = rng.uniform(0.5, 1.0)
-        canvas = np.clip(canvas * (1 - alpha * strength) + blobs * strength, 0, 255).astype(np.uint8)
+        blobs = cv2.resize(cv2.GaussianBlur(blobs, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
+        alpha = cv2.resize(cv2.GaussianBlur(alpha, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
+        strength = np.float32(rng.uniform(0.5, 1.0))
+        canvas = np.clip(canvas * (1 - alpha[..., None] * strength) + blobs * strength, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:
         canvas = cv2.GaussianBlur(canvas, (0, 0), float(rng.uniform(0.5, 2.5)) * size / 256)
     return canvas

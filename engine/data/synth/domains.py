@@ -38,10 +38,9 @@ class DomainConfig:
     occluder_prob, max_occluders: chance of occluders and how many at most.
     blur_prob, motion_blur_prob, noise_sigma (0-255 units), colour_jitter (per-channel
         gain deviation), lowres_prob: image degradations.
-    keypoint_noise_px, hidden_noise_px: keypoint noise (at 256 px) for visible and
-        self-occluded points; 0 keeps keypoints exact.
-    drop_occluded: give occluded points confidence 0 and zero position (else keep
-        self-occluded points with confidence 0 and the exact position).
+    keypoint_noise_px, hidden_noise_px: keypoint noise (for a 150 px person) of visible
+        and self-occluded points; 0 keeps keypoints exact with confidence = visibility
+        (see ``keypoints.observe``).
     vivid, patterns: clothing colour saturation chance and striped shirts.
     """
 
@@ -72,7 +71,6 @@ class DomainConfig:
     lowres_prob: float
     keypoint_noise_px: float
     hidden_noise_px: float
-    drop_occluded: bool
     vivid: float
     patterns: bool
 
@@ -87,7 +85,7 @@ STUDIO = DomainConfig(
     ambient=(0.35, 0.5), light=(0.5, 0.7), light_cone_deg=35.0, light_tint=0.0,
     cluttered=False, occluder_prob=0.0, max_occluders=0,
     blur_prob=0.0, motion_blur_prob=0.0, noise_sigma=(0.0, 1.5), colour_jitter=0.0, lowres_prob=0.0,
-    keypoint_noise_px=0.0, hidden_noise_px=0.0, drop_occluded=False,
+    keypoint_noise_px=0.0, hidden_noise_px=0.0,
     vivid=0.3, patterns=False,
 )
 
@@ -97,11 +95,11 @@ WILD = DomainConfig(
     pose=PoseSpread(noise_deg=15.0, tilt_deg=8.0, keep_fraction=0.05),
     yaw_deg=180.0, tilt_sigma_deg=10.0, elevation_deg=(-20.0, 40.0), roll_sigma_deg=8.0,
     focal_256=(300.0, 1100.0), fill=(0.35, 1.25), centre_jitter=0.15,
-    truncation_prob=0.35, truncation=(0.1, 0.45),
+    truncation_prob=0.35, truncation=(0.1, 0.4),
     ambient=(0.08, 0.45), light=(0.4, 1.3), light_cone_deg=110.0, light_tint=0.25,
     cluttered=True, occluder_prob=0.6, max_occluders=3,
     blur_prob=0.3, motion_blur_prob=0.25, noise_sigma=(2.0, 10.0), colour_jitter=0.2, lowres_prob=0.2,
-    keypoint_noise_px=2.5, hidden_noise_px=8.0, drop_occluded=True,
+    keypoint_noise_px=2.5, hidden_noise_px=8.0,
     vivid=0.6, patterns=True,
 )
 

@@ -86,7 +86,8 @@ def _shard_done(out: Path, k: int, start: int, stop: int) -> bool:
         return False
     try:
         with np.load(p) as z:
-            same = np.array_equal(z["index"], np.arange(start, stop))
+            # A shard of a larger earlier run holds more rows; its first ones are the same.
+            same = np.array_equal(z["index"][: stop - start], np.arange(start, stop))
     except (OSError, ValueError, KeyError):
         return False
     return same and all((out / image_name(i)).is_file() for i in range(start, stop))
@@ -126,9 +127,10 @@ def _check_settings(out: Path, settings: dict) -> None:
         try:
             old = json.loads(path.read_text())
         except (OSError, ValueError):
-            old = None
+            old = {}
+        old = old if isinstance(old, dict) else {}
         if old != settings:
-            diff = ", ".join(f"{k}={old.get(k)!r}" for k in settings if not old or old.get(k) != settings[k])
+            diff = ", ".join(f"{k}={old.get(k)!r}" for k in settings if old.get(k) != settings[k])
             raise DataError(f"{out}: holds a synthetic set made with other settings ({diff}); use another folder")
         return
     tmp = path.with_name(path.name + ".tmp")
@@ -136,13 +138,13 @@ def _check_settings(out: Path, settings: dict) -> None:
     os.replace(tmp, path)
 
 
-def _render_all(out: Path, todo: list[tuple[int, int, int]], cfg: DomainConfig, seed: int, size: int,
-                workers: int, body_path, done: int, n: int, progress: ProgressFn, should_cancel: CancelFn) -> None:
+def _render_all(sb: SynthBody, out: Path, todo: list[tuple[int, int, int]], cfg: DomainConfig, seed: int,
+                size: int, workers: int, body_path, done: int, n: int, progress: ProgressFn,
+                should_cancel: CancelFn) -> None:
     def report(count: int) -> None:
         progress(ProgressEvent(0.95 * count / n, f"rendered {count}/{n}"))
 
     if workers <= 1 or len(todo) <= 1:
-        sb = SynthBody.load(body_path)
         for _, start, stop in todo:
             check_cancel(should_cancel)
             done += render_shard(sb, out, cfg, seed, size, start, stop)
@@ -172,22 +174,28 @@ def _render_all(out: Path, todo: list[tuple[int, int, int]], cfg: DomainConfig, 
         pool.join()
 
 
-def _label_joints(sb: SynthBody, pose: np.ndarray, betas: np.ndarray, cam_t: np.ndarray) -> np.ndarray:
+def _label_joints(sb: SynthBody, pose: np.ndarray, betas: np.ndarray, cam_t: np.ndarray,
+                  batch: int = 64) -> np.ndarray:
     """(N, 24, 4) SPIN-24 ``S`` of the given labels, camera frame with translation."""
     out = np.zeros((len(pose), 24, 4), np.float32)
-    for i in range(len(pose)):
-        v, j, kp = sb.pose(pose[i], betas[i])
-        out[i, :, :3] = spin24_points(j, kp, v, sb.top, sb.chin) + cam_t[i]
-        out[i, :, 3] = 1.0
+    out[:, :, 3] = 1.0
+    for s in range(0, len(pose), batch):
+        with torch.no_grad():
+            body = sb.body(torch.from_numpy(pose[s:s + batch]), torch.from_numpy(betas[s:s + batch]),
+                           rotation_format="axis_angle")
+        v, j, kp = (t.numpy().astype(np.float64) for t in (body.vertices, body.joints, body.keypoints))
+        for b in range(len(v)):
+            out[s + b, :, :3] = spin24_points(j[b], kp[b], v[b], sb.top, sb.chin) + cam_t[s + b]
     return out
 
 
-def _assemble(out: Path, n: int, cfg: DomainConfig, seed: int, corrupt_fraction: float, body_path) -> Path:
+def _assemble(sb: SynthBody | None, out: Path, n: int, cfg: DomainConfig, seed: int, corrupt_fraction: float) -> Path:
     shards = []
     for k in range(math.ceil(n / SHARD_SIZE)):
+        rows = min(n, (k + 1) * SHARD_SIZE) - k * SHARD_SIZE
         with np.load(_shard_path(out, k)) as z:
-            shards.append({key: z[key] for key in _ROW_KEYS})
-    cols = {k: np.concatenate([s[k] for s in shards])[:n] for k in _ROW_KEYS}
+            shards.append({key: z[key][:rows] for key in _ROW_KEYS})
+    cols = {k: np.concatenate([s[k] for s in shards]) for k in _ROW_KEYS}
     extra_cols = {k: cols[k] for k in ("part", "keypoints_coco", "keypoints_coco_gt", "cam_t", "focal",
                                        "principal", "bbox")}
     pose, betas, joints3d = cols["pose"], cols["shape"], cols["S"]
@@ -199,7 +207,6 @@ def _assemble(out: Path, n: int, cfg: DomainConfig, seed: int, corrupt_fraction:
         joints3d = joints3d.copy()
         rows = np.flatnonzero(result.mask)
         if len(rows):
-            sb = SynthBody.load(body_path)
             joints3d[rows] = _label_joints(sb, result.pose[rows], result.betas[rows], cols["cam_t"][rows])
         pose, betas, label_kind = result.pose, result.betas, "pseudo"
     coco = list(COCO17_FROM_SPIN24)
@@ -255,7 +262,7 @@ def generate_dataset(
         raise DataError(f"synth: need n >= 1, size >= 32 and workers >= 1 (got n={n}, size={size}, workers={workers})")
     if not 0.0 <= corrupt_fraction <= 1.0:
         raise DataError(f"synth: corrupt fraction must be in [0, 1], got {corrupt_fraction}")
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     model = resolve_model_path(body_path)
@@ -267,13 +274,15 @@ def generate_dataset(
     done = n - sum(stop - start for _, start, stop in todo)
     log.info("synth %s: %d of %d samples to render in %s", cfg.name, n - done, n, out)
     progress(ProgressEvent(0.95 * done / n, f"rendered {done}/{n}"))
+    # Loaded here even when workers render, so that a bad model file fails before they start.
+    sb = SynthBody.load(body_path) if todo or corrupt_fraction > 0 else None
     try:
-        _render_all(out, todo, cfg, seed, size, workers, body_path, done, n, progress, should_cancel)
+        _render_all(sb, out, todo, cfg, seed, size, workers, body_path, done, n, progress, should_cancel)
     except JobCancelled:
         log.info("synth %s: cancelled; %s resumes on the next run", cfg.name, out)
         raise
     check_cancel(should_cancel)
     progress(ProgressEvent(0.95, "writing annotations"))
-    path = _assemble(out, n, cfg, seed, corrupt_fraction, body_path)
+    path = _assemble(sb, out, n, cfg, seed, corrupt_fraction)
     progress(ProgressEvent(1.0, f"wrote {n} samples"))
     return path

@@ -137,7 +137,7 @@ def observe(
 
     Studio (``cfg.keypoint_noise_px == 0``): exact positions, confidence 1 where visible
     and 0 elsewhere. Wild: visible points move by Gaussian noise (``keypoint_noise_px``
-    at 256 px, scaled by the person's size) with confidence 0.55-1; self-occluded points
+    for a 150 px person, scaled with the person's size) with confidence 0.55-1; self-occluded points
     by ``hidden_noise_px`` with confidence 0.1-0.45; points under an occluder or outside
     the image are dropped (zeros). A few visible points are outliers, and now and then
     the left and right sides are swapped, as detectors do.
@@ -156,8 +156,6 @@ def observe(
     noisy[outlier] += rng.normal(size=(int(outlier.sum()), 2)) * 6 * cfg.keypoint_noise_px * scale
     conf = np.where(visible, rng.uniform(0.55, 1.0, 24), rng.uniform(0.1, 0.45, 24))
     keep = visible | (self_hidden & ~covered)
-    if cfg.drop_occluded:
-        keep &= ~covered
     out[keep, :2] = noisy[keep]
     out[keep, 2] = conf[keep]
     if rng.random() < 0.03:

@@ -4,10 +4,13 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
+
+from engine.body.model import BodyModel
 
 from engine.data.spin_npz import read_spin_npz
 from engine.data.synth.generate import SHARD_SIZE, generate_dataset
-from engine.errors import DataError, JobCancelled
+from engine.errors import BodyModelError, DataError, JobCancelled
 
 N = SHARD_SIZE + 6  # two shards, the second partial
 SIZE = 96
@@ -77,6 +80,11 @@ def test_a_folder_refuses_other_settings(wild):
         generate_dataset(out, N, "lab", seed=3, size=SIZE, workers=1)
 
 
+def test_a_missing_body_model_fails_before_workers_start(tmp_path):
+    with pytest.raises(BodyModelError, match="missing.npz"):
+        generate_dataset(tmp_path, 70, "studio", size=SIZE, workers=2, body_path=tmp_path / "missing.npz")
+
+
 def test_corruption_changes_only_the_marked_3d_labels(tmp_path, wild):
     src, clean = wild
     out = tmp_path / "pseudo"
@@ -93,3 +101,25 @@ def test_corruption_changes_only_the_marked_3d_labels(tmp_path, wild):
     assert np.array_equal(np.any(a["S"] != clean["S"], axis=(1, 2)), marked)
     for key in ("part", "keypoints_coco", "keypoints_coco_gt", "cam_t", "imgname", "center"):
         assert np.array_equal(a[key], clean[key]), key
+    # S follows the (wrong) label, so a model trained on it sees one consistent body.
+    i = int(np.flatnonzero(marked)[0])
+    out = BodyModel()(torch.from_numpy(a["pose"][i:i + 1]), torch.from_numpy(a["shape"][i:i + 1]),
+                      rotation_format="axis_angle")
+    coco = out.keypoints[0].numpy() + a["cam_t"][i]
+    assert np.abs(a["S"][i, [19, 20, 21, 22, 23, 9, 8, 10, 7, 11, 6, 3, 2, 4, 1, 5, 0], :3] - coco).max() < 1e-4
+
+
+def test_a_folder_shrinks_or_grows_reusing_what_it_has(tmp_path, wild):
+    src, a = wild
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    events = []
+    small = load(generate_dataset(out, 10, "wild", seed=3, size=SIZE, workers=1, progress=events.append))
+    assert events[0].message == "rendered 10/10"
+    for k in a:
+        assert np.array_equal(small[k], a[k][:10]), k
+    events.clear()
+    big = load(generate_dataset(out, N + 5, "wild", seed=3, size=SIZE, workers=1, progress=events.append))
+    assert events[0].message == f"rendered {SHARD_SIZE}/{N + 5}"
+    for k in a:
+        assert np.array_equal(big[k][:N], a[k]), k

@@ -1,0 +1,17 @@
+"""The job kinds of a project: thin adapters from job params to one engine function each.
+
+A kind is a module here ending in ``register_job(KIND, run, writer=...)``, where
+``run(params, ctx)`` checks its params (``_params.Params``), calls the engine function
+with ``progress=ctx.report`` and ``should_cancel=ctx.should_cancel``, resumes from
+``ctx.state_dir`` or the project's tables, and returns JSON outputs. Heavy imports stay
+inside ``run`` so listing the kinds is cheap. To add a kind: one module, one line below.
+"""
+
+from engine.jobs.kinds import detect  # noqa: F401
+from engine.jobs.kinds import evaluate  # noqa: F401
+from engine.jobs.kinds import import_  # noqa: F401
+from engine.jobs.kinds import sample  # noqa: F401
+from engine.jobs.kinds import score  # noqa: F401
+from engine.jobs.kinds import synth  # noqa: F401
+from engine.jobs.kinds import train_base  # noqa: F401
+from engine.jobs.kinds import train_scorer  # noqa: F401

@@ -1,0 +1,146 @@
+"""Between dataset records (``PersonSample``) and the project's person rows.
+
+A person row keeps a 3D label as one vector in the diffused layout (``ParamLayout``,
+D = 157), so that candidates and labels decode the same way. Its camera is for the
+model's crop of the person's box (``CropTransform.for_box(box, S)``: the square of side
+longer box side x 1.2 on the box centre, see ``engine.data.crops``), the crop every
+sampled candidate's camera is for. Records whose source has no camera get one fitted to
+their 2D keypoints, since weak-perspective placement is linear in (s, s tx, s ty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.data.augment import camera_for_crop
+from engine.data.crops import square_crop
+from engine.data.records import PersonSample
+from engine.models.param_layout import ParamLayout
+from engine.store import PersonRecord
+
+LAYOUT = ParamLayout()
+MIN_FIT_KEYPOINTS = 3
+"""A camera is fitted only to a record with at least this many confident keypoints."""
+_FIT_BATCH = 256
+
+
+def label_crop(box: np.ndarray) -> tuple[np.ndarray, float]:
+    """The crop a stored label's camera is for: (center (2,) px, side px) of ``box`` (4,)."""
+    return square_crop(np.asarray(box, np.float64))
+
+
+def fit_camera(keypoints3d: np.ndarray, keypoints_crop: np.ndarray) -> np.ndarray | None:
+    """The weak-perspective camera placing 3D keypoints on their 2D positions.
+
+    keypoints3d: (17, 3) metres, camera-oriented (body model output, no translation).
+    keypoints_crop: (17, 3) normalised crop coordinates + confidence (the weight).
+    Returns (3,) float32 (s, tx, ty) minimising sum c ||s (X_xy + t) - x||^2, or None when
+    fewer than MIN_FIT_KEYPOINTS points are confident or the fit is degenerate (s <= 0).
+    """
+    c = keypoints_crop[:, 2].astype(np.float64)
+    use = c > 0
+    if use.sum() < MIN_FIT_KEYPOINTS:
+        return None
+    X = keypoints3d[use, :2].astype(np.float64)
+    x = keypoints_crop[use, :2].astype(np.float64)
+    w = np.sqrt(c[use])
+    n = len(X)
+    # Unknowns (s, a, b) with a = s tx, b = s ty: x = s X + a, y = s Y + b.
+    A = np.zeros((2 * n, 3))
+    A[:n, 0], A[:n, 1] = X[:, 0], 1.0
+    A[n:, 0], A[n:, 2] = X[:, 1], 1.0
+    rhs = np.concatenate([x[:, 0], x[:, 1]])
+    ww = np.concatenate([w, w])
+    sol, *_ = np.linalg.lstsq(A * ww[:, None], rhs * ww, rcond=None)
+    s, a, b = sol
+    if not (np.isfinite(sol).all() and s > 1e-6):
+        return None
+    return np.array([s, a / s, b / s], np.float32)
+
+
+def _keypoints_in_crop(sample: PersonSample) -> np.ndarray:
+    center, side = label_crop(sample.box)
+    kp = np.array(sample.keypoints, np.float64)
+    kp[:, :2] = (kp[:, :2] - center) / (side / 2)
+    return kp
+
+
+def label_params(samples: Sequence[PersonSample], body: Any = None) -> list[np.ndarray | None]:
+    """The stored label vector (157,) float32 of each record, or None without a pose.
+
+    Missing betas are the average shape (zeros). A record without a camera gets one
+    fitted to its keypoints, posing its body with ``body`` (a BodyModel, built when
+    needed and None); None when no camera can be fitted.
+    """
+    out: list[np.ndarray | None] = [None] * len(samples)
+    cams: dict[int, np.ndarray] = {}
+    to_fit: list[int] = []
+    for i, r in enumerate(samples):
+        if r.pose is None:
+            continue
+        if r.camera is not None:
+            center, side = label_crop(r.box)
+            cams[i] = camera_for_crop(r.camera, *r.crop_square, center, side)
+        else:
+            to_fit.append(i)
+    if to_fit:
+        if body is None:
+            from engine.body.model import BodyModel
+
+            body = BodyModel()
+        for start in range(0, len(to_fit), _FIT_BATCH):
+            idx = to_fit[start : start + _FIT_BATCH]
+            pose = torch.tensor(np.stack([samples[i].pose for i in idx]), dtype=torch.float32)
+            betas = torch.from_numpy(np.stack([_betas(samples[i]) for i in idx]))
+            with torch.no_grad():
+                kp3d = body(pose, betas, rotation_format="axis_angle").keypoints.cpu().numpy()
+            for k, i in enumerate(idx):
+                cam = fit_camera(kp3d[k], _keypoints_in_crop(samples[i]))
+                if cam is not None:
+                    cams[i] = cam
+    for i, cam in cams.items():
+        r = samples[i]
+        vec = LAYOUT.from_axis_angle(
+            torch.tensor(r.pose, dtype=torch.float32),
+            torch.from_numpy(_betas(r)),
+            torch.tensor(cam, dtype=torch.float32),
+        )
+        out[i] = vec.numpy().astype(np.float32)
+    return out
+
+
+def _betas(r: PersonSample) -> np.ndarray:
+    return np.array(r.betas if r.betas is not None else np.zeros(10), np.float32)
+
+
+def sample_of(person: PersonRecord, image_path: str) -> PersonSample:
+    """A record rebuilt from a person row (what the store keeps: no source extras).
+
+    The label vector gives pose, betas and the camera (re-expressed for the record's own
+    crop convention); stored 3D joints (24, 3) get confidence 1.
+    """
+    pose = betas = camera = joints = None
+    if person.label_params is not None and person.label_params.size == LAYOUT.dim:
+        aa, b, cam = LAYOUT.to_axis_angle(torch.from_numpy(person.label_params))
+        pose, betas = aa.numpy(), b.numpy()
+        center, side = label_crop(np.asarray(person.box))
+        probe = PersonSample(image_path, np.asarray(person.box), person.keypoints)
+        camera = camera_for_crop(cam.numpy(), center, side, *probe.crop_square)
+    if person.joints3d is not None and person.joints3d.shape == (24, 3):
+        joints = np.concatenate([person.joints3d, np.ones((24, 1), np.float32)], axis=1)
+    kind = person.label_source if person.label_source in ("gt", "pseudo") else None
+    return PersonSample(
+        image_path=image_path,
+        box=np.asarray(person.box, np.float32),
+        keypoints=person.keypoints,
+        pose=pose,
+        betas=betas,
+        joints3d=joints,
+        camera=camera,
+        label_kind=kind if pose is not None else None,
+        source=f"project:person#{person.id}",
+    )

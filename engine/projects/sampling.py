@@ -1,0 +1,187 @@
+"""Sample candidate bodies for every person of a dataset, and score them, into the project.
+
+Each person is sampled on its own with the run's seed, so a person's candidates do not
+depend on which others were sampled with it, and a run stopped half way resumes by
+skipping the persons that already have a run of this checkpoint and seed. Where a
+person has a 3D label, each candidate's MPJPE, PA-MPJPE and PVE against it are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.dataset import normalise_image
+from engine.errors import AdhmrError, ImageError
+from engine.image_io import load_image
+from engine.models.candidates import Candidates, decode_candidates
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+from engine.projects.checkpoints import resolve_checkpoint
+from engine.store import (
+    PersonRecord,
+    Project,
+    add_sample_run,
+    get_dataset,
+    image_files,
+    persons_of_image,
+    sample_runs_of_person,
+)
+
+log = logging.getLogger(__name__)
+
+ERROR_COLUMNS = {"MPJPE": "mpjpe", "PA-MPJPE": "pa_mpjpe", "PVE": "pve"}
+
+
+def dataset_persons(project: Project, dataset: str | int) -> list[tuple[Path, PersonRecord]]:
+    """(image file, person) of every person of a dataset, by image then person id."""
+    ds = get_dataset(project, dataset)
+    out = []
+    files = image_files(project, ds.id)
+    with project.session() as s:
+        for image_id, path in files:
+            out += [(path, p) for p in persons_of_image(s, image_id)]
+    return out
+
+
+class ImageCache:
+    """The last image read (persons come grouped by image)."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._image: np.ndarray | None = None
+
+    def get(self, path: Path) -> np.ndarray:
+        if path != self._path:
+            self._image, self._path = load_image(path), path
+        return self._image
+
+
+@dataclass(frozen=True)
+class CropInput:
+    """One person's crop as a model reads it: image (1, 3, S, S) normalised, keypoints
+    (1, 17, 3) normalised crop coordinates + confidence, and the crop itself."""
+
+    image: torch.Tensor
+    keypoints: torch.Tensor
+    crop: CropTransform
+
+
+def crop_input(image: np.ndarray, person: PersonRecord, size: int, device: Any) -> CropInput:
+    """The model input of ``person`` in ``image`` (H, W, 3) uint8 at crop side ``size``."""
+    crop = CropTransform.for_box(np.asarray(person.box), size)
+    pixels = normalise_image(crop_image(image, crop))[None].to(device)
+    kp = torch.from_numpy(transform_keypoints(person.keypoints, crop))[None].to(device)
+    return CropInput(pixels, kp, crop)
+
+
+def decode_for(params: torch.Tensor, crop: CropTransform, layout: Any, body: Any) -> Candidates:
+    """Decode (1, M, D) raw parameters of one person whose crop is ``crop``."""
+    return decode_candidates(
+        params, layout, body, torch.tensor(crop.center[None], dtype=torch.float32),
+        torch.tensor([crop.size], dtype=torch.float32),
+    )
+
+
+def label_errors(person: PersonRecord, cands: Candidates, layout: Any, body: Any) -> dict[str, np.ndarray] | None:
+    """(M,) errors in mm of each candidate against the person's label, by store column."""
+    from engine.training.candidate_noise import candidate_errors
+
+    if person.label_params is None or person.label_params.size != layout.dim:
+        return None
+    rot, betas, _ = layout.split(torch.from_numpy(person.label_params)[None])
+    with torch.no_grad():
+        gt = body(rot, betas)
+        errors = candidate_errors(cands.joints, cands.vertices, gt.joints.cpu(), gt.vertices.cpu())
+    return {ERROR_COLUMNS[k]: v[0].numpy() for k, v in errors.items()}
+
+
+def sample_dataset(
+    project: Project,
+    dataset: str | int,
+    checkpoint: str | int | None = None,
+    scorer: str | int | None = None,
+    M: int = 20,
+    steps: int = 4,
+    seed: int = 0,
+    device: str | None = None,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> dict[str, Any]:
+    """Sample M candidates for each person of ``dataset`` and store them as runs.
+
+    checkpoint: the base (or DPO) model (see ``checkpoints.resolve_checkpoint``; None =
+        the newest registered, else the bundled one). scorer: a scorer reference to score
+        the candidates with, or None to leave them unscored.
+    Returns outputs: dataset, checkpoint_id, scorer_id, persons, sampled, skipped (had a
+    run already), failed (unreadable image), M, steps, seed.
+    Raises CheckpointError, StoreError; JobCancelled between persons.
+    """
+    from engine.body.model import BodyModel
+    from engine.models.diffusion_hmr import DiffusionHMR
+    from engine.models.scorer import HMRScorer
+    from engine.training.scorer_data import pick_device
+
+    dev = pick_device(device)
+    persons = dataset_persons(project, dataset)
+    base_rec = resolve_checkpoint(project, checkpoint, ("base", "dpo"))
+    scorer_rec = None if scorer is None else resolve_checkpoint(project, scorer, ("scorer",))
+    body = BodyModel(device=dev)
+    model = DiffusionHMR.load(base_rec.path, body=body, device=dev)
+    score_model = None if scorer_rec is None else HMRScorer.load(scorer_rec.path, body=body, device=dev)
+    cache = ImageCache()
+    sampled = skipped = failed = 0
+    for n, (path, person) in enumerate(persons):
+        check_cancel(should_cancel)
+        runs = sample_runs_of_person(project, person.id)
+        if any(r.checkpoint_id == base_rec.id and r.seed == seed for r in runs):
+            skipped += 1
+        else:
+            try:
+                image = cache.get(path)
+            except ImageError as e:
+                log.warning("person %d: %s", person.id, e)
+                failed += 1
+            else:
+                _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev)
+                sampled += 1
+        progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
+    return {
+        "dataset": get_dataset(project, dataset).name,
+        "checkpoint_id": base_rec.id,
+        "scorer_id": None if scorer_rec is None else scorer_rec.id,
+        "persons": len(persons),
+        "sampled": sampled,
+        "skipped": skipped,
+        "failed": failed,
+        "M": M,
+        "steps": steps,
+        "seed": seed,
+    }
+
+
+def _sample_person(
+    project: Project, image: np.ndarray, person: PersonRecord, model: Any, scorer: Any, body: Any,
+    checkpoint_id: int, M: int, steps: int, seed: int, device: Any,
+) -> int:
+    inp = crop_input(image, person, model.crop_size, device)
+    params = model.sample(inp.image, inp.keypoints, M, steps=steps, seed=seed).cpu()
+    cands = decode_for(params, inp.crop, model.layout, body)
+    scores = None
+    if scorer is not None:
+        s_inp = crop_input(image, person, scorer.config.crop_size, scorer.device)
+        scores = scorer.score_candidates(s_inp.image, s_inp.keypoints, cands)[0].cpu().numpy()
+    try:
+        errors = label_errors(person, cands, model.layout, body)
+    except AdhmrError as e:
+        log.warning("person %d: no errors against its label (%s)", person.id, e)
+        errors = None
+    return add_sample_run(
+        project, person.id, params[0].numpy(), seed=seed, steps=steps,
+        checkpoint_id=checkpoint_id, scores=scores, errors=errors,
+    )

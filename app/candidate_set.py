@@ -19,13 +19,17 @@ from engine.data.crops import DEFAULT_BOX_SCALE, square_crop
 from engine.models.param_layout import ParamLayout
 
 ERROR_COLUMNS = ("mpjpe", "pa_mpjpe", "pve")
+AVERAGE_HEIGHT_M = 1.75
 
 
 class BodyDecoder:
     """Turns parameter vectors into meshes with one body model.
 
-    body: an ``engine.body.model.BodyModel``. Keeps the overlay's coarse face set
-    (``overlay_faces``) computed once.
+    body: an ``engine.body.model.BodyModel``. Keeps two coarser face sets computed once:
+    ``overlay_faces`` (F', 3) over the original vertex ids for the 2D overlay, and a
+    compact ghost mesh for translucent 3D candidates: ``lite_ids`` (V'',) vertex ids and
+    ``lite_faces`` (F'', 3) indexing into them (``wire_faces``: the same triangles over
+    original ids, for the 2D wireframe).
     """
 
     def __init__(self, body, layout: ParamLayout = ParamLayout()) -> None:
@@ -34,7 +38,12 @@ class BodyDecoder:
         self.body = body
         self.layout = layout
         self.faces = np.asarray(body.faces, np.int64)
-        self.overlay_faces = overlay_faces(body.v_template.detach().cpu().numpy(), self.faces)
+        rest = body.v_template.detach().cpu().numpy()
+        self.overlay_faces = overlay_faces(rest, self.faces)
+        lite = overlay_faces(rest, self.faces, cell=0.03)
+        self.lite_ids, inverse = np.unique(lite, return_inverse=True)
+        self.lite_faces = inverse.reshape(-1, 3)
+        self.wire_faces = lite  # the ghost's triangles over original ids: a readable wireframe
 
     @property
     def num_vertices(self) -> int:
@@ -50,10 +59,14 @@ class BodyDecoder:
         return out.vertices.cpu().numpy(), out.keypoints.cpu().numpy(), cam.numpy().astype(np.float64)
 
     def rest_pose_params(self) -> np.ndarray:
-        """(1, D) an upright average body facing the camera, filling a default crop."""
-        pose = torch.zeros(1, 72)
-        pose[0, 0] = np.pi
-        cam = torch.tensor([[1.0 / DEFAULT_BOX_SCALE, 0.0, 0.0]])
+        """(1, D) the average body in an A-pose, upright and facing the camera, as tall as
+        a person's box (the crop is the box's longer side x DEFAULT_BOX_SCALE, a body is
+        about 1.75 m)."""
+        from engine.body.named_poses import NAMED_POSES
+
+        pose = torch.as_tensor(np.asarray(NAMED_POSES["a_pose"], np.float32)).reshape(1, 72).clone()
+        pose[0, :3] = torch.tensor([np.pi, 0.0, 0.0])
+        cam = torch.tensor([[2.0 / (DEFAULT_BOX_SCALE * AVERAGE_HEIGHT_M), 0.0, 0.0]])
         return self.layout.from_axis_angle(pose, torch.zeros(1, 10), cam).numpy().astype(np.float32)
 
 
@@ -77,7 +90,7 @@ class Crop:
         return self.center + np.asarray(xy) * (self.size / 2)
 
 
-@dataclass
+@dataclass(eq=False)
 class CandidateSet:
     """One person's candidates.
 
@@ -97,6 +110,8 @@ class CandidateSet:
     _vertices: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _keypoints: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _cams: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    overlay: dict = field(default_factory=dict, repr=False)
+    """Drawings of candidates for the 2D view, kept by it with the set (key: index, mode)."""
 
     @classmethod
     def from_records(cls, records, box: Sequence[float], decoder: BodyDecoder | None) -> CandidateSet:
@@ -116,6 +131,23 @@ class CandidateSet:
             crop=Crop.of_box(box),
             decoder=decoder,
         )
+
+    @classmethod
+    def placeholder(cls, box: Sequence[float], decoder: BodyDecoder) -> CandidateSet:
+        """One unsaved candidate: the average body standing in ``box``."""
+        return cls(
+            ids=np.array([-1]), run_ids=np.array([-1]), params=decoder.rest_pose_params(),
+            scores=np.array([np.nan]), errors={k: np.array([np.nan]) for k in ERROR_COLUMNS},
+            crop=Crop.of_box(box), decoder=decoder,
+        )
+
+    def same_rows(self, records) -> bool:
+        """Whether store rows are the candidates this set was built from (ids and scores)."""
+        if len(records) != len(self):
+            return False
+        ids = np.array([r.id for r in records], np.int64)
+        scores = np.array([np.nan if r.score is None else r.score for r in records], np.float64)
+        return bool(np.array_equal(ids, self.ids) and np.array_equal(scores, self.scores, equal_nan=True))
 
     def __len__(self) -> int:
         return len(self.params)
@@ -146,12 +178,10 @@ class CandidateSet:
             return None
         return float(finite.min()), float(finite.max())
 
-    def seed_meshes(self, vertices: np.ndarray, keypoints: np.ndarray | None = None) -> None:
-        """Cache meshes the sampler already decoded: vertices (N, V, 3), keypoints (N, 17, 3)."""
-        for i in range(min(len(self), len(vertices))):
-            self._vertices[i] = np.asarray(vertices[i], np.float32)
-            if keypoints is not None:
-                self._keypoints[i] = np.asarray(keypoints[i], np.float32)
+    def seed_meshes_at(self, i: int, vertices: np.ndarray, keypoints: np.ndarray) -> None:
+        """Cache a mesh the sampler already decoded: vertices (V, 3), keypoints (17, 3)."""
+        self._vertices[int(i)] = np.asarray(vertices, np.float32)
+        self._keypoints[int(i)] = np.asarray(keypoints, np.float32)
 
     def ensure_decoded(self, indices: Sequence[int]) -> None:
         """Decode the meshes of ``indices`` not decoded yet, in one batch."""

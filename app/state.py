@@ -8,6 +8,7 @@ Python over the engine's store, so it can be driven in tests without a window.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,16 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from app.candidate_set import BodyDecoder, CandidateSet
 from app.colors import candidate_colors
+from app.sampling import ModelCache
 from app.settings import Preferences
 from engine import store
 from engine.errors import AdhmrError
 from engine.image_io import load_image
 
 log = logging.getLogger(__name__)
+
+RECENT_SETS = 8
+"""Candidate sets kept decoded (meshes and 2D drawings) for the persons seen last."""
 
 
 class AppState(QObject):
@@ -36,9 +41,11 @@ class AppState(QObject):
     preferencesChanged = pyqtSignal()
     message = pyqtSignal(str)
 
-    def __init__(self, prefs: Preferences | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, prefs: Preferences | None = None, models: ModelCache | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.prefs = prefs or Preferences()
+        self.models = models or ModelCache()
         self.project: store.Project | None = None
         self.images: list[store.ImageRecord] = []
         self._image_index: dict[int, int] = {}
@@ -52,6 +59,7 @@ class AppState(QObject):
         self.selected: tuple[int, ...] = ()
         self.visible: frozenset[int] = frozenset()
         self._decoder: BodyDecoder | None = None
+        self._recent: OrderedDict[int, CandidateSet] = OrderedDict()
         self._colors = np.zeros((0, 3), np.uint8)
         self._colors_of: CandidateSet | None = None
 
@@ -62,6 +70,7 @@ class AppState(QObject):
         if self.project is not None and self.project is not project:
             self.project.close()
         self.project = project
+        self._recent.clear()
         self._clear_image()
         self.refresh_images(emit=False)
         self.projectChanged.emit()
@@ -81,8 +90,12 @@ class AppState(QObject):
         if emit:
             self.imagesChanged.emit()
 
+    def image_row(self, image_id: int) -> int | None:
+        """Position of an image in ``images`` (id order)."""
+        return self._image_index.get(int(image_id))
+
     def image_record(self, image_id: int) -> store.ImageRecord | None:
-        i = self._image_index.get(int(image_id))
+        i = self.image_row(image_id)
         return None if i is None else self.images[i]
 
     def image_file(self, record: store.ImageRecord) -> Path:
@@ -157,16 +170,16 @@ class AppState(QObject):
     def decoder(self) -> BodyDecoder:
         """The body decoder for the body model in the preferences (built on first use)."""
         if self._decoder is None:
-            from engine.body.model import BodyModel
-
-            self._decoder = BodyDecoder(BodyModel(self.prefs.body_model or None))
+            self._decoder = BodyDecoder(self.models.body(self.prefs))
         return self._decoder
 
     def set_preferences(self, prefs: Preferences) -> None:
-        body_changed = prefs.body_model != self.prefs.body_model
+        body_changed = (prefs.body_model, prefs.device) != (self.prefs.body_model, self.prefs.device)
         self.prefs = prefs
         if body_changed:
+            self.models.clear()
             self._decoder = None
+            self._recent.clear()
             self._load_candidates()
             self.candidatesChanged.emit()
             self.selectionChanged.emit()
@@ -182,18 +195,30 @@ class AppState(QObject):
         records = store.candidates_of_person(self.project, self.person.id)
         if not records:
             return
-        try:
-            decoder = self.decoder()
-        except AdhmrError as exc:
-            self.message.emit(str(exc))
-            decoder = None
-        self._adopt(CandidateSet.from_records(records, self.person.box, decoder))
+        cached = self._recent.pop(self.person.id, None)
+        if cached is None or not cached.same_rows(records):
+            try:
+                decoder = self.decoder()
+            except AdhmrError as exc:
+                self.message.emit(str(exc))
+                decoder = None
+            cached = CandidateSet.from_records(records, self.person.box, decoder)
+        self._recent[self.person.id] = cached
+        while len(self._recent) > RECENT_SETS:
+            self._recent.popitem(last=False)
+        self._adopt(cached)
+
+    def forget_decoded(self) -> None:
+        """Drop the decoded candidate sets kept for recent persons."""
+        self._recent.clear()
 
     def _adopt(self, cset: CandidateSet) -> None:
         self.candidates = cset
         ranking = cset.ranking()
-        self.visible = frozenset(int(i) for i in ranking[: self.prefs.display_count])
-        self.selected = (int(ranking[0]),) if len(ranking) else ()
+        shown = [int(i) for i in ranking[: self.prefs.display_count]]
+        self.visible = frozenset(shown)
+        self.selected = (shown[0],) if shown else ()
+        cset.ensure_decoded(shown)  # one batch for both views
 
     def reload_candidates(self) -> None:
         """Re-read the person's candidates from the store (after a sampling run)."""
@@ -235,6 +260,22 @@ class AppState(QObject):
             self._colors = candidate_colors(self.candidates.scores, self.candidates.ranks())
             self._colors_of = self.candidates
         return self._colors
+
+    def placeholder(self) -> CandidateSet | None:
+        """The average body standing in the person's box (or mid-photo), for the 3D view
+        while the person has no candidates; None without an image or body model."""
+        if self.image is None:
+            return None
+        if self.person is not None:
+            box = self.person.box
+        else:
+            h, w = self.image_rgb.shape[:2] if self.image_rgb is not None else (self.image.height or 480, self.image.width or 640)
+            box = (0.35 * w, 0.1 * h, 0.65 * w, 0.9 * h)
+        try:
+            return CandidateSet.placeholder(box, self.decoder())
+        except AdhmrError as exc:
+            self.message.emit(str(exc))
+            return None
 
     def shown(self) -> list[int]:
         """Indices drawn in the image view: selected and visible, in selection order."""

@@ -5,8 +5,8 @@ Zoom with the wheel (about the cursor), pan by dragging, F fits the photo. In bo
 window re-runs the detector inside it to pick a person in a crowded photo.
 
 Each candidate's mesh is drawn once into a small shade image (``mesh_raster``) and cached
-for as long as the candidate set lives; showing, hiding, recolouring and changing the
-opacity only re-tint that image.
+on its candidate set; showing, hiding, recolouring and changing the opacity only re-tint
+that image.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ COCO_SKELETON = (
     (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
 )
 MIN_KEYPOINT_CONFIDENCE = 0.3
+KEYPOINT_RADIUS_PX = 3.5
 ZOOM_STEP = 1.15
 
 
@@ -77,7 +78,6 @@ class ImageOverlayView(QGraphicsView):
         self._image_size: tuple[int, int] = (0, 0)
         self._candidates: CandidateSet | None = None
         self._colors: np.ndarray = np.zeros((0, 3), np.uint8)
-        self._shades: dict[tuple[int, str], ShadeImage | None] = {}
         self.candidate_items: dict[int, QGraphicsPixmapItem] = {}
         self.keypoint_group: QGraphicsItemGroup | None = None
         self.box_items: list[QGraphicsRectItem] = []
@@ -119,12 +119,14 @@ class ImageOverlayView(QGraphicsView):
         return self._image_size
 
     def set_candidates(self, candidates: CandidateSet | None, colors: np.ndarray) -> None:
-        """A new candidate set (drops the cached drawings) and its (N, 3) uint8 colours."""
-        if candidates is not self._candidates:
-            self._shades.clear()
+        """A candidate set (its drawings are cached on it) and its (N, 3) uint8 colours.
+
+        Another set clears the drawing until ``set_shown`` says what to show of it.
+        """
+        shown = self._shown if candidates is self._candidates else []
         self._candidates = candidates
         self._colors = np.asarray(colors, np.uint8)
-        self.set_shown([] if candidates is None else [i for i in self._shown if i < len(candidates)])
+        self.set_shown(shown)
 
     def set_shown(self, indices: list[int], force: bool = True) -> None:
         """Draw these candidates (indices into the set), later ones on top.
@@ -139,7 +141,7 @@ class ImageOverlayView(QGraphicsView):
         self.candidate_items = {}
         if self._candidates is None:
             return
-        self._candidates.ensure_decoded([i for i in self._shown if (i, self.mode) not in self._shades])
+        self._candidates.ensure_decoded([i for i in self._shown if (i, self.mode) not in self._candidates.overlay])
         for z, i in enumerate(self._shown):
             shade = self._shade(i)
             if shade is None:
@@ -157,14 +159,16 @@ class ImageOverlayView(QGraphicsView):
             self.candidate_items[i] = item
 
     def _shade(self, i: int) -> ShadeImage | None:
-        key = (i, self.mode)
-        if key not in self._shades:
-            cset = self._candidates
+        cset = self._candidates
+        key = (i, self.mode, self._image_size)
+        if key not in cset.overlay:
             vertices = cset.vertices(i)
             px = cset.vertices_px(i)
-            render = render_fill if self.mode == "fill" else render_wire
-            self._shades[key] = render(vertices, px, cset.decoder.overlay_faces, self._image_size)
-        return self._shades[key]
+            if self.mode == "fill":
+                cset.overlay[key] = render_fill(vertices, px, cset.decoder.overlay_faces, self._image_size)
+            else:
+                cset.overlay[key] = render_wire(vertices, px, cset.decoder.wire_faces, self._image_size)
+        return cset.overlay[key]
 
     def set_mode(self, mode: str) -> None:
         """'fill' (shaded, translucent) or 'wire' (front edges)."""
@@ -188,19 +192,21 @@ class ImageOverlayView(QGraphicsView):
         kp = self._keypoints
         ok = kp[:, 2] >= MIN_KEYPOINT_CONFIDENCE
         group = QGraphicsItemGroup()
-        width = max(1.5, max(self._image_size) / 400)
-        pen = QPen(QColor(*KEYPOINT_COLOR), width)
-        pen.setCosmetic(False)
+        pen = QPen(QColor(*KEYPOINT_COLOR), 2.0)
+        pen.setCosmetic(True)  # the same on screen at any zoom
         for a, b in COCO_SKELETON:
             if ok[a] and ok[b]:
                 line = QGraphicsLineItem(kp[a, 0], kp[a, 1], kp[b, 0], kp[b, 1])
                 line.setPen(pen)
                 group.addToGroup(line)
-        r = width * 1.6
+        r = KEYPOINT_RADIUS_PX
+        dot_pen = QPen(QColor(*KEYPOINT_COLOR), 1.5)
         for x, y, _ in kp[ok]:
-            dot = QGraphicsEllipseItem(x - r, y - r, 2 * r, 2 * r)
+            dot = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+            dot.setPos(x, y)
+            dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
             dot.setBrush(QBrush(QColor(255, 255, 255)))
-            dot.setPen(QPen(QColor(*KEYPOINT_COLOR), width * 0.6))
+            dot.setPen(dot_pen)
             group.addToGroup(dot)
         group.setZValue(3)
         self.scene().addItem(group)
@@ -215,9 +221,9 @@ class ImageOverlayView(QGraphicsView):
         for item in self.box_items:
             self.scene().removeItem(item)
         self.box_items = []
-        width = max(1.0, max(self._image_size or (1, 1)) / 500)
         for k, (x0, y0, x1, y1) in enumerate(boxes):
-            pen = QPen(QColor(*BOX_COLOR), width * (1.5 if k == current else 1.0))
+            pen = QPen(QColor(*BOX_COLOR), 2.0 if k == current else 1.5)
+            pen.setCosmetic(True)
             if k != current:
                 pen.setStyle(Qt.PenStyle.DashLine)
             item = QGraphicsRectItem(QRectF(x0, y0, x1 - x0, y1 - y0))

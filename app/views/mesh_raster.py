@@ -23,6 +23,7 @@ SUBPIXEL_BITS = 2
 DEPTH_SLABS = 8
 SHADE_LEVELS = 8
 MAX_SIDE = 1024
+MAX_UPSCALE = 4.0
 # Towards the light from the surface, camera frame (x right, y down, z forward): a light
 # above, left of and behind the camera gives the body visible relief.
 _LIGHT = np.array([-0.35, -0.55, -1.0]) / np.linalg.norm([-0.35, -0.55, -1.0])
@@ -34,7 +35,8 @@ class ShadeImage:
 
     shade: (h, w) uint8; 0 = not covered, 1..255 = brightness.
     x0, y0: image pixel of the shade image's top-left corner.
-    scale: shade pixels per image pixel (<= 1; big photos are drawn smaller).
+    scale: shade pixels per image pixel: a person is drawn about MAX_SIDE px tall, so
+        small photos stay crisp when zoomed and big ones cost no more.
     """
 
     shade: np.ndarray
@@ -83,7 +85,7 @@ def _frame(px: np.ndarray, image_size: tuple[int, int], max_side: int) -> tuple[
     hi = np.ceil(np.minimum(px.max(0), (width, height)))
     if np.any(hi - lo < 1):
         return None
-    scale = min(1.0, max_side / float(max(hi - lo)))
+    scale = min(MAX_UPSCALE, max_side / float(max(hi - lo)))
     w = int(np.ceil((hi[0] - lo[0]) * scale)) + 1
     h = int(np.ceil((hi[1] - lo[1]) * scale)) + 1
     return float(lo[0]), float(lo[1]), scale, w, h
@@ -135,7 +137,8 @@ def render_fill(vertices: np.ndarray, px: np.ndarray, faces: np.ndarray, image_s
 
 def render_wire(vertices: np.ndarray, px: np.ndarray, faces: np.ndarray, image_size: tuple[int, int],
                 max_side: int = MAX_SIDE) -> ShadeImage | None:
-    """Draw the front faces' edges as thin anti-aliased lines (same arguments as render_fill)."""
+    """Draw the front faces' edges as thin anti-aliased lines (same arguments as
+    render_fill); pass a coarse face set, or a small person is all lines."""
     frame = _frame(px, image_size, max_side)
     if frame is None:
         return None

@@ -2,7 +2,7 @@
 
 smplx is the runtime body layer: the model is constructed as ``smplx.SMPL`` from the
 file's arrays (``data_struct``), and the forward pass is smplx's linear blend skinning
-(``blend_shapes``, ``vertices2joints``, ``batch_rigid_transform``) with two shortcuts
+(``blend_shapes``, ``batch_rigid_transform``; joint regression as one matmul) with two shortcuts
 that keep the answer exact: pose correctives are skipped when the file has none, and
 the skinning transforms are blended with one dense matmul (much faster on CPU than
 smplx's per-vertex 4x4 products for batches of 100 candidates).
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import smplx
 import torch
-from smplx.lbs import batch_rigid_transform, blend_shapes, vertices2joints
+from smplx.lbs import batch_rigid_transform, blend_shapes
 from smplx.utils import Struct
 
 from engine.body.model_file import NUM_JOINTS, read_model_file
@@ -193,7 +193,7 @@ class BodyModel(torch.nn.Module):
             raise ShapeError("rotations or betas hold NaN or infinite values")
 
         v_shaped = self.v_template + blend_shapes(betas, self.shapedirs)
-        J = vertices2joints(self.J_regressor, v_shaped)
+        J = torch.matmul(self.J_regressor, v_shaped)
         if self.has_pose_correctives:
             eye = torch.eye(3, device=self.device)
             pose_feature = (R[:, 1:] - eye).reshape(B, -1)
@@ -202,7 +202,7 @@ class BodyModel(torch.nn.Module):
             v_posed = v_shaped
         joints, A = batch_rigid_transform(R, J, self.parents, dtype=torch.float32)
         vertices = self._skin(v_posed, A)
-        keypoints = torch.einsum("kv,bvc->bkc", self.coco_regressor, vertices)
+        keypoints = torch.matmul(self.coco_regressor, vertices)
         out = BodyOutput(vertices=vertices, joints=joints, keypoints=keypoints)
         if cam is not None:
             if cam.shape != (B, 3):

@@ -1,0 +1,188 @@
+"""Settings: device, body model, default checkpoints, candidate counts, sampler steps.
+
+Edits a ``Preferences`` value; the main window stores the result with ``AppSettings``
+(QSettings) so it holds across sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.settings import Preferences
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+class CheckpointChooser(QWidget):
+    """A combo of 'Default', the project's checkpoints of some kinds, and a file."""
+
+    def __init__(self, value: str, choices: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.addItem("Default (project's newest, else bundled)", "")
+        for label, data in choices:
+            self.combo.addItem(label, data)
+        self.browse = QPushButton("File…")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.browse)
+        self.browse.clicked.connect(self._browse)
+        self.set_value(value)
+
+    def set_value(self, value: str) -> None:
+        k = self.combo.findData(value)
+        if k < 0:
+            self.combo.addItem(value, value)
+            k = self.combo.count() - 1
+        self.combo.setCurrentIndex(k)
+
+    def value(self) -> str:
+        return str(self.combo.currentData() or "")
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a checkpoint", "",
+                                              "Checkpoints (*.safetensors *.pt *.json);;All files (*)")
+        if path:
+            self.set_value(path)
+
+
+class SettingsDialog(QDialog):
+    """Modal settings editor; ``preferences()`` gives the edited value after accept."""
+
+    def __init__(self, prefs: Preferences, base_choices: list[tuple[str, str]] = (),
+                 scorer_choices: list[tuple[str, str]] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("SettingsDialog")
+        self._prefs = prefs
+
+        self.device = QComboBox()
+        self.device.addItem("CPU", "cpu")
+        self.device.addItem("CUDA GPU" if cuda_available() else "CUDA GPU (not available)", "cuda")
+        if not cuda_available():
+            self.device.model().item(1).setEnabled(False)
+        self.device.setCurrentIndex(max(0, self.device.findData(prefs.device)))
+
+        self.bundled_body = QRadioButton("Bundled open body")
+        self.user_body = QRadioButton("SMPL-format file:")
+        group = QButtonGroup(self)
+        group.addButton(self.bundled_body)
+        group.addButton(self.user_body)
+        self.body_path = QLineEdit(prefs.body_model)
+        self.body_path.setPlaceholderText("a .npz or converted .pkl SMPL model")
+        browse_body = QPushButton("Browse…")
+        (self.user_body if prefs.body_model else self.bundled_body).setChecked(True)
+        body_row = QHBoxLayout()
+        body_row.addWidget(self.user_body)
+        body_row.addWidget(self.body_path, 1)
+        body_row.addWidget(browse_body)
+        body_box = QGroupBox("Body model")
+        body_layout = QVBoxLayout(body_box)
+        body_layout.addWidget(self.bundled_body)
+        body_layout.addLayout(body_row)
+
+        self.base = CheckpointChooser(prefs.base_checkpoint, list(base_choices))
+        self.scorer = CheckpointChooser(prefs.scorer_checkpoint, list(scorer_choices))
+        ckpt_box = QGroupBox("Default checkpoints")
+        ckpt_form = QFormLayout(ckpt_box)
+        ckpt_form.addRow("Diffusion model", self.base)
+        ckpt_form.addRow("Scorer", self.scorer)
+
+        self.display_count = QSpinBox()
+        self.display_count.setRange(1, 200)
+        self.display_count.setValue(prefs.display_count)
+        self.display_count.setToolTip("How many of the best candidates the views show at first")
+        self.sample_count = QSpinBox()
+        self.sample_count.setRange(1, 1000)
+        self.sample_count.setValue(prefs.sample_count)
+        self.sample_count.setToolTip("Hypotheses per sampling run")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.steps.setValue(prefs.sampler_steps)
+        self.steps.setToolTip("DDIM network evaluations per hypothesis (the paper uses 4)")
+        sampling_box = QGroupBox("Candidates")
+        sampling_form = QFormLayout(sampling_box)
+        sampling_form.addRow("Device", self.device)
+        sampling_form.addRow("Shown in the views", self.display_count)
+        sampling_form.addRow("Sampled per run", self.sample_count)
+        sampling_form.addRow("Sampler steps", self.steps)
+
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #d04040")
+        self.error_label.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(sampling_box)
+        layout.addWidget(body_box)
+        layout.addWidget(ckpt_box)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+        browse_body.clicked.connect(self._browse_body)
+        self.body_path.textEdited.connect(lambda _t: self.user_body.setChecked(True))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+    def _browse_body(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an SMPL-format body model", "",
+                                              "Body models (*.npz *.pkl);;All files (*)")
+        if path:
+            self.body_path.setText(path)
+            self.user_body.setChecked(True)
+
+    def preferences(self) -> Preferences:
+        """The edited preferences (other fields as they were)."""
+        return replace(
+            self._prefs,
+            device=str(self.device.currentData()),
+            body_model=self.body_path.text().strip() if self.user_body.isChecked() else "",
+            base_checkpoint=self.base.value(),
+            scorer_checkpoint=self.scorer.value(),
+            display_count=self.display_count.value(),
+            sample_count=self.sample_count.value(),
+            sampler_steps=self.steps.value(),
+        )
+
+    def problem(self) -> str | None:
+        """Why the current entries cannot be saved, or None."""
+        p = self.preferences()
+        if self.user_body.isChecked() and not p.body_model:
+            return "Choose an SMPL-format body model file, or use the bundled open body."
+        if p.body_model and not Path(p.body_model).is_file():
+            return f"{p.body_model}: no such body model file"
+        for label, value in (("Diffusion model", p.base_checkpoint), ("Scorer", p.scorer_checkpoint)):
+            if value and not value.startswith("project:") and not Path(value).exists() \
+                    and not Path(value).with_suffix(".safetensors").exists():
+                return f"{label} checkpoint {value}: no such file"
+        return None
+
+    def accept(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.error_label.setText(problem)
+            return
+        super().accept()

@@ -1,0 +1,157 @@
+"""The work behind the app's Sample and Pick-person actions (no Qt: runs in a worker).
+
+``sample_person`` loads the models the preferences name (kept in a ``ModelCache``), runs
+``engine.models.pipeline.sample_image`` on one stored person, measures each candidate
+against the person's 3D label when there is one, and stores the run. Checkpoints are
+found with ``engine.projects.checkpoints`` (a file is registered in the project).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.settings import Preferences
+from engine import store
+from engine.errors import CheckpointError
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+log = logging.getLogger(__name__)
+
+
+def checkpoint_ref(setting: str) -> str | int | None:
+    """A checkpoint preference as an ``engine.projects.checkpoints`` reference.
+
+    '' -> None (the project's newest, else the bundled one); 'project:<id>' -> the id;
+    anything else is a file path (registered in the project on first use).
+    """
+    if not setting:
+        return None
+    if setting.startswith("project:"):
+        return int(setting.split(":", 1)[1])
+    return setting
+
+
+class ModelCache:
+    """Loaded body model, diffusion model, scorer and detector, reused across runs.
+
+    Thread-safe: the GUI thread may ask for the body while a worker loads the models.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple, Any] = {}
+
+    def _get(self, key: tuple, build) -> Any:
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = build()
+            return self._items[key]
+
+    def body(self, prefs: Preferences):
+        from engine.body.model import BodyModel
+
+        return self._get(("body", prefs.body_model, prefs.device),
+                         lambda: BodyModel(prefs.body_model or None, device=prefs.device))
+
+    def base(self, prefs: Preferences, path: str):
+        from engine.models.diffusion_hmr import DiffusionHMR
+
+        body = self.body(prefs)
+        return self._get(("base", path, prefs.body_model, prefs.device),
+                         lambda: DiffusionHMR.load(path, body=body, device=prefs.device))
+
+    def scorer(self, prefs: Preferences, path: str):
+        from engine.models.scorer import HMRScorer
+
+        body = self.body(prefs)
+        return self._get(("scorer", path, prefs.body_model, prefs.device),
+                         lambda: HMRScorer.load(path, body=body, device=prefs.device))
+
+    def detector(self):
+        from engine.detect import PoseDetector
+
+        return self._get(("detector",), PoseDetector)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass(frozen=True, eq=False)
+class SampleOutcome:
+    """A stored sampling run: its id, and the pipeline's result (meshes included).
+
+    scored: whether a scorer scored the candidates. base, scorer: checkpoint labels.
+    """
+
+    run_id: int
+    person_id: int
+    result: Any
+    scored: bool
+    base: str
+    scorer: str
+
+
+def sample_person(project: store.Project, image_path: Path, person: store.PersonRecord, prefs: Preferences,
+                  models: ModelCache, progress: ProgressFn = no_progress,
+                  should_cancel: CancelFn = never_cancel) -> SampleOutcome:
+    """Sample ``prefs.sample_count`` candidates of a stored person and store them as a run.
+
+    Candidates are scored when a scorer is set or registered (or bundled), and measured
+    against the person's label when it has one (``engine.projects.sampling.label_errors``).
+    Raises CheckpointError (no model), ImageError, ShapeError, JobCancelled.
+    """
+    from engine.models.pipeline import sample_image
+    from engine.projects.checkpoints import resolve_checkpoint
+    from engine.projects.sampling import label_errors
+
+    progress(ProgressEvent(0.05, "loading models"))
+    base_rec = resolve_checkpoint(project, checkpoint_ref(prefs.base_checkpoint), ("base", "dpo"))
+    scorer_rec = None
+    try:
+        scorer_rec = resolve_checkpoint(project, checkpoint_ref(prefs.scorer_checkpoint), ("scorer",))
+    except CheckpointError:
+        if prefs.scorer_checkpoint:
+            raise
+        log.info("no scorer checkpoint: candidates stay unscored")
+    body = models.body(prefs)
+    model = models.base(prefs, base_rec.path)
+    scorer = None if scorer_rec is None else models.scorer(prefs, scorer_rec.path)
+    check_cancel(should_cancel)
+    seed = len(store.sample_runs_of_person(project, person.id))
+    progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
+    result = sample_image(image_path, model, M=prefs.sample_count, box=person.box, keypoints=person.keypoints,
+                          scorer=scorer, steps=prefs.sampler_steps, seed=seed, body=body)
+    check_cancel(should_cancel)
+    progress(ProgressEvent(0.85, "measuring and storing"))
+    c = result.candidates
+    errors = label_errors(person, c, model.layout, body)
+    scores = None if c.scores is None else c.scores[0].numpy()
+    run_id = store.add_sample_run(project, person.id, c.params[0].numpy(), seed=seed, steps=prefs.sampler_steps,
+                                  checkpoint_id=base_rec.id, scores=scores, errors=errors)
+    progress(ProgressEvent(1.0, "done"))
+    return SampleOutcome(run_id, person.id, result, scores is not None, _label(base_rec),
+                         "none" if scorer_rec is None else _label(scorer_rec))
+
+
+def _label(rec: store.CheckpointRecord) -> str:
+    return f"#{rec.id} {Path(rec.path).stem}"
+
+
+def detect_person(project: store.Project, image_id: int, image_rgb: np.ndarray,
+                  box: tuple[float, float, float, float] | None, models: ModelCache,
+                  progress: ProgressFn = no_progress, should_cancel: CancelFn = never_cancel) -> int:
+    """Run the detector (inside ``box`` if given) and store the person found; its id.
+
+    Raises NoPersonError when nobody is found.
+    """
+    progress(ProgressEvent(0.1, "detecting the person"))
+    detection = models.detector().detect(image_rgb, box)
+    check_cancel(should_cancel)
+    return store.add_person(project, image_id, detection.box, detection.keypoints)

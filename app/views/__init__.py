@@ -1,0 +1,1 @@
+"""The image overlay (2D) and mesh (3D) views."""

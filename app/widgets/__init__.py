@@ -1,0 +1,1 @@
+"""Small reusable widgets (legend, start page, task status)."""

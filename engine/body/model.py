@@ -193,7 +193,7 @@ class BodyModel(torch.nn.Module):
             raise ShapeError("rotations or betas hold NaN or infinite values")
 
         v_shaped = self.v_template + blend_shapes(betas, self.shapedirs)
-        J = torch.matmul(self.J_regressor, v_shaped)
+        J = _regress(self.J_regressor, v_shaped)
         if self.has_pose_correctives:
             eye = torch.eye(3, device=self.device)
             pose_feature = (R[:, 1:] - eye).reshape(B, -1)
@@ -202,7 +202,7 @@ class BodyModel(torch.nn.Module):
             v_posed = v_shaped
         joints, A = batch_rigid_transform(R, J, self.parents, dtype=torch.float32)
         vertices = self._skin(v_posed, A)
-        keypoints = torch.matmul(self.coco_regressor, vertices)
+        keypoints = _regress(self.coco_regressor, vertices)
         out = BodyOutput(vertices=vertices, joints=joints, keypoints=keypoints)
         if cam is not None:
             if cam.shape != (B, 3):
@@ -229,8 +229,19 @@ class BodyModel(torch.nn.Module):
         """
         B = A.shape[0]
         A12 = A[:, :, :3, :].reshape(B, NUM_JOINTS, 12)
-        T = torch.matmul(self.lbs_weights, A12).reshape(B, -1, 3, 4)
+        T = _regress(self.lbs_weights, A12).reshape(B, -1, 3, 4)
         return (T[..., :3] @ v_posed.expand(B, -1, -1)[..., None]).squeeze(-1) + T[..., 3]
+
+
+def _regress(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """matrix (K, N) applied to every batch item of x (B, N, C) -> (B, K, C).
+
+    One (K, N) x (N, B*C) GEMM: broadcasting the matrix over the batch would run a
+    batched matmul with an expanded copy, several times slower on CPU.
+    """
+    B, N, C = x.shape
+    out = matrix @ x.permute(1, 0, 2).reshape(N, B * C)
+    return out.reshape(-1, B, C).permute(1, 0, 2)
 
 
 def _vertex_ids(arrays: dict) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -37,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="data loading processes")
     p.add_argument("--amp", action="store_true", help="mixed precision (bf16, or fp16 with loss scaling)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for the network (1 is fastest on a CPU other programs keep busy)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--val-every", type=int, default=1000)
@@ -46,9 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import torch
+
     from engine.cli.progress import TqdmProgress
     from engine.training.base_train import BaseTrainConfig, train_base
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     config = BaseTrainConfig(
         data=tuple(args.data), val=tuple(args.val), image_root=args.image_root, out=str(args.out),
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
@@ -56,6 +63,10 @@ def _run(args: argparse.Namespace) -> int:
         augment=not args.no_augment, workers=args.workers, amp=args.amp, device=args.device, seed=args.seed,
         resume=args.resume, save_every=args.save_every, val_every=args.val_every, log_every=args.log_every,
     )
+    if int(os.environ.get("RANK", "0")) != 0:
+        # Under torchrun only rank 0 reports and writes.
+        train_base(config)
+        return 0
     with TqdmProgress("train-base") as bar:
         weights = train_base(config, bar)
     print(f"wrote {weights}")

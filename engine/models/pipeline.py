@@ -116,12 +116,18 @@ def sample_image(
     candidates = decode_candidates(
         params, model.layout, body, torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size]))
     if scorer is not None:
+        scorer_size = int(getattr(getattr(scorer, "config", None), "crop_size", crop.out_size))
+        if scorer_size != crop.out_size:
+            scorer_crop = CropTransform(crop.center, crop.size, scorer_size)
+            crop_t = normalise_image(crop_image(image, scorer_crop))[None]
         scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates)
         candidates = candidates.with_scores(scores)
     return ImageCandidates(image, crop, pixels, keypoints, candidates, detection)
 
 
-def write_sample_outputs(result: ImageCandidates, out_dir: str | Path, faces: np.ndarray | None = None) -> dict[str, Path]:
+def write_sample_outputs(
+    result: ImageCandidates, out_dir: str | Path, faces: np.ndarray | None = None
+) -> dict[str, Path]:
     """Write candidates.npz, candidates.json and overlay.png into out_dir.
 
     faces: (F, 3) the body model's triangles, to draw meshes on the overlay (without
@@ -143,13 +149,14 @@ def write_sample_outputs(result: ImageCandidates, out_dir: str | Path, faces: np
         )
     order = c.ranking()[0].tolist()
     rank = {idx: r + 1 for r, idx in enumerate(order)}
+    scored = c.scores is not None
     entries = [
-        {"index": m, "score": None if c.scores is None else float(scores[m]), "rank": rank[m] if c.scores is not None else None}
+        {"index": m, "score": float(scores[m]) if scored else None, "rank": rank[m] if scored else None}
         for m in range(M)
     ]
     doc = {
         "num_hypotheses": M,
-        "scored": c.scores is not None,
+        "scored": scored,
         "zero_noise_index": 0,
         "crop": {"center": result.crop.center.tolist(), "size": result.crop.size},
         "candidates": entries,
@@ -167,7 +174,9 @@ def _score_colour(score: float | None) -> np.ndarray:
     return np.array([255.0 * min(1.0, 2 * (1 - s)), 255.0 * min(1.0, 2 * s), 40.0])
 
 
-def render_overlay(result: ImageCandidates, faces: np.ndarray | None = None, top_k: int = OVERLAY_TOP_K, alpha: float = 0.45) -> np.ndarray:
+def render_overlay(
+    result: ImageCandidates, faces: np.ndarray | None = None, top_k: int = OVERLAY_TOP_K, alpha: float = 0.45
+) -> np.ndarray:
     """The photo with the top-k candidates drawn over it: (H, W, 3) uint8.
 
     Meshes are filled face by face far to near (painter's order) with Lambert shading in
@@ -191,7 +200,9 @@ def render_overlay(result: ImageCandidates, faces: np.ndarray | None = None, top
     return out
 
 
-def _draw_candidate(result: ImageCandidates, m: int, faces: np.ndarray | None, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_candidate(
+    result: ImageCandidates, m: int, faces: np.ndarray | None, colour: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """One candidate on a blank layer: (H, W, 3) float32 colours and (H, W) bool coverage."""
     c = result.candidates
     h, w = result.image.shape[:2]

@@ -17,7 +17,9 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum() / mask.sum().clamp(min=1.0)
 
 
-def parameter_mask(layout: ParamLayout, has_pose: torch.Tensor, has_betas: torch.Tensor, has_camera: torch.Tensor) -> torch.Tensor:
+def parameter_mask(
+    layout: ParamLayout, has_pose: torch.Tensor, has_betas: torch.Tensor, has_camera: torch.Tensor
+) -> torch.Tensor:
     """Which entries of each label vector are known: (B,) bools -> (B, D) float 0/1."""
     B = has_pose.shape[0]
     parts = [
@@ -48,7 +50,9 @@ def keypoint_2d_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (err * conf).sum(1) / conf.sum(1).clamp(min=1e-6)
 
 
-def root_aligned_l1(pred: torch.Tensor, target: torch.Tensor, pred_root: torch.Tensor, target_root: torch.Tensor) -> torch.Tensor:
+def root_aligned_l1(
+    pred: torch.Tensor, target: torch.Tensor, pred_root: torch.Tensor, target_root: torch.Tensor
+) -> torch.Tensor:
     """Mean per-point L1 distance after moving both roots to the origin.
 
     pred, target: (B, N, 3) metres. pred_root, target_root: (B, 3) metres (the pelvis).

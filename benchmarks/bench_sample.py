@@ -1,0 +1,137 @@
+"""Time to sample, decode and score M candidates for one image, against its FLOP floor.
+
+Usage (from the repository root):
+    python -m benchmarks.bench_sample [-M 100] [--threads 2] [--runs 10] [--checkpoint PATH]
+
+Uses the default checkpoints when they exist, else default-size models with random
+weights (same cost). Prints a markdown table of median milliseconds per stage after
+warm-up, the network FLOPs of each stage (torch.utils.flop_counter), and the time those
+FLOPs would take at the GFLOP/s this machine reaches on a large float32 matmul.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from skimage import data
+from torch.utils.flop_counter import FlopCounterMode
+
+from engine.body.model import BodyModel
+from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.dataset import normalise_image
+from engine.errors import CheckpointError
+from engine.models.candidates import decode_candidates
+from engine.models.diffusion_hmr import DiffusionHMR
+
+# The astronaut's COCO-17 keypoints as BlazePose finds them (x, y px, confidence), so the
+# benchmark does not time the detector (see bench_detector.py for that).
+KEYPOINTS = np.array([
+    [221.7, 127.0, 1], [247.4, 111.2, 1], [203.4, 100.7, 1], [257.4, 120.0, 1], [180.0, 110.0, 1],
+    [301.0, 255.0, 1], [100.0, 240.0, 1], [330.0, 380.0, 1], [60.0, 420.0, 1], [260.0, 480.0, 1],
+    [150.0, 470.0, 1], [280.0, 500.0, 0], [150.0, 500.0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
+], np.float32)
+
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000.0
+
+
+def matmul_gflops(n: int = 2048, runs: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    ms = median_ms(lambda: a @ b, runs)
+    return 2 * n**3 / (ms / 1000) / 1e9
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def load_models(checkpoint: str | None, body: BodyModel):
+    try:
+        model, note = DiffusionHMR.load(checkpoint, body=body), "trained"
+    except CheckpointError:
+        model, note = DiffusionHMR(body=body).eval(), "random weights"
+    scorer = None
+    try:
+        from engine.models.scorer import HMRScorer, ScorerConfig
+
+        try:
+            scorer = HMRScorer.load(None, body=body)
+        except CheckpointError:
+            scorer = HMRScorer(ScorerConfig()).eval()
+    except ImportError:
+        pass
+    return model, note, scorer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-M", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--checkpoint", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    body = BodyModel()
+    model, note, scorer = load_models(args.checkpoint, body)
+    image = data.astronaut()
+    crop = CropTransform.for_box(np.array([30, 60, 380, 511], np.float32), model.crop_size)
+    images = normalise_image(crop_image(image, crop))[None]
+    keypoints = torch.from_numpy(transform_keypoints(KEYPOINTS, crop))[None]
+    centre, size = torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size])
+    params = model.sample(images, keypoints, args.M)
+    cands = decode_candidates(params, model.layout, body, centre, size)
+
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("encode image", lambda: model.encode(images, keypoints)),
+        (f"sample {args.M} x 4 DDIM steps", lambda: model.sample(images, keypoints, args.M)),
+        (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
+    ]
+    if scorer is not None:
+        s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
+        s_images = normalise_image(crop_image(image, s_crop))[None]
+        stages.append((f"score {args.M}", lambda: scorer.score_candidates(s_images, keypoints, cands)))
+
+    def everything() -> None:
+        p = model.sample(images, keypoints, args.M)
+        c = decode_candidates(p, model.layout, body, centre, size)
+        if scorer is not None:
+            scorer.score_candidates(s_images, keypoints, c)
+
+    stages.append(("total", everything))
+    rate = matmul_gflops()
+    cfg = model.config
+    print(
+        f"diffusion model width {cfg['width']}, {cfg['layers']} layers, crop {cfg['crop_size']} ({note}); "
+        f"scorer: {'yes' if scorer is not None else 'none'}; {args.threads} threads "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs); "
+        f"matmul {rate:.0f} GFLOP/s; median of {args.runs} runs\n"
+    )
+    print("| stage | ms | GFLOP | floor ms |")
+    print("|---|---:|---:|---:|")
+    with torch.no_grad():
+        for name, fn in stages:
+            flops = count_flops(fn) / 1e9
+            ms = median_ms(fn, args.runs)
+            print(f"| {name} | {ms:.1f} | {flops:.2f} | {flops / rate * 1000:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

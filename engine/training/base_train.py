@@ -1,0 +1,386 @@
+"""Training the diffusion HMR base model.
+
+AdamW with linear warm-up and cosine decay, an exponential moving average (EMA) of the
+weights that is what gets saved and evaluated, optional mixed precision, CUDA when
+there is one, several GPUs or processes through ``torchrun`` (DDP, see
+:mod:`engine.training.distributed`). Checkpoints are written atomically every
+``save_every`` steps and at the end: ``OUT.safetensors`` + ``OUT.json`` (the EMA model,
+loadable with ``DiffusionHMR.load``) and ``OUT.train.pt`` (model, EMA, optimiser,
+scheduler, step) from which ``resume`` continues. The random draws of step k (timesteps,
+noise) are seeded from (seed, rank, k) and each epoch's order and augmentation from
+(seed, epoch), so a resumed run repeats the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from engine.body.model import BodyModel
+from engine.data.augment import camera_for_crop, flip_camera, flip_pose
+from engine.data.crops import DEFAULT_BOX_SCALE, CropTransform
+from engine.data.dataset import PersonCropDataset
+from engine.data.records import PersonSample
+from engine.errors import CheckpointError, DataError, JobCancelled
+from engine.metrics import mpjpe
+from engine.models.checkpoint import checkpoint_paths
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.param_layout import Normalizer, ParamLayout
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
+from engine.training.distributed import (
+    DistInfo, ResumableSampler, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
+)
+
+log = logging.getLogger(__name__)
+
+NORMALIZER_MIN_STD = 0.02
+NORMALIZER_MAX_RECORDS = 20000
+
+
+@dataclass(frozen=True)
+class BaseTrainConfig:
+    """Settings of one base-model training run.
+
+    data / val: annotation files or folders (anything ``engine.data.load.load_dataset``
+    reads). out: checkpoint stem (OUT.safetensors, OUT.json, OUT.train.pt).
+    device: 'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...
+    amp: mixed precision (bf16 where supported, else fp16 with loss scaling).
+    """
+
+    data: tuple[str, ...]
+    out: str
+    val: tuple[str, ...] = ()
+    image_root: str | None = None
+    steps: int = 20000
+    batch_size: int = 32
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    crop_size: int = 128
+    width: int = 128
+    layers: int = 4
+    heads: int = 4
+    mlp_ratio: float = 2.0
+    augment: bool = True
+    workers: int = 2
+    amp: bool = False
+    device: str = "auto"
+    seed: int = 0
+    resume: bool = False
+    save_every: int = 1000
+    log_every: int = 10
+    val_every: int = 1000
+    val_batches: int = 8
+    body_model: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("data", "val"):
+            paths = getattr(self, name)
+            paths = [paths] if isinstance(paths, (str, os.PathLike)) else paths
+            object.__setattr__(self, name, tuple(str(p) for p in paths))
+        for name in ("steps", "batch_size", "save_every", "log_every", "val_every", "val_batches", "crop_size"):
+            if int(getattr(self, name)) < 1:
+                raise DataError(f"train-base: {name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or not 0 <= self.ema_decay < 1 or self.workers < 0 or self.warmup_steps < 0:
+            raise DataError("train-base: lr must be > 0, ema_decay in [0, 1), workers and warmup_steps >= 0")
+
+    def architecture(self) -> dict[str, Any]:
+        return {"crop_size": self.crop_size, "width": self.width, "layers": self.layers,
+                "heads": self.heads, "mlp_ratio": self.mlp_ratio}
+
+
+def train_state_path(out: str | Path) -> Path:
+    """Where the resumable training state of checkpoint ``out`` lives."""
+    stem = checkpoint_paths(out)[0].with_suffix("")
+    return stem.with_name(stem.name + ".train.pt")
+
+
+def root_joint_fn(body: BodyModel):
+    """betas (10,) -> the body's rest-pose root joint (3,) metres, for crop rotation."""
+    j0 = body.J_regressor[0].detach().cpu().double().numpy()
+    offset = j0 @ body.v_template.detach().cpu().double().numpy()
+    dirs = np.einsum("v,vck->ck", j0, body.shapedirs.detach().cpu().double().numpy())
+    return lambda betas: (offset + dirs @ np.asarray(betas, np.float64)).astype(np.float32)
+
+
+def fit_normalizer(records: Sequence[PersonSample], layout: ParamLayout, crop_size: int,
+                   box_scale: float = DEFAULT_BOX_SCALE, seed: int = 0) -> Normalizer:
+    """Per-dimension statistics of the labels, each part over the records that have it.
+
+    Labels are expressed for the upright crop the dataset cuts and for its mirror image
+    (flips are half of the training augmentation). Parts no record has stay (0, 1).
+    """
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(records))
+    if len(idx) > NORMALIZER_MAX_RECORDS:
+        idx = rng.choice(idx, NORMALIZER_MAX_RECORDS, replace=False)
+    rots, betas, cams = [], [], []
+    for i in idx:
+        r = records[int(i)]
+        if r.pose is not None:
+            rots += [r.pose, flip_pose(r.pose)]
+        if r.betas is not None:
+            betas.append(r.betas)
+        if r.camera is not None:
+            t = CropTransform.for_box(r.box, crop_size, box_scale)
+            cam = camera_for_crop(r.camera, *r.crop_square, t.center, t.size)
+            cams += [cam, flip_camera(cam)]
+    parts = []
+    for values, dim, convert in (
+        (rots, layout.rot_size, lambda x: layout.from_axis_angle(
+            torch.as_tensor(np.stack(x)), torch.zeros(len(x), layout.num_betas),
+            torch.zeros(len(x), layout.cam_dim))[:, : layout.rot_size].numpy()),
+        (betas, layout.num_betas, np.stack),
+        (cams, layout.cam_dim, np.stack),
+    ):
+        if values:
+            n = Normalizer.fit(convert(values), min_std=NORMALIZER_MIN_STD)
+            parts.append((n.mean, n.std))
+        else:
+            parts.append((np.zeros(dim, np.float32), np.ones(dim, np.float32)))
+    return Normalizer(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+class EMA:
+    """Exponential moving average of a model's weights (warm-up: decay <= (1+k)/(10+k))."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        d = min(self.decay, (1.0 + step) / (10.0 + step))
+        for e, p in zip(self.module.parameters(), model.parameters()):
+            e.lerp_(p.detach(), 1.0 - d)
+        for e, b in zip(self.module.buffers(), model.buffers()):
+            e.copy_(b)
+
+
+def warmup_cosine(warmup: int, total: int):
+    """LambdaLR factor: linear from 0 over ``warmup`` steps, then cosine to 0 at ``total``."""
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+    return factor
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """No decay on biases, norms and embeddings (the 1-D and position parameters)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.ndim >= 2 and "pos" not in name and "joint" not in name else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _dataset(config: BaseTrainConfig, paths: tuple[str, ...], train: bool, body: BodyModel) -> PersonCropDataset:
+    from engine.data.load import load_dataset
+
+    loaded = load_dataset(list(paths), image_root=config.image_root)
+    for where, why in loaded.rejected[:5]:
+        log.warning("skipped %s: %s", where, why)
+    if not loaded.records:
+        raise DataError(f"{', '.join(paths)}: no usable person records")
+    return PersonCropDataset(loaded.records, out_size=config.crop_size, train=train and config.augment,
+                             seed=config.seed, root_joint=root_joint_fn(body))
+
+
+def _autocast(config: BaseTrainConfig, device: torch.device):
+    if not config.amp:
+        return torch.autocast(device.type, enabled=False), False
+    bf16 = device.type == "cpu" or torch.cuda.is_bf16_supported()
+    return torch.autocast(device.type, dtype=torch.bfloat16 if bf16 else torch.float16), not bf16
+
+
+def train_base(
+    config: BaseTrainConfig,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+    train_data: PersonCropDataset | None = None,
+    val_data: PersonCropDataset | None = None,
+) -> Path:
+    """Train (or resume) a base model; returns the checkpoint's weights path.
+
+    train_data / val_data: datasets to use instead of loading ``config.data`` /
+    ``config.val`` (the normaliser is fitted on ``train_data.records``).
+    Raises DataError (no data), CheckpointError (resume without a state), JobCancelled
+    (after saving a checkpoint to resume from).
+    """
+    info = init_distributed(config.device)
+    try:
+        return _Trainer(config, info, progress, should_cancel, train_data, val_data).run()
+    finally:
+        shutdown_distributed(info)
+
+
+class _Trainer:
+    def __init__(self, config: BaseTrainConfig, info: DistInfo, progress: ProgressFn, should_cancel: CancelFn,
+                 train_data: PersonCropDataset | None, val_data: PersonCropDataset | None):
+        self.config, self.info = config, info
+        self.progress = progress if info.is_main else no_progress
+        self.should_cancel = should_cancel
+        device = info.device
+        self.body = BodyModel(config.body_model, device=device)
+        self.train_data = train_data or _dataset(config, config.data, True, self.body)
+        self.val_data = val_data or (_dataset(config, config.val, False, self.body) if config.val else None)
+        if len(self.train_data) < config.batch_size * info.world_size:
+            raise DataError(f"train-base: {len(self.train_data)} records, fewer than one batch of "
+                            f"{config.batch_size} x {info.world_size} processes")
+        self.state_path = train_state_path(config.out)
+        state = self._read_state() if config.resume else None
+        layout = ParamLayout()
+        if state is None:
+            normalizer = fit_normalizer(self.train_data.records, layout, config.crop_size, seed=config.seed)
+            arch = config.architecture()
+        else:
+            normalizer = Normalizer.from_dict(state["normalizer"], layout.dim)
+            arch = state["arch"]
+        torch.manual_seed(config.seed)
+        self.model = DiffusionHMR(arch, normalizer, self.body, layout).to(device)
+        self.ema = EMA(self.model, config.ema_decay)
+        self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay), lr=config.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, warmup_cosine(min(config.warmup_steps, config.steps // 10), config.steps))
+        self.autocast, fp16 = _autocast(config, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+        self.step = 0
+        if state is not None:
+            self.model.load_state_dict(state["model"])
+            self.ema.module.load_state_dict(state["ema"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scaler.load_state_dict(state["scaler"])
+            self.step = int(state["step"])
+            log.info("resuming %s at step %d", self.state_path, self.step)
+        self.net = self.model
+        if info.distributed:
+            ids = [device.index] if device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    def _read_state(self) -> dict:
+        if not self.state_path.is_file():
+            raise CheckpointError(f"{self.state_path}: no training state to resume from")
+        try:
+            return torch.load(self.state_path, map_location=self.info.device, weights_only=True)
+        except Exception as exc:  # untrusted bytes: the unpickler raises many types
+            raise CheckpointError(f"{self.state_path}: unreadable training state ({type(exc).__name__})") from None
+
+    def run(self) -> Path:
+        cfg = self.config
+        sampler = ResumableSampler(len(self.train_data), self.info, cfg.batch_size, cfg.seed)
+        per_epoch = sampler.batches_per_epoch
+        weights = checkpoint_paths(cfg.out)[0]
+        mark = (time.perf_counter(), self.step)
+        while self.step < cfg.steps:
+            epoch, start = divmod(self.step, per_epoch)
+            sampler.set_position(epoch, start)
+            self.train_data.set_epoch(epoch)
+            loader = DataLoader(
+                self.train_data, batch_size=cfg.batch_size, sampler=sampler, num_workers=cfg.workers,
+                drop_last=True, pin_memory=self.info.device.type == "cuda",
+                generator=torch.Generator().manual_seed(cfg.seed))
+            for batch in loader:
+                if any_process(self.should_cancel(), self.info):
+                    self._save()
+                    raise JobCancelled(f"training cancelled at step {self.step}; resume with --resume")
+                logs = self._train_step(batch)
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    logs = all_reduce_mean(logs, self.info)
+                    logs["lr"] = self.scheduler.get_last_lr()[0]
+                    logs["sec_per_step"] = (time.perf_counter() - mark[0]) / (self.step - mark[1])
+                    mark = (time.perf_counter(), self.step)
+                    self._report(logs)
+                if self.val_data is not None and (self.step % cfg.val_every == 0 or self.step == cfg.steps):
+                    self._report(self.validate())
+                if self.step % cfg.save_every == 0 or self.step == cfg.steps:
+                    self._save()
+                if self.step >= cfg.steps:
+                    break
+        return weights
+
+    def _train_step(self, batch: dict) -> dict[str, float]:
+        cfg, info = self.config, self.info
+        torch.manual_seed(cfg.seed * 1_000_003 + self.step * 1009 + info.rank)
+        self.model.train()
+        with self.autocast:
+            loss, logs = self.net(batch, self.body)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        if cfg.grad_clip > 0:
+            logs["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip))
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.step += 1
+        self.ema.update(self.model, self.step)
+        return logs
+
+    def _report(self, metrics: dict[str, float]) -> None:
+        cfg = self.config
+        self.progress(ProgressEvent(self.step / cfg.steps, f"step {self.step}/{cfg.steps}", dict(metrics)))
+        log.info("step %d: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Loss and zero-noise MPJPE (mm, where the pose is known) of the EMA model."""
+        if not self.info.is_main:
+            return {}
+        model, cfg = self.ema.module, self.config
+        loader = DataLoader(self.val_data, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers)
+        losses, errors = [], []
+        with torch.random.fork_rng(devices=[self.info.device] if self.info.device.type == "cuda" else []):
+            torch.manual_seed(cfg.seed)
+            for i, batch in enumerate(loader):
+                if i >= cfg.val_batches:
+                    break
+                with self.autocast:
+                    losses.append(model.training_loss(batch, self.body)[1]["loss"])
+                has = batch["has_pose"].bool()
+                if has.any():
+                    params = model.sample(batch["image"][has], batch["keypoints"][has], 1)[:, 0]
+                    rot, betas, _ = model.layout.split(params)
+                    pred = self.body(rot, betas).joints
+                    gt = self.body(batch["pose"][has].to(self.body.device), batch["betas"][has].to(self.body.device),
+                                   rotation_format="axis_angle").joints
+                    errors.append(mpjpe(pred, gt).cpu())
+        out = {"val_loss": float(np.mean(losses))} if losses else {}
+        if errors:
+            out["val_mpjpe_zero"] = float(torch.cat(errors).mean())
+        return out
+
+    def _save(self) -> None:
+        if not self.info.is_main:
+            return
+        cfg = self.config
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "ema": self.ema.module.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "arch": {k: self.model.config[k] for k in cfg.architecture()},
+            "normalizer": self.model.normalizer.to_dict(),
+        }
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_name(self.state_path.name + f".tmp{os.getpid()}")
+        torch.save(state, tmp)
+        tmp.replace(self.state_path)
+        training = {k: v for k, v in asdict(cfg).items() if k not in ("extra", "resume")}
+        self.ema.module.save(cfg.out, extra_config={"training": {**training, "step": self.step, **cfg.extra}})

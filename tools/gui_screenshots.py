@@ -138,8 +138,97 @@ def main() -> int:
     settle(w)
     save(dialog, "settings.png")
     dialog.reject()
+    shoot_panels(w, work, settle, save)
     w.close()
     return 0
+
+
+CLEANING_N = 30
+CLEANING_CORRUPT = 0.3
+
+
+def add_stand_in_cleaning_run(project, folder: Path) -> int:
+    """A corrupted pseudo-labelled synthetic set, imported as 'pseudo-studio', and a
+    cleaning run over it scored by an oracle that knows which labels were corrupted
+    (no scorer checkpoint is bundled yet): corrupted labels score low, plus noise."""
+    from engine import store
+    from engine.data.synth import generate_dataset
+    from engine.projects.importing import import_dataset
+    from engine.projects.sampling import dataset_persons
+
+    annotations = generate_dataset(folder, CLEANING_N, "studio", seed=3, size=192, workers=1,
+                                   corrupt_fraction=CLEANING_CORRUPT)
+    import_dataset(project, [annotations], name="pseudo-studio")
+    rows = np.load(annotations, allow_pickle=True)
+    corrupted = {Path(str(name)).name: bool(c) for name, c in zip(rows["imgname"], rows["is_corrupted"])}
+    rng = np.random.default_rng(0)
+    scores = {}
+    for path, person in dataset_persons(project, "pseudo-studio"):
+        z = 1.6 - 3.2 * corrupted[Path(path).name] + rng.normal(0, 0.9)
+        scores[person.id] = float(1 / (1 + np.exp(-z)))
+    ds = store.get_dataset(project, "pseudo-studio")
+    return store.add_cleaning_run(project, ds.id, scores, keep_fraction=0.7)
+
+
+def shoot_panels(w, work: Path, settle, save) -> None:
+    """curation.png, cleaning.png and jobs.png: the Pairs, Cleaning and Jobs panels of the
+    open demo (its candidates must exist); adds the stand-in cleaning run to the demo."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtTest import QTest
+
+    add_stand_in_cleaning_run(w.state.project, work / "pseudo")
+    w.state.refresh_images()
+    sampled = [r for r in w.state.images if r.status != "unsampled"]
+    w.resizeDocks([w.docks["candidates"]], [420], Qt.Orientation.Vertical)
+
+    # Pairs: the first pair confirmed (the key of the scorer's side), the next shown.
+    if sampled:
+        w.state.open_image(sampled[1].id if len(sampled) > 1 else sampled[0].id)
+    w.docks["curation"].raise_()
+    panel = w.extra["curation"]
+    settle(w, 400)
+    item = panel.current
+    if item is not None and item.pair is not None:
+        panel.setFocus()
+        QTest.keyClick(panel, Qt.Key.Key_A if item.side_of(item.pair.winner_id) == "a" else Qt.Key.Key_B)
+    settle(w, 600)
+    save(w, "curation.png")
+
+    # Cleaning: the stand-in run over a corrupted set, 60 % kept, one sample kept by hand.
+    cleaning = w.extra["cleaning"]
+    w.docks["cleaning"].raise_()
+    settle(w, 300)
+    cleaning.show_dataset("pseudo-studio")
+    rows = len(cleaning.model.decisions)
+    if rows:
+        cleaning.override_rows([rows - 1], True)
+        cleaning.set_keep_fraction(0.6)
+        cleaning.select_rows([1])
+    for _ in range(20):
+        settle(w, 100)
+    save(w, "cleaning.png")
+
+    # Jobs: a small synth job and a short base training run with its live loss curves.
+    from app.panels.jobs_runner import JobRunner
+    from engine.jobs import JobSpec
+
+    jobs = w.extra["jobs"]
+    w.docks["jobs"].raise_()
+    runner = JobRunner.of(w)
+    synth = runner.start(JobSpec("synth", {"n": 8, "domain": "wild", "size": 128, "name": "synth-wild-small"}))
+    while runner.is_running(synth):
+        settle(w, 200)
+    train = runner.start(JobSpec("train-base", {
+        "dataset": "synthetic-studio", "steps": 40, "batch_size": 4, "crop_size": 64, "width": 32, "layers": 1,
+        "heads": 2, "log_every": 1, "workers": 0, "device": "cpu", "val_every": 1000, "save_every": 1000}))
+    while runner.is_running(train) and max((e.fraction for e in runner.events(train)), default=0.0) < 0.6:
+        settle(w, 200)
+    jobs.select_job(train)
+    settle(w, 500)
+    save(w, "jobs.png")
+    runner.cancel(train)
+    while runner.is_running(train):
+        settle(w, 200)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Start ADHMR Studio: ``adhmr-gui [PROJECT_OR_PHOTO]`` (or ``python adhmr_gui.py``).
+"""Start ADHMR Studio: ``adhmr-gui [--demo] [PROJECT_OR_PHOTO]`` (or ``python adhmr_gui.py``).
 
 With a project file it opens the project; with a photo it opens a scratch project,
 detects the person's keypoints and shows the body in 3D; with nothing it reopens the
@@ -20,6 +20,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("path", nargs="?", type=Path, help="a project file (.adhmr) or a photo to look at")
     p.add_argument("--fresh", action="store_true", help="do not reopen the last project")
+    p.add_argument("--demo", action="store_true", help="open the bundled demo project (built on first use)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p.parse_args(argv)
 
@@ -52,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    if args.path is not None:
+    if args.demo:
+        window.open_demo()
+    elif args.path is not None:
         open_target(window, args.path)
     elif not args.fresh:
         window.restore_session()

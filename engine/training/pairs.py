@@ -1,0 +1,410 @@
+"""Preference pairs for Diffusion-DPO: which candidate body of a person beats which.
+
+Automatic pairs come from unlabelled images: the base model samples M candidates per
+person (hypothesis 0 from zero noise), the HMR-Scorer scores them, and winners are
+drawn from the top of the ranking and losers from the bottom, each pair at least
+``min_margin`` apart in score (:func:`select_pairs`). Manual pairs are picked by hand
+(the app, or a JSONL file). Both kinds are :class:`PreferencePair` records that keep
+their provenance (source, the checkpoints that made them, the scores, the candidates'
+parameters, the image and crop), and mix in one training set through
+:func:`merge_pairs`, where a manual decision always wins over an automatic one for the
+same two candidates.
+
+Pairs are built from plain files (:func:`build_pairs`: records of any dataset the
+engine reads, plus checkpoints) or inside a project (:func:`propose_project_pairs` over
+stored, scored candidates; :func:`project_pairs` reads a project's pairs back for
+training). :mod:`engine.training.pair_io` reads and writes them as JSONL or npz.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.dataset import normalise_image
+from engine.data.records import PersonSample
+from engine.errors import AdhmrError, DataError, ImageError, ShapeError
+from engine.image_io import load_image
+from engine.models.candidates import decode_candidates
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("auto", "manual")
+STATUSES = ("proposed", "accepted", "rejected", "skipped", "both_bad")
+TRAINING_STATUSES = ("proposed", "accepted")
+"""Statuses whose pairs train: a proposal nobody overruled, or one a person accepted."""
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """How automatic pairs are built.
+
+    num_candidates: M hypotheses sampled per person (hypothesis 0 from zero noise).
+    pairs_per_image: at most this many pairs per person.
+    top_k / bottom_k: winners come from the k best-scored candidates, losers from the
+        k worst.
+    min_margin: a pair's winner must outscore its loser by at least this (scores are in
+        (0, 1)).
+    steps: DDIM steps of the sampler. seed: person i is sampled with seed + i.
+    """
+
+    num_candidates: int = 50
+    pairs_per_image: int = 4
+    top_k: int = 5
+    bottom_k: int = 5
+    min_margin: float = 0.05
+    steps: int = 4
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.num_candidates < 2 or self.pairs_per_image < 1 or self.steps < 1:
+            raise DataError("pairs: num_candidates must be >= 2, pairs_per_image and steps >= 1")
+        if self.top_k < 1 or self.bottom_k < 1 or self.top_k + self.bottom_k > self.num_candidates:
+            raise DataError(
+                f"pairs: top_k ({self.top_k}) and bottom_k ({self.bottom_k}) must be >= 1 and together at "
+                f"most num_candidates ({self.num_candidates})")
+        if not 0.0 <= self.min_margin < 1.0:
+            raise DataError(f"pairs: min_margin must be in [0, 1), got {self.min_margin}")
+
+
+@dataclass(frozen=True, eq=False)
+class PreferencePair:
+    """One preference: in ``image``, candidate ``winner`` fits the person better than ``loser``.
+
+    image: the image file. crop_center: (2,) float64 px and crop_size: px, the square
+        crop the candidates' cameras are for (``CropTransform(center, size, S)``).
+    keypoints: (17, 3) float32 COCO-17 x, y pixels of the full image + confidence.
+    winner, loser: (D,) float32 raw parameter vectors (``ParamLayout``: 24 x 6D
+        rotations root first, 10 betas, weak-perspective camera s, tx, ty).
+    winner_score, loser_score: the scorer's scores in (0, 1), or None (manual pairs).
+    source: 'auto' (scorer-built) or 'manual' (by hand).
+    status: 'proposed' (automatic, nobody decided), 'accepted', 'rejected', 'skipped'
+        or 'both_bad'; only proposed and accepted pairs train.
+    person: a key naming the person (same person, same key).
+    winner_key / loser_key: keys naming each candidate, so a manual decision finds the
+        automatic pair it overrules (default: a hash of the parameters).
+    winner_index / loser_index: positions among the sampled hypotheses, when known.
+    base_checkpoint / scorer_checkpoint: what sampled and scored the candidates.
+    box: (4,) float32 x0, y0, x1, y1 px of the person, or None. pair_id: the project's id.
+    """
+
+    image: str
+    crop_center: np.ndarray
+    crop_size: float
+    keypoints: np.ndarray
+    winner: np.ndarray
+    loser: np.ndarray
+    winner_score: float | None = None
+    loser_score: float | None = None
+    source: str = "auto"
+    status: str = "proposed"
+    person: str = ""
+    winner_key: str = ""
+    loser_key: str = ""
+    winner_index: int | None = None
+    loser_index: int | None = None
+    base_checkpoint: str | None = None
+    scorer_checkpoint: str | None = None
+    box: np.ndarray | None = None
+    pair_id: int | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if not isinstance(self.image, str) or not self.image:
+            raise DataError(f"pair: image must be a non-empty path, got {self.image!r}")
+        set_(self, "crop_center", _array("crop_center", self.crop_center, (2,), np.float64))
+        if not (np.isfinite(self.crop_size) and float(self.crop_size) > 0):
+            raise ShapeError(f"pair {self.image}: crop_size must be > 0, got {self.crop_size!r}")
+        set_(self, "crop_size", float(self.crop_size))
+        set_(self, "keypoints", _array("keypoints", self.keypoints, (17, 3), np.float32))
+        winner = _array("winner", self.winner, (-1,), np.float32)
+        loser = _array("loser", self.loser, (winner.size,), np.float32)
+        set_(self, "winner", winner)
+        set_(self, "loser", loser)
+        if self.box is not None:
+            set_(self, "box", _array("box", self.box, (4,), np.float32))
+        if self.source not in SOURCES:
+            raise DataError(f"pair {self.image}: source must be one of {SOURCES}, got {self.source!r}")
+        if self.status not in STATUSES:
+            raise DataError(f"pair {self.image}: status must be one of {STATUSES}, got {self.status!r}")
+        for name in ("winner_score", "loser_score"):
+            v = getattr(self, name)
+            set_(self, name, None if v is None or not np.isfinite(v) else float(v))
+        set_(self, "winner_key", self.winner_key or params_key(winner))
+        set_(self, "loser_key", self.loser_key or params_key(loser))
+        set_(self, "person", self.person or f"{self.image}@{self.crop_center[0]:.1f},{self.crop_center[1]:.1f}")
+
+    @property
+    def dim(self) -> int:
+        return self.winner.size
+
+    @property
+    def margin(self) -> float | None:
+        """winner_score - loser_score, or None when either is unknown."""
+        if self.winner_score is None or self.loser_score is None:
+            return None
+        return self.winner_score - self.loser_score
+
+    @property
+    def decided(self) -> bool:
+        """Whether a person made this call (a manual pair, or any non-proposed status)."""
+        return self.source == "manual" or self.status != "proposed"
+
+    @property
+    def trains(self) -> bool:
+        return self.status in TRAINING_STATUSES
+
+    def crop(self, out_size: int) -> CropTransform:
+        return CropTransform(self.crop_center, self.crop_size, out_size)
+
+    def flipped(self) -> "PreferencePair":
+        """The same two candidates, winner and loser exchanged."""
+        return replace(
+            self, winner=self.loser, loser=self.winner, winner_score=self.loser_score,
+            loser_score=self.winner_score, winner_key=self.loser_key, loser_key=self.winner_key,
+            winner_index=self.loser_index, loser_index=self.winner_index)
+
+
+def _array(name: str, value: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ShapeError(f"pair {name}: not an array of numbers") from None
+    if shape == (-1,):
+        ok = arr.ndim == 1 and arr.size > 0
+    else:
+        ok = arr.shape == shape
+    if not ok:
+        raise ShapeError(f"pair {name}: expected shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ShapeError(f"pair {name}: holds NaN or infinite values")
+    arr.setflags(write=False)
+    return arr
+
+
+def params_key(params: np.ndarray) -> str:
+    """A short stable name for a candidate: the hash of its float32 parameters."""
+    return "p:" + hashlib.sha1(np.ascontiguousarray(params, np.float32).tobytes()).hexdigest()[:16]
+
+
+def select_pairs(scores: np.ndarray, config: PairConfig) -> list[tuple[int, int]]:
+    """(winner, loser) indices into ``scores`` (M,), best pairs first.
+
+    Candidates are ranked by score (ties: lower index first). Winners are the top_k,
+    losers the bottom_k; pairs are taken in order of rank distance from the extremes
+    (best vs worst, best vs 2nd worst, 2nd best vs worst, ...) and kept when the winner
+    outscores the loser by at least min_margin, up to pairs_per_image.
+    """
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    if scores.size < config.top_k + config.bottom_k or not np.isfinite(scores).all():
+        raise ShapeError(f"pairs: need {config.top_k + config.bottom_k} finite scores, got {scores.size}")
+    order = np.argsort(-scores, kind="stable")
+    top, bottom = order[: config.top_k], order[::-1][: config.bottom_k]
+    grid = sorted(((i, j) for i in range(len(top)) for j in range(len(bottom))), key=lambda ij: (sum(ij), ij[0]))
+    out = []
+    for i, j in grid:
+        w, lo = int(top[i]), int(bottom[j])
+        if scores[w] - scores[lo] >= config.min_margin:
+            out.append((w, lo))
+            if len(out) == config.pairs_per_image:
+                break
+    return out
+
+
+def merge_pairs(pairs: Sequence[PreferencePair], training_only: bool = True) -> list[PreferencePair]:
+    """One training set from automatic and manual pairs.
+
+    Pairs of the same person and the same two candidates (either way round) form a
+    group. If anyone decided on the group (a manual pair, or an automatic one whose
+    status was set by hand), the last such decision wins: accepted keeps the pair with
+    that decision's winner (so a flipped manual pair flips the automatic one), rejected,
+    skipped and both_bad drop it. Otherwise the first automatic proposal stands.
+    training_only: return only pairs that train (else the resolved pair of every group).
+    Order: each group where its first pair was.
+    """
+    groups: dict[tuple[str, frozenset[str]], list[PreferencePair]] = {}
+    for p in pairs:
+        groups.setdefault((p.person, frozenset((p.winner_key, p.loser_key))), []).append(p)
+    out = []
+    for members in groups.values():
+        decided = [p for p in members if p.decided]
+        chosen = decided[-1] if decided else members[0]
+        if chosen.trains or not training_only:
+            out.append(chosen)
+    return out
+
+
+def check_layout(pairs: Sequence[PreferencePair], dim: int, where: str = "pairs") -> None:
+    """DataError unless every pair's vectors have ``dim`` entries (the model's layout)."""
+    bad = sorted({p.dim for p in pairs if p.dim != dim})
+    if bad:
+        raise DataError(f"{where}: parameter vectors of length {bad[0]}, but the model's layout has {dim}")
+
+
+@torch.no_grad()
+def score_person(
+    image: np.ndarray, record: PersonSample, base: Any, scorer: Any, body: Any, num: int, steps: int, seed: int,
+) -> tuple[CropTransform, np.ndarray, np.ndarray]:
+    """Sample ``num`` candidates of one person and score them.
+
+    image: (H, W, 3) uint8. Returns the base model's crop, params (num, D) float32 raw
+    and scores (num,) float32.
+    """
+    crop = CropTransform.for_box(record.box, base.crop_size)
+    pixels = normalise_image(crop_image(image, crop))[None]
+    kp = torch.from_numpy(transform_keypoints(record.keypoints, crop))[None]
+    params = base.sample(pixels.to(base.device), kp.to(base.device), num, steps=steps, seed=seed).cpu()
+    cands = decode_candidates(
+        params, base.layout, body, torch.tensor(crop.center[None], dtype=torch.float32),
+        torch.tensor([crop.size], dtype=torch.float32), with_vertices=False)
+    s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
+    s_pixels = normalise_image(crop_image(image, s_crop))[None].to(scorer.device)
+    scores = scorer.score_candidates(s_pixels, kp.to(scorer.device), cands)[0].cpu().numpy()
+    return crop, params[0].numpy().astype(np.float32), scores.astype(np.float32)
+
+
+def build_pairs(
+    records: Sequence[PersonSample],
+    base: Any,
+    scorer: Any,
+    body: Any,
+    config: PairConfig = PairConfig(),
+    base_checkpoint: str | None = None,
+    scorer_checkpoint: str | None = None,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> list[PreferencePair]:
+    """Automatic pairs for people in images (no 3D labels needed).
+
+    records: people with a box and COCO-17 keypoints (any labels are ignored).
+    base: a DiffusionHMR; scorer: an HMRScorer; body: the BodyModel both use.
+    base_checkpoint / scorer_checkpoint: recorded in each pair's provenance.
+    A person whose image cannot be read is skipped with a warning; a person whose
+    candidates are all within min_margin of each other gives no pair.
+    Raises DataError (no records, or a scorer for another layout); JobCancelled.
+    """
+    if not records:
+        raise DataError("pairs: no people to build pairs from")
+    if scorer.layout.dim != base.layout.dim:
+        raise DataError(f"pairs: the scorer reads {scorer.layout.dim} parameters, the base model writes "
+                        f"{base.layout.dim}")
+    out: list[PreferencePair] = []
+    cache_path, cache_image = None, None
+    for i, record in enumerate(records):
+        check_cancel(should_cancel)
+        try:
+            if record.image_path != cache_path:
+                cache_image, cache_path = load_image(record.image_path), record.image_path
+        except ImageError as exc:
+            log.warning("pairs: skipped person %d: %s", i, exc)
+            continue
+        seed = config.seed + i
+        crop, params, scores = score_person(
+            cache_image, record, base, scorer, body, config.num_candidates, config.steps, seed)
+        person = record.source or f"{record.image_path}#{i}"
+        for w, lo in select_pairs(scores, config):
+            out.append(PreferencePair(
+                image=record.image_path, crop_center=crop.center, crop_size=crop.size, keypoints=record.keypoints,
+                winner=params[w], loser=params[lo], winner_score=float(scores[w]), loser_score=float(scores[lo]),
+                source="auto", status="proposed", person=person,
+                winner_key=f"{person}|seed{seed}|m{w}", loser_key=f"{person}|seed{seed}|m{lo}",
+                winner_index=w, loser_index=lo, base_checkpoint=base_checkpoint,
+                scorer_checkpoint=scorer_checkpoint, box=record.box))
+        progress(ProgressEvent((i + 1) / len(records), f"{i + 1}/{len(records)} people, {len(out)} pairs",
+                               {"pairs": float(len(out))}))
+    return out
+
+
+def propose_project_pairs(
+    project: Any,
+    dataset: str | int,
+    config: PairConfig = PairConfig(),
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> dict[str, Any]:
+    """Propose automatic pairs in a project from its stored, scored candidates.
+
+    Each sample run of each person of ``dataset`` whose candidates all have scores gives
+    pairs by :func:`select_pairs` (config's num_candidates, steps and seed are not used:
+    the candidates exist already). Pairs already in the project, and manual decisions on
+    them, are left as they are, so a re-run resumes. Returns outputs: dataset, persons,
+    runs, unscored (runs without scores), added (new pairs), proposed (pairs found).
+    """
+    from engine.projects.sampling import dataset_persons
+    from engine.store import PairProposal, add_auto_pairs, candidates_of_person, get_dataset
+
+    persons = dataset_persons(project, dataset)
+    runs = unscored = added = proposed = 0
+    for n, (_, person) in enumerate(persons):
+        check_cancel(should_cancel)
+        by_run: dict[int, list] = {}
+        for c in candidates_of_person(project, person.id):
+            by_run.setdefault(c.run_id, []).append(c)
+        proposals = []
+        for cands in by_run.values():
+            runs += 1
+            if any(c.score is None for c in cands) or len(cands) < config.top_k + config.bottom_k:
+                unscored += 1
+                continue
+            scores = np.array([c.score for c in cands])
+            for w, lo in select_pairs(scores, config):
+                proposals.append(PairProposal(person.id, cands[w].id, cands[lo].id, float(scores[w] - scores[lo])))
+        proposed += len(proposals)
+        added += add_auto_pairs(project, proposals)
+        progress(ProgressEvent((n + 1) / max(1, len(persons)), f"{n + 1}/{len(persons)} persons, {added} new pairs"))
+    return {"dataset": get_dataset(project, dataset).name, "persons": len(persons), "runs": runs,
+            "unscored": unscored, "added": added, "proposed": proposed}
+
+
+def project_pairs(project: Any, dataset: str | int | None = None, training_only: bool = True) -> list[PreferencePair]:
+    """A project's pairs as records (all datasets, or one), merged by :func:`merge_pairs`.
+
+    The crop is the model's crop of the person's box; provenance names the checkpoint
+    of the sample run of each pair's candidates.
+    """
+    from engine.data.crops import square_crop
+    from engine.store import get_checkpoint, get_person, iter_pairs, list_pairs, sample_runs_of_person
+    from engine.store.schema import PAIR_STATUSES
+
+    allowed = None
+    if dataset is not None:
+        from engine.projects.sampling import dataset_persons
+
+        allowed = {p.id for _, p in dataset_persons(project, dataset)}
+    ids = {r.id: r for r in list_pairs(project)}
+    persons: dict[int, Any] = {}
+    checkpoints: dict[int, str | None] = {}
+    out = []
+    for rec in iter_pairs(project, PAIR_STATUSES):
+        if allowed is not None and rec["person_id"] not in allowed:
+            continue
+        pid = rec["person_id"]
+        if pid not in persons:
+            person = get_person(project, pid)
+            runs = sample_runs_of_person(project, pid)
+            ckpt = None
+            if runs and runs[-1].checkpoint_id is not None:
+                ckpt = checkpoints.setdefault(runs[-1].checkpoint_id,
+                                              get_checkpoint(project, runs[-1].checkpoint_id).path)
+            persons[pid] = (person, ckpt)
+        person, ckpt = persons[pid]
+        row = ids[rec["pair_id"]]
+        center, size = square_crop(np.asarray(rec["box"], np.float64))
+        try:
+            out.append(PreferencePair(
+                image=rec["image"], crop_center=center, crop_size=size, keypoints=person.keypoints,
+                winner=rec["winner"], loser=rec["loser"], winner_score=rec["winner_score"],
+                loser_score=rec["loser_score"], source=rec["source"], status=rec["status"],
+                person=f"project:person#{pid}", winner_key=f"candidate:{row.winner_id}",
+                loser_key=f"candidate:{row.loser_id}", base_checkpoint=ckpt, box=rec["box"],
+                pair_id=rec["pair_id"]))
+        except AdhmrError as exc:
+            log.warning("pair %d skipped: %s", rec["pair_id"], exc)
+    return merge_pairs(out, training_only)

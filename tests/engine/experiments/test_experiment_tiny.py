@@ -1,0 +1,56 @@
+"""``adhmr experiment --budget tiny``: the whole pipeline on tiny models writes the report,
+and a second call resumes from the stage results instead of redoing them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import torch
+
+from engine.cli import main
+from engine.errors import DataError
+from engine.experiments import get_budget
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_checkpoints, capsys):
+    base, scorer = tiny_checkpoints
+    args = ["experiment", "--budget", "tiny", "--base", str(base), "--scorer", str(scorer),
+            "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "docs")]
+    started = time.perf_counter()
+    assert main(args) == 0
+    assert time.perf_counter() - started < 60
+    out = capsys.readouterr().out
+    assert "wrote" in out and out.count("reproduced") == 3
+    findings = json.loads((tmp_path / "docs" / "findings.json").read_text())
+    assert findings["settings"]["seeds"] == [0, 1, 2]
+    select = findings["finding1"]["rows"]["Select"]["MPJPE"]
+    assert len(select["values"]) == 3 and select["min"] <= select["mean"] <= select["max"]
+    assert set(findings["finding2"]["rows"]) == {f"{m} / {r}" for m in ("base", "DPO", "control (2D reprojection)")
+                                                for r in ("Zero-noise", "Select")}
+    assert set(findings["finding3"]["detection"]) == {"top80", "top60"}
+    assert findings["finding3"]["corrupted"] == 3 and findings["finding3"]["kept"]["top60"] == 6
+    text = (tmp_path / "docs" / "findings.md").read_text()
+    assert text.count("| Select |") == 1 and "± " in text and "## 3." in text
+    # Run again: every stage comes from the work folder.
+    started = time.perf_counter()
+    assert main(args) == 0
+    assert time.perf_counter() - started < 15
+
+
+def test_budgets_refuse_too_few_seeds_and_unknown_settings():
+    with pytest.raises(DataError, match="at least 3 seeds"):
+        get_budget("small").with_overrides({"seeds": 2})
+    with pytest.raises(DataError, match="unknown setting dpo_stepz"):
+        get_budget("small").with_overrides({"dpo_stepz": 3})
+    with pytest.raises(DataError, match="unknown budget"):
+        get_budget("huge")

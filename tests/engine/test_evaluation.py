@@ -28,14 +28,6 @@ ROWS = ["Min", "Select", "Zero-noise", "Mean"]
 METRICS = ["MPJPE", "PA-MPJPE", "PVE"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster than two fighting other processes for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):

@@ -11,10 +11,6 @@ from engine.errors import BodyModelError, ShapeError
 J = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 def pose(body, name, betas=None):
     p = torch.as_tensor(NAMED_POSES[name])[None]

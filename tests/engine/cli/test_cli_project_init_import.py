@@ -17,10 +17,6 @@ from engine.cli import main  # noqa: E402
 from engine.jobs import list_jobs  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture
 def project(tmp_path):

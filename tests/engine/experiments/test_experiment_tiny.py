@@ -14,13 +14,6 @@ from engine.errors import DataError
 from engine.experiments import get_budget
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_checkpoints, capsys):
     base, scorer = tiny_checkpoints

@@ -18,10 +18,6 @@ from engine.projects import import_dataset  # noqa: E402
 N = 3
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture
 def sampled_setup(project, tmp_path, body):

@@ -20,10 +20,6 @@ TINY_SCORER = {"crop_size": 32, "width": 16, "layers": 1, "heads": 2, "batch_siz
                "candidates_per_image": 4, "val_every": 2, "save_every": 1, "val_images": 2, "warmup_steps": 1}
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture
 def labelled(project, tmp_path, body):

@@ -15,10 +15,6 @@ from engine.models.param_layout import ParamLayout
 LAYOUT = ParamLayout()
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 def _params(names: list[list[str]]) -> torch.Tensor:
     """(N, M, D) upright people in named poses, camera s = 0.8."""

@@ -18,10 +18,6 @@ from engine.models.param_layout import Normalizer
 TINY = {"crop_size": 64, "width": 32, "layers": 1, "heads": 2}
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, body):

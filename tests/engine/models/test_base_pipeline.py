@@ -26,10 +26,6 @@ KEYPOINTS = np.array([
 ], np.float32)
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture(scope="module")
 def model(body):

@@ -23,10 +23,6 @@ TINY = dict(crop_size=64, width=32, layers=1, heads=2, workers=0, log_every=1, w
 LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12), (5, 11), (6, 12))
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 @pytest.fixture
 def one_thread():

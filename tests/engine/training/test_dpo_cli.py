@@ -27,13 +27,6 @@ def setup(tmp_path_factory):
     return folder, base, scorer, tiny_data(folder / "data", body, n=4)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_pairs_dpo_and_clean_from_files(setup, tmp_path, capsys):
     _, base, scorer, data = setup

@@ -27,17 +27,6 @@ from engine.training.pairs import PairConfig, build_pairs
 from test_pairs_build import tiny_data, tiny_models
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

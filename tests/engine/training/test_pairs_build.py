@@ -21,17 +21,6 @@ from engine.training.pairs import PairConfig, PreferencePair, build_pairs, merge
 D = 157
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_models(folder: Path, body: BodyModel) -> tuple[Path, Path]:

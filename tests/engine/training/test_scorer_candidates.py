@@ -21,10 +21,6 @@ from engine.training.scorer_train import ranknet_loss
 LAYOUT = ParamLayout()
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 def _truth(n=3, seed=0):
     g = torch.Generator().manual_seed(seed)

@@ -31,18 +31,6 @@ LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16)
 TINY = dict(width=32, layers=1, heads=2, crop_size=64, warmup_steps=2, augment=False)
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster than two fighting other processes for the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def write_dataset(folder: Path, body: BodyModel, n: int, seed: int = 0, unlabelled: int = 0, kind: str = "gt") -> Path:

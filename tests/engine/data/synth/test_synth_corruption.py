@@ -18,10 +18,6 @@ def labels():
     return np.stack([s.pose for s in scenes]), np.stack([s.betas for s in scenes])
 
 
-@pytest.fixture(scope="module")
-def body():
-    return BodyModel()
-
 
 def _joints(body, pose, betas):
     j = body(torch.from_numpy(pose), torch.from_numpy(betas), rotation_format="axis_angle").joints.numpy()

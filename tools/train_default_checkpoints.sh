@@ -21,7 +21,7 @@ adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_va
 # Scorer, stage 2: continue with half of each image's candidates sampled by the base model,
 # on a 3000-step schedule; the committed scorer is the state saved at SCORER_STOP_STEP
 # (the time budget ran out there).
-SCORER_STOP_STEP="${SCORER_STOP_STEP:-3000}"
+SCORER_STOP_STEP="${SCORER_STOP_STEP:-2200}"
 for f in safetensors json train.pt; do cp "runs/scorer.$f" "runs/scorer2.$f"; done
 adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
     --base runs/base --base-candidates 8 --crop-size 128 --out runs/scorer2 --steps 3000 \

@@ -38,5 +38,8 @@ mkdir -p resources/checkpoints
 cp runs/base.safetensors runs/base.json resources/checkpoints/
 cp runs/scorer2.safetensors resources/checkpoints/scorer.safetensors
 cp runs/scorer2.json resources/checkpoints/scorer.json
+# Centre the displayed scores (rankings unchanged) on the demo project's candidates.
+adhmr demo /tmp/adhmr-calibration-demo --force
+python tools/calibrate_scorer.py /tmp/adhmr-calibration-demo/demo.adhmr resources/checkpoints/scorer.json
 adhmr eval --checkpoint resources/checkpoints/base --scorer resources/checkpoints/scorer \
     --data data/studio_test/annotations.npz --max-images 300 --threads 1 --json docs/default_checkpoints_eval.json

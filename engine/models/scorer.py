@@ -100,6 +100,10 @@ class HMRScorer(nn.Module):
         )
         self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.head = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, 1))
+        # Ranking losses ignore a constant shift of s, so trained logits can drift far
+        # from 0 and saturate the sigmoid; this offset (from the checkpoint's calibration)
+        # centres the displayed scores without changing any ranking.
+        self.score_offset = 0.0
 
     @property
     def device(self) -> torch.device:
@@ -189,7 +193,7 @@ class HMRScorer(nn.Module):
         Returns:
             (N, M) scores in (0, 1), higher = better fit.
         """
-        return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth))
+        return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth) - self.score_offset)
 
     @torch.no_grad()
     def score_candidates(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
@@ -222,6 +226,8 @@ class HMRScorer(nn.Module):
             "layout": self.layout.to_dict(),
             "body_model": self.body_signature,
         }
+        if self.score_offset:
+            config["calibration"] = {"logit_offset": self.score_offset}
         config.update(extra or {})
         return save_checkpoint(path, self.state_dict(), config)
 
@@ -253,4 +259,6 @@ class HMRScorer(nn.Module):
             raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({reason})") from None
         model.body_signature = config.get("body_model")
         model.checkpoint_config = config
+        calibration = config.get("calibration") or {}
+        model.score_offset = float(calibration.get("logit_offset", 0.0))
         return model.to(device).eval()

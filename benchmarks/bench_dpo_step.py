@@ -80,8 +80,9 @@ def main() -> None:
 
     sup = _median_ms(supervised_step, args.runs)
     dpo = _median_ms(dpo_step, args.runs)
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"crop {S}, width {model.config['width']}, {model.config['layers']} layers, batch {B}")
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, crop {S}, width {model.config['width']}, "
+          f"{model.config['layers']} layers, batch {B}")
     print()
     print("| step | median ms | x supervised |")
     print("|---|---:|---:|")

@@ -58,7 +58,8 @@ def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any])
     """The three findings from the stage results of ``runner``."""
     seeds = _seeds(results, b)
     rows1 = {row: _row(results, seeds, "base", row, None) for row in ("Min", "Select", "Zero-noise", "Mean")}
-    checks1 = [rows1["Select"][m]["mean"] < rows1[other][m]["mean"] for other in ("Zero-noise", "Mean") for m in METRICS]
+    checks1 = [rows1["Select"][m]["mean"] < rows1[other][m]["mean"]
+               for other in ("Zero-noise", "Mean") for m in METRICS]
     srcc = stat([results[f"seed{r}/base"]["correlation"].get("MPJPE", {}).get("srcc") or math.nan for r in seeds])
     f1 = {"title": "Scorer selection beats chance on wild test images", "rows": rows1,
           "criterion": "Select < Zero-noise and Select < Mean, every metric (means over seeds)",
@@ -134,7 +135,7 @@ def to_markdown(f: dict[str, Any]) -> str:
         f"{f1['scorer_srcc_MPJPE']['std']:.3f}.", "",
         f"## 2. {f2['title']}: {f2['verdict']}", "",
         f"{f2['pairs']['count']['mean']:.0f} pairs per seed (mean score margin "
-        f"{f2['pairs']['mean_margin']['mean']:.3f}) from {b['pair_candidates']} candidates per unlabelled image; "
+        f"{f2['pairs']['mean_margin']['mean']:.2g}) from {b['pair_candidates']} candidates per unlabelled image; "
         f"DPO and the control each ran {b['dpo_steps']} steps of {b['dpo_batch']} pairs, lr {b['dpo_lr']:g}, "
         f"β = {b['beta']:g}. Diagnostic from the pool's hidden labels (never used for training): the winner is "
         f"truly closer to the person than the loser in {f2['pairs']['truly_better']['mean']:.0%} of pairs "
@@ -153,12 +154,30 @@ def to_markdown(f: dict[str, Any]) -> str:
         *[f"| {k} | {f3['kept'][k]} | {d['dropped']} | {d['caught']} of {d['corrupted']} | {d['precision']:.2f} | "
           f"{d['recall']:.2f} |" for k, d in f3["detection"].items()], "",
         f"Criterion: {f3['criterion']}.", "",
-        "## Notes", "",
+        "## Notes", "", *_readings(f),
+        "- Learning rates were chosen on the validation set, never on the test set (see "
+        "`engine/experiments/budgets.py`).",
         "- A finding that does not reproduce is reported as measured. The budget is small (CPU); the `medium` and "
         "`large` budgets scale every count and step up for a GPU.",
         "- The per-seed values, the settings and the time of every stage are in findings.json.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _readings(f: dict[str, Any]) -> list[str]:
+    """Diagnostics that explain a finding that did not reproduce, from measured values."""
+    out = []
+    srcc = f["finding1"]["scorer_srcc_MPJPE"]["mean"]
+    if f["finding1"]["verdict"] != "reproduced":
+        out.append(f"- Selection can only beat the zero-noise hypothesis if the scorer ranks the base model's own "
+                   f"samples of these images: its per-image Spearman correlation with MPJPE is {srcc:.2f} here.")
+    pairs, train = f["finding2"]["pairs"], f["finding2"]["dpo_training_last_log"]
+    if f["finding2"]["verdict"] != "reproduced" and math.isfinite(pairs["truly_better"]["mean"]):
+        out.append(f"- DPO learned the scorer's preferences (implicit accuracy {train['implicit_acc']['mean']:.2f} at "
+                   f"the last step), but only {pairs['truly_better']['mean']:.0%} of those pairs are right about the "
+                   "true error, so it moves the model where the scorer points; a scorer that ranks wild samples "
+                   "better is the first thing to try.")
+    return out
 
 
 def _jsonable(v: Any) -> Any:

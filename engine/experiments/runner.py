@@ -132,7 +132,7 @@ def run_experiment(
             run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
                 lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
     settings = {
-        "budget": config.budget_name, "budget_settings": b.to_dict(), "base": str(base_w), "scorer": str(scorer_w),
+        "budget": config.budget_name, "budget_settings": b.to_dict(), "base": _shown(base_w), "scorer": _shown(scorer_w),
         "base_training": base.config.get("training", {}).get("step"), "device": str(dev),
         "data": {k: str(v) for k, v in vars(data).items()}, "work": str(work),
         "stage_seconds": results.data.get("_seconds", {}),
@@ -194,8 +194,9 @@ class _Context:
         by_image = {r.image_path: r for r in records}
         layout = self.base.layout
         truth = [by_image[p.image] for p in pairs]
-        gt = self.body(torch.tensor(np.stack([r.pose for r in truth])), torch.tensor(np.stack([r.betas for r in truth])),
-                       rotation_format="axis_angle").joints.cpu()
+        pose = torch.tensor(np.stack([r.pose for r in truth]), device=self.body.device)
+        betas = torch.tensor(np.stack([r.betas for r in truth]), device=self.body.device)
+        gt = self.body(pose, betas, rotation_format="axis_angle").joints.cpu()
         errors = []
         for side in ("winner", "loser"):
             rot, betas, _ = layout.split(torch.tensor(np.stack([getattr(p, side) for p in pairs])))
@@ -253,6 +254,14 @@ class _Context:
         test = self.evaluate(str(ckpt), seed, _tail(progress, 0.7))
         return {"checkpoint": str(ckpt), "kept": int(keep.sum()), "test": test,
                 "detection": detection_stats(keep, np.array(scores["corrupted"], bool))}
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it lies inside it (reports stay portable)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _head(progress: ProgressFn, share: float) -> ProgressFn:

@@ -107,7 +107,8 @@ class DPOTrainer:
         self.net: torch.nn.Module = self.objective
         if info.distributed:
             ids = [device.index] if device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.objective, device_ids=ids, broadcast_buffers=False)
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.objective, device_ids=ids, forward_sync_buffers=False)
 
     def _pairs(self, given: Sequence[PreferencePair] | None) -> list[PreferencePair]:
         from engine.training.pair_io import load_pairs
@@ -144,8 +145,9 @@ class DPOTrainer:
         except Exception as exc:  # noqa: BLE001 - untrusted bytes: the unpickler raises many types
             raise CheckpointError(f"{self.state_path}: unreadable training state ({type(exc).__name__})") from None
         if state.get("mode") != self.config.mode or int(state.get("num_pairs", -1)) != len(self.pairs):
-            raise CheckpointError(f"{self.state_path}: written by a {state.get('mode')} run on "
-                                  f"{state.get('num_pairs')} pairs, not this {self.config.mode} run on {len(self.pairs)}")
+            raise CheckpointError(
+                f"{self.state_path}: written by a {state.get('mode')} run on {state.get('num_pairs')} pairs, "
+                f"not this {self.config.mode} run on {len(self.pairs)}")
         return state
 
     def _loader(self, dataset: Any, batch_size: int, seed: int) -> Any:

@@ -53,6 +53,7 @@ def test_two_gloo_processes_end_with_the_same_weights(tmp_path):
     pairs = build_pairs(records, DiffusionHMR.load(base, body=body), HMRScorer.load(scorer, body=body), body, config)
     save_pairs(tmp_path / "pairs.jsonl", pairs)
     out = tmp_path / "ddp" / "dpo"
+    out.parent.mkdir()
     mp.start_processes(_worker, args=(_free_port(), str(base), str(tmp_path / "pairs.jsonl"), str(out)), nprocs=2,
                        start_method="spawn")
     ranks = [torch.load(f"{out}.rank{r}.pt", weights_only=True) for r in range(2)]

@@ -132,7 +132,9 @@ def run_experiment(
             run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
                 lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
     settings = {
-        "budget": config.budget_name, "budget_settings": b.to_dict(), "base": _shown(base_w), "scorer": _shown(scorer_w),
+        "budget": config.budget_name, "budget_settings": b.to_dict(),
+        "base": _shown(base_w), "scorer": _shown(scorer_w),
+        "base_sha256": _file_digest(base_w), "scorer_sha256": _file_digest(scorer_w),
         "base_training": base.config.get("training", {}).get("step"), "device": str(dev),
         "data": {k: str(v) for k, v in vars(data).items()}, "work": str(work),
         "stage_seconds": results.data.get("_seconds", {}),

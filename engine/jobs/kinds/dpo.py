@@ -30,7 +30,8 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from engine.training.dpo import DPOConfig
     from engine.training.dpo_train import train_dpo
     from engine.training.pair_io import load_pairs, save_pairs
-    from engine.training.pairs import merge_pairs, project_pairs
+    from engine.training.pairs import merge_pairs
+    from engine.training.project_pairs import project_pairs
 
     p = Params(KIND, params, NAMES)
     base = resolve_checkpoint(ctx.project, p.ref("checkpoint"), ("base", "dpo"))

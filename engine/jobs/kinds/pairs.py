@@ -1,4 +1,4 @@
-"""The "pairs" job: ``engine.training.pairs.propose_project_pairs`` over a dataset's
+"""The "pairs" job: ``engine.training.project_pairs.propose_project_pairs`` over a dataset's
 scored candidates (re-running adds only the pairs not there yet)."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """params: dataset, min_margin (0.05), per_person (4), top_k (5), bottom_k (5),
     export (optional .jsonl / .npz path: the project's training pairs written there)."""
     from engine.training.pair_io import save_pairs
-    from engine.training.pairs import PairConfig, project_pairs, propose_project_pairs
+    from engine.training.pairs import PairConfig
+    from engine.training.project_pairs import project_pairs, propose_project_pairs
 
     p = Params(KIND, params, ("dataset", "min_margin", "per_person", "top_k", "bottom_k", "export"))
     top, bottom = p.int("top_k", 5), p.int("bottom_k", 5)

@@ -47,7 +47,9 @@ class Preferences:
     file. base_checkpoint / scorer_checkpoint: '' for the default (the project's newest,
     else the bundled one), 'project:<id>' for a checkpoint registered in the project, or a
     file path. display_count: candidates shown in the views; sample_count: hypotheses per
-    sampling run; sampler_steps: DDIM network evaluations per hypothesis.
+    sampling run; sampler_steps: DDIM network evaluations per hypothesis; precision:
+    'auto' (bfloat16 where the device runs it natively), 'fp32' or 'bf16' for sampling and
+    scoring (``engine.models.precision``).
     """
 
     device: str = "cpu"
@@ -57,6 +59,7 @@ class Preferences:
     display_count: int = 20
     sample_count: int = 50
     sampler_steps: int = 4
+    precision: str = "auto"
     overlay_mode: str = "fill"
     show_keypoints: bool = True
 

@@ -2,11 +2,17 @@
 
 Usage (from the repository root):
     python -m benchmarks.bench_sample [-M 100] [--threads 2] [--runs 10] [--checkpoint PATH]
+                                      [--precision auto|fp32|bf16]
 
 Uses the default checkpoints when they exist, else default-size models with random
 weights (same cost). Prints a markdown table of median milliseconds per stage after
 warm-up, the network FLOPs of each stage (torch.utils.flop_counter), and the time those
 FLOPs would take at the GFLOP/s this machine reaches on a large float32 matmul.
+
+FLOPs are counted with PyTorch's fused transformer-encoder fast path (used by the
+scorer) switched off: the FLOP counter does not see inside it.
+Decoding always runs in float32; ``--precision`` sets the networks' arithmetic
+(``engine.models.precision``; the app and ``adhmr sample`` use ``auto``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
 from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
+from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 from engine.models.diffusion_hmr import DiffusionHMR
 
 # The astronaut's COCO-17 keypoints as BlazePose finds them (x, y px, confidence), so the
@@ -57,8 +64,13 @@ def matmul_gflops(n: int = 2048, runs: int = 5) -> float:
 
 
 def count_flops(fn: Callable[[], object]) -> int:
-    with FlopCounterMode(display=False) as counter:
-        fn()
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with FlopCounterMode(display=False) as counter:
+            fn()
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     return counter.get_total_flops()
 
 
@@ -86,6 +98,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -99,21 +112,29 @@ def main() -> None:
     params = model.sample(images, keypoints, args.M)
     cands = decode_candidates(params, model.layout, body, centre, size)
 
+    precision = resolve_precision(args.precision, "cpu")
+
+    def networks(fn: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            with inference_precision(precision, "cpu"):
+                return fn()
+        return run
+
     stages: list[tuple[str, Callable[[], object]]] = [
-        ("encode image", lambda: model.encode(images, keypoints)),
-        (f"sample {args.M} x 4 DDIM steps", lambda: model.sample(images, keypoints, args.M)),
+        ("encode image", networks(lambda: model.encode(images, keypoints))),
+        (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
     ]
     if scorer is not None:
         s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
         s_images = normalise_image(crop_image(image, s_crop))[None]
-        stages.append((f"score {args.M}", lambda: scorer.score_candidates(s_images, keypoints, cands)))
+        stages.append((f"score {args.M}", networks(lambda: scorer.score_candidates(s_images, keypoints, cands))))
 
     def everything() -> None:
-        p = model.sample(images, keypoints, args.M)
+        p = networks(lambda: model.sample(images, keypoints, args.M))().float()
         c = decode_candidates(p, model.layout, body, centre, size)
         if scorer is not None:
-            scorer.score_candidates(s_images, keypoints, c)
+            networks(lambda: scorer.score_candidates(s_images, keypoints, c))()
 
     stages.append(("total", everything))
     rate = matmul_gflops()
@@ -122,7 +143,7 @@ def main() -> None:
         f"diffusion model width {cfg['width']}, {cfg['layers']} layers, crop {cfg['crop_size']} ({note}); "
         f"scorer: {'yes' if scorer is not None else 'none'}; {args.threads} threads "
         f"({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs); "
-        f"matmul {rate:.0f} GFLOP/s; median of {args.runs} runs\n"
+        f"matmul {rate:.0f} GFLOP/s (float32); networks in {precision}; median of {args.runs} runs\n"
     )
     print("| stage | ms | GFLOP | floor ms |")
     print("|---|---:|---:|---:|")

@@ -124,12 +124,20 @@ class SettingsDialog(QDialog):
         self.steps.setRange(1, 1000)
         self.steps.setValue(prefs.sampler_steps)
         self.steps.setToolTip("DDIM network evaluations per hypothesis (the paper uses 4)")
+        self.precision = QComboBox()
+        self.precision.addItem("Automatic (bfloat16 where native)", "auto")
+        self.precision.addItem("float32 (exact)", "fp32")
+        self.precision.addItem("bfloat16 (faster)", "bf16")
+        self.precision.setCurrentIndex(max(0, self.precision.findData(prefs.precision)))
+        self.precision.setToolTip("Arithmetic of the sampler and scorer networks; bfloat16 is about twice as fast "
+                                  "for scoring on CPUs with AVX-512 BF16 and moves bodies by ~1 mm")
         sampling_box = QGroupBox("Candidates")
         sampling_form = QFormLayout(sampling_box)
         sampling_form.addRow("Device", self.device)
         sampling_form.addRow("Shown in the views", self.display_count)
         sampling_form.addRow("Sampled per run", self.sample_count)
         sampling_form.addRow("Sampler steps", self.steps)
+        sampling_form.addRow("Precision", self.precision)
 
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #d04040")
@@ -165,6 +173,7 @@ class SettingsDialog(QDialog):
             display_count=self.display_count.value(),
             sample_count=self.sample_count.value(),
             sampler_steps=self.steps.value(),
+            precision=str(self.precision.currentData()),
         )
 
     def problem(self) -> str | None:

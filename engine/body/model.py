@@ -4,8 +4,9 @@ smplx is the runtime body layer: the model is constructed as ``smplx.SMPL`` from
 file's arrays (``data_struct``), and the forward pass is smplx's linear blend skinning
 (``blend_shapes``, ``batch_rigid_transform``; joint regression as one matmul) with two shortcuts
 that keep the answer exact: pose correctives are skipped when the file has none, and
-the skinning transforms are blended with one dense matmul (much faster on CPU than
-smplx's per-vertex 4x4 products for batches of 100 candidates).
+the skinning transforms are blended with dense matmuls over vertex chunks (much faster
+on CPU than smplx's per-vertex 4x4 products for batches of 100 candidates), and the rest
+joints come from the joint regressor folded into the template and shape directions.
 """
 
 from __future__ import annotations
@@ -53,14 +54,15 @@ _COCO_BODY_FROM_JOINTS = (16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8)
 class BodyOutput:
     """Posed bodies.
 
-    vertices: (B, V, 3) float32, metres, camera-oriented, no translation.
+    vertices: (B, V, 3) float32, metres, camera-oriented, no translation; None when the
+        forward pass was asked not to skin the mesh.
     joints: (B, 24, 3) SMPL joints, metres.
     keypoints: (B, 17, 3) COCO-17 keypoints, metres.
     joints_2d / keypoints_2d: (B, 24, 2) / (B, 17, 2) normalised crop coordinates, when a
         weak-perspective camera was given; else None.
     """
 
-    vertices: torch.Tensor
+    vertices: torch.Tensor | None
     joints: torch.Tensor
     keypoints: torch.Tensor
     joints_2d: torch.Tensor | None = None
@@ -118,7 +120,16 @@ class BodyModel(torch.nn.Module):
         self.has_pose_correctives = bool(posedirs.abs().max() > 0)
         self.register_buffer("posedirs", posedirs if self.has_pose_correctives else torch.zeros(0))
         self.register_buffer("lbs_weights", layer.lbs_weights.clone())
-        self.register_buffer("coco_regressor", self._coco_regressor(arrays, num_v))
+        coco = self._coco_regressor(arrays, num_v)
+        self.register_buffer("coco_regressor", coco)
+        # Rest joints are linear in the betas: J = J_regressor (v_template + shapedirs b).
+        self.register_buffer("J_template", self.J_regressor @ self.v_template)
+        self.register_buffer("J_shapedirs", torch.einsum("jv,vkb->jkb", self.J_regressor, self.shapedirs))
+        # The vertices the COCO keypoints are regressed from: enough to skin when the
+        # caller needs no mesh.
+        support = torch.nonzero(coco.abs().sum(0) > 0)[:, 0]
+        self.register_buffer("coco_support", support)
+        self.register_buffer("coco_support_regressor", coco[:, support].contiguous())
         self.to(device)
         log.info("loaded body model %s (%d vertices) from %s", self.name, num_v, self.path)
 
@@ -171,12 +182,12 @@ class BodyModel(torch.nn.Module):
                 '6d' (B, 24, 6), 'axis_angle' (B, 24, 3) or (B, 72), 'matrix' (B, 24, 3, 3).
             betas: (B, 10) shape coefficients; None = zeros (the average body).
             cam: (B, 3) weak-perspective (s, tx, ty) to project joints and keypoints.
-            return_vertices: False skips skinning the mesh; keypoints are then regressed
-                from the posed joints' frames, which is exact only for COCO points bound to
-                joints, so leave it True unless speed matters more than face keypoints.
+            return_vertices: False skins only the vertices the COCO keypoints are
+                regressed from (same joints and keypoints, much less work) and returns
+                vertices=None.
 
         Returns:
-            BodyOutput with vertices (B, V, 3), joints (B, 24, 3), keypoints (B, 17, 3).
+            BodyOutput with vertices (B, V, 3) or None, joints (B, 24, 3), keypoints (B, 17, 3).
         """
         if not torch.is_tensor(rotations):
             raise ShapeError("rotations: expected a torch tensor")
@@ -192,17 +203,23 @@ class BodyModel(torch.nn.Module):
         if not (torch.isfinite(R).all() and torch.isfinite(betas).all()):
             raise ShapeError("rotations or betas hold NaN or infinite values")
 
-        v_shaped = self.v_template + blend_shapes(betas, self.shapedirs)
-        J = _regress(self.J_regressor, v_shaped)
+        J = self.J_template + blend_shapes(betas, self.J_shapedirs)
+        if return_vertices:
+            v_template, shapedirs, posedirs, coco = self.v_template, self.shapedirs, self.posedirs, self.coco_regressor
+        else:
+            support = self.coco_support
+            v_template, shapedirs, coco = self.v_template[support], self.shapedirs[support], self.coco_support_regressor
+            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, support] if self.has_pose_correctives else None
+        v_posed = v_template + blend_shapes(betas, shapedirs)
         if self.has_pose_correctives:
             eye = torch.eye(3, device=self.device)
             pose_feature = (R[:, 1:] - eye).reshape(B, -1)
-            v_posed = v_shaped + (pose_feature @ self.posedirs.reshape(-1, (NUM_JOINTS - 1) * 9).T).reshape(B, -1, 3)
-        else:
-            v_posed = v_shaped
+            v_posed = v_posed + (pose_feature @ posedirs.reshape(pose_feature.shape[1], -1)).reshape(B, -1, 3)
         joints, A = batch_rigid_transform(R, J, self.parents, dtype=torch.float32)
-        vertices = self._skin(v_posed, A)
-        keypoints = _regress(self.coco_regressor, vertices)
+        weights = self.lbs_weights if return_vertices else self.lbs_weights[self.coco_support]
+        skinned = _skin(v_posed, A, weights)
+        keypoints = _regress(coco, skinned)
+        vertices = skinned if return_vertices else None
         out = BodyOutput(vertices=vertices, joints=joints, keypoints=keypoints)
         if cam is not None:
             if cam.shape != (B, 3):
@@ -217,20 +234,39 @@ class BodyModel(torch.nn.Module):
             )
         return out
 
-    def _skin(self, v_posed: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        """Linear blend skinning.
 
-        Args:
-            v_posed: (B, V, 3) rest vertices after shape (and pose) blend shapes.
-            A: (B, 24, 4, 4) joint transforms relative to the rest pose.
 
-        Returns:
-            vertices: (B, V, 3).
-        """
-        B = A.shape[0]
-        A12 = A[:, :, :3, :].reshape(B, NUM_JOINTS, 12)
-        T = _regress(self.lbs_weights, A12).reshape(B, -1, 3, 4)
-        return (T[..., :3] @ v_posed.expand(B, -1, -1)[..., None]).squeeze(-1) + T[..., 3]
+SKIN_CHUNK = 512
+"""Vertices skinned per step: the blended (chunk, B, 3, 4) transforms then stay in cache."""
+
+
+def _skin(v_posed: torch.Tensor, A: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Linear blend skinning.
+
+    Args:
+        v_posed: (B, V, 3) rest vertices after shape (and pose) blend shapes.
+        A: (B, 24, 4, 4) joint transforms relative to the rest pose.
+        weights: (V, 24) skinning weights.
+
+    Returns:
+        vertices: (B, V, 3).
+
+    Per chunk of vertices, one (chunk, 24) x (24, B*12) GEMM blends the transforms,
+    vertex-major, and three fused multiply-adds apply them; materialising all B*V
+    blended transforms at once is memory-bound and several times slower.
+    """
+    B, V = v_posed.shape[:2]
+    A12 = A[:, :, :3, :].reshape(B, NUM_JOINTS, 12).permute(1, 0, 2).reshape(NUM_JOINTS, B * 12)
+    v = v_posed.transpose(0, 1)
+    out = torch.empty(B, V, 3, dtype=v_posed.dtype, device=v_posed.device)
+    out_vb = out.transpose(0, 1)
+    for s in range(0, V, SKIN_CHUNK):
+        T = (weights[s : s + SKIN_CHUNK] @ A12).reshape(-1, B, 3, 4)
+        x = v[s : s + SKIN_CHUNK]
+        part = torch.addcmul(T[..., 3], T[..., 0], x[..., 0:1])
+        part.addcmul_(T[..., 1], x[..., 1:2]).addcmul_(T[..., 2], x[..., 2:3])
+        out_vb[s : s + SKIN_CHUNK] = part
+    return out
 
 
 def _regress(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

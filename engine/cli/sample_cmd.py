@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
                    help="the person's box in pixels")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="network arithmetic: auto = bfloat16 where the device runs it natively (default)")
     p.set_defaults(func=_run)
 
 
@@ -60,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     scorer = _load_scorer(args, body)
     result = sample_image(
         args.photo, model, M=args.hypotheses, box=tuple(args.box) if args.box else None,
-        scorer=scorer, steps=args.steps, seed=args.seed, body=body,
+        scorer=scorer, steps=args.steps, seed=args.seed, body=body, precision=args.precision,
     )
     paths = write_sample_outputs(result, args.out, faces=body.faces)
     c = result.candidates

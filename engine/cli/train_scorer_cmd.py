@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
+    p.add_argument("--init", default=None, help="scorer checkpoint to start from (fine-tune; same architecture)")
     p.add_argument("--include-pseudo", action="store_true", help="also train on labels marked 'pseudo'")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
@@ -70,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         width=args.width, layers=args.layers, heads=args.heads, crop_size=args.crop_size,
         augment=not args.no_augment, num_workers=args.workers, device=args.device, seed=args.seed,
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,
-        include_pseudo=args.include_pseudo,
+        include_pseudo=args.include_pseudo, init=args.init,
     )
     with TqdmProgress("train-scorer") as bar:
         weights = train_scorer(config, bar)

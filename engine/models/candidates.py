@@ -101,7 +101,7 @@ def decode_candidates(
     verts, joints, kp3d, j2d, k2d = [], [], [], [], []
     for start in range(0, N * M, chunk_size):
         sl = slice(start, start + chunk_size)
-        out = body(rot[sl], betas[sl], cam[sl])
+        out = body(rot[sl], betas[sl], cam[sl], return_vertices=with_vertices)
         if with_vertices:
             verts.append(out.vertices.cpu())
         joints.append(out.joints.cpu())

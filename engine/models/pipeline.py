@@ -22,6 +22,7 @@ from engine.data.dataset import normalise_image
 from engine.errors import ShapeError
 from engine.image_io import load_image, save_image
 from engine.models.candidates import Candidates, decode_candidates
+from engine.models.precision import inference_precision
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def sample_image(
     seed: int = 0,
     crop_size: int | None = None,
     body: Any | None = None,
+    precision: str = "fp32",
 ) -> ImageCandidates:
     """Sample M candidate meshes for the person in a photo.
 
@@ -83,6 +85,8 @@ def sample_image(
     scorer: an HMRScorer to score the candidates, or None.
     crop_size: crop side in pixels (default: the model's).
     body: the BodyModel to decode with (default: the configured one).
+    precision: 'fp32', 'bf16' or 'auto' (bf16 where the device runs it natively) for
+        the sampler and scorer networks; decoding always runs in float32.
     Raises ImageError, NoPersonError, ShapeError.
     """
     if isinstance(image, (str, os.PathLike)):
@@ -108,7 +112,8 @@ def sample_image(
     pixels = crop_image(image, crop)
     crop_t = normalise_image(pixels)[None]
     kp_t = torch.from_numpy(transform_keypoints(keypoints, crop))[None]
-    params = model.sample(crop_t, kp_t, M, steps=steps, seed=seed)
+    with inference_precision(precision, model.device):
+        params = model.sample(crop_t, kp_t, M, steps=steps, seed=seed).float()
     if body is None:
         from engine.body.model import BodyModel
 
@@ -120,7 +125,8 @@ def sample_image(
         if scorer_size != crop.out_size:
             scorer_crop = CropTransform(crop.center, crop.size, scorer_size)
             crop_t = normalise_image(crop_image(image, scorer_crop))[None]
-        scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates)
+        with inference_precision(precision, scorer.device):
+            scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates).float()
         candidates = candidates.with_scores(scores)
     return ImageCandidates(image, crop, pixels, keypoints, candidates, detection)
 

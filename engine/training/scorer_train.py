@@ -50,6 +50,9 @@ class ScorerTrainConfig:
     ema_decay: 0 switches the exponential moving average of the weights off.
     tie_mm: pairs whose errors differ by less than this are not ranked.
     include_pseudo: also train on labels marked 'pseudo' (left out by default).
+    init: a scorer checkpoint whose weights a fresh run starts from (fine-tuning, e.g. a
+        second stage with base samples); its architecture must match width/layers/heads
+        and crop size. Ignored on resume (the state holds the weights).
     """
 
     data: str
@@ -81,6 +84,7 @@ class ScorerTrainConfig:
     resume: bool = False
     body_model: str | None = None
     include_pseudo: bool = False
+    init: str | None = None
     noise: CandidateNoise = field(default_factory=CandidateNoise)
 
     def __post_init__(self) -> None:
@@ -165,6 +169,17 @@ def _load_state(path: Path) -> dict:
         raise CheckpointError(f"{path}: cannot resume from this training state ({type(exc).__name__})") from None
 
 
+def _load_init(model: HMRScorer, path: str, body) -> None:
+    """Copy a scorer checkpoint's weights into ``model`` (same architecture)."""
+    source = HMRScorer.load(path, body=body, device=model.device)
+    if source.config != model.config:
+        raise CheckpointError(
+            f"{path}: its architecture {asdict(source.config)} differs from this run's {asdict(model.config)}"
+        )
+    model.load_state_dict(source.state_dict())
+    log.info("scorer weights initialised from %s", path)
+
+
 def _evaluate(model: HMRScorer, val: ValidationSet) -> dict[str, dict[str, float]]:
     """Per-image Spearman / Pearson correlation of the scores with each true error."""
     was_training = model.training
@@ -223,6 +238,8 @@ def train_scorer(
             raise CheckpointError(f"{spath}: training state does not fit this configuration ({reason})") from None
         start = int(state["step"])
         log.info("resuming scorer training at step %d", start)
+    elif config.init:
+        _load_init(model, config.init, body)
 
     def save(step: int, metrics: dict) -> Path:
         _save_state(spath, step, model, ema, optimizer, config)

@@ -115,3 +115,37 @@ def test_unknown_extension_is_refused(tmp_path):
     path.write_text("v 0 0 0\n")
     with pytest.raises(BodyModelError, match="unknown body model format"):
         BodyModel(path)
+
+
+def _smplx_reference(body: BodyModel, aa: torch.Tensor, betas: torch.Tensor, posedirs: torch.Tensor):
+    """smplx's own linear blend skinning on the same arrays: the answer to match."""
+    from smplx.lbs import lbs
+
+    return lbs(betas, aa.reshape(aa.shape[0], -1), body.v_template, body.shapedirs, posedirs,
+               body.J_regressor, body.parents, body.lbs_weights, pose2rot=True)
+
+
+@pytest.mark.parametrize("with_correctives", [False, True])
+def test_forward_matches_smplx_lbs(tmp_path, arrays, with_correctives):
+    g = torch.Generator().manual_seed(0)
+    path = OPEN_BODY_PATH
+    if with_correctives:
+        # A user SMPL file with pose-corrective blend shapes (posedirs (V, 3, 207)).
+        path = tmp_path / "with_posedirs.npz"
+        num_v = arrays["v_template"].shape[0]
+        posedirs = torch.randn(num_v, 3, 207, generator=g).numpy() * 0.01
+        np.savez(path, **{k: v for k, v in arrays.items() if k != "posedirs"}, posedirs=posedirs)
+    body = BodyModel(path)
+    assert body.has_pose_correctives == with_correctives
+    posedirs = body.posedirs if with_correctives else torch.zeros(207, body.num_vertices * 3)
+    aa = torch.randn(5, 24, 3, generator=g) * 0.4
+    betas = torch.randn(5, 10, generator=g)
+    out = body(aa, betas, rotation_format="axis_angle")
+    ref_vertices, ref_joints = _smplx_reference(body, aa, betas, posedirs)
+    assert torch.allclose(out.vertices, ref_vertices, atol=1e-5)
+    assert torch.allclose(out.joints, ref_joints[:, :24], atol=1e-5)
+    # Without the mesh: the same joints and keypoints from the skinned keypoint support.
+    lean = body(aa, betas, rotation_format="axis_angle", return_vertices=False)
+    assert lean.vertices is None
+    assert torch.allclose(lean.joints, out.joints, atol=1e-6)
+    assert torch.allclose(lean.keypoints, out.keypoints, atol=1e-5)

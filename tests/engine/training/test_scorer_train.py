@@ -139,6 +139,18 @@ def test_train_writes_a_checkpoint_with_validation_and_resumes_exactly(tmp_path,
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_a_second_stage_starts_from_the_given_scorer(tmp_path, body):
+    data = write_dataset(tmp_path / "data", body, 4)
+    first = train_scorer(_config(tmp_path / "a", data))
+    # With a zero learning rate the second stage must hand back exactly its initial weights.
+    second = train_scorer(_config(tmp_path / "b", data, init=str(first), lr=0.0))
+    a, b = _weights(first), _weights(second)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads(second.with_suffix(".json").read_text())["training"]["init"] == str(first)
+    with pytest.raises(CheckpointError, match="architecture"):
+        train_scorer(_config(tmp_path / "c", data, init=str(first), width=64))
+
+
 def test_resume_without_state_or_with_a_corrupt_state_is_refused(tmp_path, body):
     data = write_dataset(tmp_path / "data", body, 4)
     config = _config(tmp_path, data, resume=True)

@@ -152,6 +152,29 @@ def main() -> None:
             flops = count_flops(fn) / 1e9
             ms = median_ms(fn, args.runs)
             print(f"| {name} | {ms:.1f} | {flops:.2f} | {flops / rate * 1000:.1f} |")
+        if precision == "bf16":
+            bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images if scorer else None, args.M)
+
+
+def bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images, M: int) -> None:
+    """What bfloat16 changes: the same noise sampled both ways, the same candidates scored both ways."""
+    from scipy.stats import spearmanr
+
+    exact = model.sample(images, keypoints, M)
+    with inference_precision("bf16", "cpu"):
+        fast = model.sample(images, keypoints, M).float()
+    a = decode_candidates(exact, model.layout, body, centre, size)
+    b = decode_candidates(fast, model.layout, body, centre, size)
+    rel_a, rel_b = a.joints - a.joints[..., :1, :], b.joints - b.joints[..., :1, :]
+    moved = float((rel_a - rel_b).norm(dim=-1).mean() * 1000)
+    print(f"\nbf16 vs float32 sampling, same noise: root-relative joints differ by {moved:.1f} mm on average")
+    if scorer is not None:
+        s32 = scorer.score_candidates(s_images, keypoints, a)[0]
+        with inference_precision("bf16", "cpu"):
+            s16 = scorer.score_candidates(s_images, keypoints, a)[0].float()
+        same = int(s32.argmax()) == int(s16.argmax())
+        print(f"bf16 vs float32 scores of the same {M} candidates: rank correlation "
+              f"{spearmanr(s32, s16).statistic:.3f}, same best candidate: {'yes' if same else 'no'}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 
 
@@ -54,17 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="data loading processes")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    add_compute_options(p)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
     p.set_defaults(func=_run, parser=p)
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     if args.project is not None:
         return _project(args)
     if args.dataset is not None:

@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -35,17 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=8, help="people per batch")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
+    add_compute_options(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     from engine.cli.progress import TqdmProgress
     from engine.evaluation import evaluate
 

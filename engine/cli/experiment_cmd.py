@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -32,22 +34,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
     p.add_argument("--cache", type=Path, default=Path("data/experiment"), help="data and work folder")
     p.add_argument("--out", type=Path, default=None, help="where findings.md/.json go (default: the work folder)")
-    p.add_argument("--device", default="auto")
     p.add_argument("--workers", type=int, default=1, help="rendering processes for the synthetic data")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    add_compute_options(p)
     p.set_defaults(func=_run, parser=p)
 
 
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    import torch
-
     from engine.cli.progress import TqdmProgress
     from engine.experiments import ExperimentConfig, get_budget, run_experiment
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     overrides = {}
     for item in args.set:
         name, sep, raw = item.partition("=")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 
 
@@ -44,8 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=4, help="DDIM steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-images", type=int, default=None, help="use the first N people only")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    add_compute_options(p)
     p.set_defaults(func=_run, parser=p)
 
 
@@ -69,13 +69,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _files(args: argparse.Namespace) -> int:
-    import torch
 
     from engine.training.pair_io import load_pairs, save_pairs
     from engine.training.pairs import merge_pairs
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     pairs = []
     if args.data:
         pairs = _build(args)

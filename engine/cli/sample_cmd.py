@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.common import add_compute_options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
                    help="the person's box in pixels")
-    p.add_argument("--device", default="cpu")
+    add_compute_options(p, device_default="cpu")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="network arithmetic: auto = bfloat16 where the device runs it natively (default)")
     p.set_defaults(func=_run)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.cli.common import add_compute_options
+
 REQUIRED = {"params": 2, "crop_center": 1, "crop_size": 0, "detected_keypoints_px": 2}
 
 
@@ -31,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
     p.add_argument("--out", type=Path, default=None, help="write here instead of updating the file in place")
     p.add_argument("--top", type=int, default=5, help="how many of the best to list")
-    p.add_argument("--device", default="cpu")
+    add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)
 
 

@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -37,9 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-augment", action="store_true", help="train on the plain crops")
     p.add_argument("--workers", type=int, default=2, help="data loading processes")
     p.add_argument("--amp", action="store_true", help="mixed precision (bf16, or fp16 with loss scaling)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for the network (1 is fastest on a CPU other programs keep busy)")
+    add_compute_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--val-every", type=int, default=1000)
@@ -49,13 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
     from engine.cli.progress import TqdmProgress
     from engine.training.base_train import BaseTrainConfig, train_base
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     config = BaseTrainConfig(
         data=tuple(args.data), val=tuple(args.val), image_root=args.image_root, out=str(args.out),
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from engine.cli.common import add_compute_options, apply_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -43,7 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop-size", type=int, default=None, help="default: the base model's, else 128")
     p.add_argument("--no-augment", action="store_true", help="train on the plain crops")
     p.add_argument("--workers", type=int, default=0, help="data loading processes")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-images", type=int, default=64)
     p.add_argument("--val-every", type=int, default=500)
@@ -51,16 +52,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
     p.add_argument("--init", default=None, help="scorer checkpoint to start from (fine-tune; same architecture)")
     p.add_argument("--include-pseudo", action="store_true", help="also train on labels marked 'pseudo'")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine)")
+    add_compute_options(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     from engine.cli.progress import TqdmProgress
     from engine.training.scorer_train import ScorerTrainConfig, train_scorer
 

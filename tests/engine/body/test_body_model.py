@@ -6,7 +6,7 @@ import torch
 
 from engine.body.model import SMPL_JOINT_NAMES, BodyModel
 from engine.body.named_poses import NAMED_POSES
-from engine.errors import BodyModelError, ShapeError
+from engine.errors import ShapeError
 
 J = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
 

@@ -5,14 +5,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "projects"))  # the data builders
 from project_files import write_dataset  # noqa: E402
 
 from engine import store as st  # noqa: E402
-from engine.body.model import BodyModel  # noqa: E402
 from engine.cli import main  # noqa: E402
 from engine.jobs import list_jobs  # noqa: E402
 

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-import torch
 
 from engine.cli import main
 from engine.errors import DataError

@@ -10,7 +10,6 @@ from project_files import tiny_checkpoints, write_dataset  # noqa: E402
 
 import engine.jobs.kinds  # noqa: E402, F401
 from engine import store as st  # noqa: E402
-from engine.body.model import BodyModel  # noqa: E402
 from engine.jobs import JobSpec, get_job, job_state_dir, resume_job, run_job  # noqa: E402
 from engine.projects import import_dataset  # noqa: E402
 

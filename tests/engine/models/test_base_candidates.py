@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.body.model import BodyModel
 from engine.body.named_poses import NAMED_POSES
 from engine.errors import ShapeError
 from engine.models.candidates import decode_candidates

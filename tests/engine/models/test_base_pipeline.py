@@ -12,7 +12,6 @@ from scipy.stats import spearmanr
 from skimage import data
 
 import engine.models.scorer as scorer_module
-from engine.body.model import BodyModel
 from engine.cli import main as cli_main
 from engine.errors import ShapeError
 from engine.image_io import load_image, save_image

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.body.model import BodyModel
 from engine.data.load import load_dataset, npz_format, read_annotation_file, save_annotation_file
 from engine.errors import DataError
 from engine.models.scorer import HMRScorer

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from engine import store as st
 from engine.body.model import BodyModel

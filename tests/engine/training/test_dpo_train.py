@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.body.model import BodyModel
 from engine.data.load import load_dataset
 from engine.errors import CheckpointError, DataError, JobCancelled
 from engine.models.diffusion_hmr import DiffusionHMR

@@ -5,22 +5,15 @@
 
 from __future__ import annotations
 
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import torch
 
 from engine.body.model import BodyModel
 
-
-def time_ms(fn, repeats: int = 20) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_ms  # noqa: E402
 
 
 def main() -> None:
@@ -34,7 +27,7 @@ def main() -> None:
         for batch in (1, 100):
             rot = torch.randn(batch, 24, 3, generator=g) * 0.3
             betas = torch.randn(batch, 10, generator=g)
-            ms = time_ms(lambda: body(rot, betas, rotation_format="axis_angle"))
+            ms = median_ms(lambda: body(rot, betas, rotation_format="axis_angle"), 20, warmup=1)
             print(f"| {batch} | {ms:.1f} | {ms / batch:.2f} |")
 
 

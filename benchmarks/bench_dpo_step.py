@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
-from typing import Callable
+import sys
+from pathlib import Path
 
 import torch
 
@@ -25,16 +24,8 @@ from engine.body.model import BodyModel
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.training.dpo import DPOConfig, Objective, pair_errors, pair_timesteps
 
-
-def _median_ms(fn: Callable[[], None], runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_ms  # noqa: E402
 
 
 def main() -> None:
@@ -78,8 +69,8 @@ def main() -> None:
         loss.backward()
         optimizer.step()
 
-    sup = _median_ms(supervised_step, args.runs)
-    dpo = _median_ms(dpo_step, args.runs)
+    sup = median_ms(supervised_step, args.runs)
+    dpo = median_ms(dpo_step, args.runs)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, crop {S}, width {model.config['width']}, "
           f"{model.config['layers']} layers, batch {B}")

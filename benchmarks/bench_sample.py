@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
+import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -34,8 +34,11 @@ from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
 from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
-from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_ms  # noqa: E402
 
 # The astronaut's COCO-17 keypoints as BlazePose finds them (x, y px, confidence), so the
 # benchmark does not time the detector (see bench_detector.py for that).
@@ -44,17 +47,6 @@ KEYPOINTS = np.array([
     [301.0, 255.0, 1], [100.0, 240.0, 1], [330.0, 380.0, 1], [60.0, 420.0, 1], [260.0, 480.0, 1],
     [150.0, 470.0, 1], [280.0, 500.0, 0], [150.0, 500.0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
 ], np.float32)
-
-
-def median_ms(fn: Callable[[], object], runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000.0
 
 
 def matmul_gflops(n: int = 2048, runs: int = 5) -> float:

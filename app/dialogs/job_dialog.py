@@ -228,7 +228,6 @@ class JobDialog(QDialog):
 
 def open_job_dialog(window, kind: str | None = None, preset: dict[str, Any] | None = None) -> JobDialog:
     """Open the New Job dialog on ``window`` (non-blocking); Start runs the job there."""
-    import engine.jobs.kinds  # noqa: F401  (registers the job kinds)
     from app.panels.jobs_runner import JobRunner
     from engine.errors import AdhmrError
     from engine.jobs import registered_kinds

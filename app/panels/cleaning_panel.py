@@ -19,7 +19,7 @@ import numpy as np
 from PyQt6.QtWidgets import QFileDialog, QWidget
 
 from app.panels import PanelSpec
-from app.panels.cleaning_rules import describe_rule, list_runs, rule_threshold, threshold_for_fraction
+from app.panels.cleaning_rules import describe_rule, rule_threshold, threshold_for_fraction
 from app.panels.cleaning_view import CleaningView
 from app.state import AppState
 from app.widgets.decision_history import DecisionHistory
@@ -84,7 +84,7 @@ class CleaningPanel(CleaningView):
             return
         k = self.dataset_combo.findData(keep_ds) if keep_ds is not None else -1
         if k < 0:
-            with_runs = [i for i, ds in enumerate(datasets) if list_runs(project, ds.id)]
+            with_runs = [i for i, ds in enumerate(datasets) if store.list_cleaning_runs(project, ds.id)]
             k = with_runs[0] if with_runs else 0
         self.dataset_combo.setCurrentIndex(k)
         self._dataset_chosen(keep_run=True)
@@ -106,7 +106,7 @@ class CleaningPanel(CleaningView):
 
     def _fill_runs(self, select_run: int | None) -> None:
         self.run_combo.clear()
-        runs = list_runs(self.state.project, self.dataset.id) if self.dataset is not None else []
+        runs = store.list_cleaning_runs(self.state.project, self.dataset.id) if self.dataset is not None else []
         for r in runs:
             when = r.created_at.astimezone().strftime("%m-%d %H:%M")
             ckpt = f" · scorer #{r.checkpoint_id}" if r.checkpoint_id else ""

@@ -54,19 +54,3 @@ def describe_rule(run: store.CleaningRunRecord) -> str:
     if run.keep_fraction is not None:
         return f"keep the top {100 * run.keep_fraction:.0f}%"
     return "no rule"
-
-
-def list_runs(project: store.Project, dataset_id: int | None = None) -> list[store.CleaningRunRecord]:
-    """Cleaning runs (of one dataset), newest first.
-
-    The store has no listing of cleaning runs yet; this reads its table directly.
-    """
-    from sqlalchemy import select
-
-    from engine.store.schema import CleaningRun
-
-    query = select(CleaningRun).order_by(CleaningRun.id.desc())
-    if dataset_id is not None:
-        query = query.where(CleaningRun.dataset_id == dataset_id)
-    with project.session() as session:
-        return [store.CleaningRunRecord.of(r) for r in session.scalars(query)]

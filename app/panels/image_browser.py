@@ -1,6 +1,6 @@
 """The project's images: thumbnail, name, review status, candidates and scorer numbers.
 
-A table model over the store's image list and ``image_stats``; a proxy filters by
+A table model over the store's image list and ``store.image_score_stats``; a proxy filters by
 review status and name and sorts by any column (score spread, margin = scorer
 uncertainty, status). Selecting a row opens the image; the browser's current order is
 the order PgUp/PgDn walk through.
@@ -24,10 +24,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.image_stats import ImageStats, image_stats
 from app.panels.thumbnails import THUMB_SIZE, ThumbnailCache
 from app.state import AppState
 from app.widgets.sort_proxy import MissingLastProxy
+from engine import store
 from engine.store import IMAGE_STATUSES
 
 COLUMNS = ("Image", "Status", "Cands", "Spread", "Margin")
@@ -60,7 +60,7 @@ class ImageListModel(QAbstractTableModel):
         super().__init__()
         self.state = state
         self.thumbnails = thumbnails
-        self.stats: dict[int, ImageStats] = {}
+        self.stats: dict[int, store.ImageScoreStats] = {}
         self._paths: list[str] = []
         self._row_of_path: dict[str, int] = {}
         self._status_icons = {k: status_icon(c) for k, c in STATUS_COLORS.items()}
@@ -69,7 +69,7 @@ class ImageListModel(QAbstractTableModel):
     def reset(self) -> None:
         self.beginResetModel()
         s = self.state
-        self.stats = image_stats(s.project) if s.project is not None else {}
+        self.stats = store.image_score_stats(s.project) if s.project is not None else {}
         self._paths = [str(s.image_file(r)) for r in s.images] if s.project is not None else []
         self._row_of_path = {p: i for i, p in enumerate(self._paths)}
         self.endResetModel()

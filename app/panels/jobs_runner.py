@@ -20,9 +20,8 @@ from superqt.utils import create_worker
 
 from engine import store
 from engine.errors import AdhmrError, StoreError
-from engine.jobs import JobResult, JobSpec, cancel_job, job_metrics, resume_job, run_job
+from engine.jobs import JobResult, JobSpec, cancel_job, create_job, job_metrics, resume_job, run_job
 from engine.progress import ProgressEvent
-from engine.store.repo_jobs import create_job
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,6 @@ class RunningJob:
 
 
 def _attempt(project_path: Path, job_id: int, resume: bool, progress, cancel: threading.Event) -> JobResult:
-    import engine.jobs.kinds  # noqa: F401  (registers the job kinds)
-
     with store.Project.open(project_path) as project:
         if resume:
             return resume_job(project, job_id, progress, cancel)

@@ -25,7 +25,6 @@ def open_project(path: Path):
 def run_in_foreground(project, spec_or_id, description: str, resume: bool = False):
     """Run a job (a JobSpec, or a job id to resume) here with a tqdm bar; returns its
     JobResult, or None after Ctrl+C (the job is then cancelled, its state kept)."""
-    import engine.jobs.kinds  # noqa: F401  (registers the job kinds)
     from engine.cli.progress import TqdmProgress
     from engine.jobs import list_jobs, resume_job, run_job
 
@@ -178,7 +177,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import engine.jobs.kinds  # noqa: F401
     from engine.jobs import JobSpec, job_kind
 
     try:
@@ -223,7 +221,6 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _kinds(args: argparse.Namespace) -> int:
-    import engine.jobs.kinds  # noqa: F401
     from engine.jobs import job_kind, registered_kinds
 
     for name in registered_kinds():

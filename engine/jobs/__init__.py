@@ -2,7 +2,8 @@
 
 Register a kind with ``register_job(kind, fn)``; run it with ``run_job(project,
 JobSpec(kind, params))`` in the calling thread (the CLI's foreground, the app's worker
-thread). Built-in kinds: "hash-images".
+thread). Built-in kinds: "hash-images" and those of ``engine.jobs.kinds`` (sample, pairs,
+dpo, clean, train-base, train-scorer, ...), registered on first lookup.
 """
 
 from engine.jobs import hash_images as _builtin  # noqa: F401  (registers the built-in kinds)
@@ -18,7 +19,7 @@ from engine.jobs.runner import (
     run_job,
 )
 from engine.jobs.spec import JobResult, JobSpec
-from engine.store.repo_jobs import job_metrics
+from engine.store.repo_jobs import create_job, job_metrics
 
 __all__ = [
     "JobContext",
@@ -27,6 +28,7 @@ __all__ = [
     "JobResult",
     "JobSpec",
     "cancel_job",
+    "create_job",
     "get_job",
     "is_job_alive",
     "job_kind",

@@ -5,10 +5,14 @@ JSON data). It reports through ``ctx.progress``, stops when ``ctx.should_cancel(
 raising ``JobCancelled``, e.g. via ``ctx.check_cancel()``), and keeps whatever it needs to
 resume in ``ctx.state_dir`` or in the project's tables, so that re-running it with the
 same params after a crash or a cancel picks up where it stopped.
+
+The built-in kinds (``engine.jobs.kinds``) are imported on the first lookup or listing,
+so callers never need to import them just to have them registered.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +36,14 @@ class JobKind:
 
 
 _REGISTRY: dict[str, JobKind] = {}
+_BUILTINS_LOADED = False
+
+
+def _load_builtin_kinds() -> None:
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        importlib.import_module("engine.jobs.kinds")
 
 
 def register_job(kind: str, fn: JobFn, *, writer: bool = True, replace: bool = False) -> None:
@@ -42,6 +54,8 @@ def register_job(kind: str, fn: JobFn, *, writer: bool = True, replace: bool = F
 
 
 def job_kind(kind: str) -> JobKind:
+    """The registered kind; StoreError naming the known ones if there is none."""
+    _load_builtin_kinds()
     try:
         return _REGISTRY[kind]
     except KeyError:
@@ -51,4 +65,5 @@ def job_kind(kind: str) -> JobKind:
 
 
 def registered_kinds() -> list[str]:
+    _load_builtin_kinds()
     return sorted(_REGISTRY)

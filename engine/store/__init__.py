@@ -34,6 +34,7 @@ from engine.store.repo_cleaning import (
     cleaning_decisions,
     get_cleaning_run,
     kept_person_ids,
+    list_cleaning_runs,
     set_cleaning_override,
 )
 from engine.store.repo_images import (
@@ -66,8 +67,12 @@ from engine.store.repo_samples import (
     sample_runs_of_person,
     set_candidate_scores,
 )
+from engine.store.repo_stats import ImageScoreStats, image_score_stats
 
 __all__ = [
+    "ImageScoreStats",
+    "image_score_stats",
+    "list_cleaning_runs",
     "IMAGE_STATUSES",
     "ActionRecord",
     "CandidateRecord",

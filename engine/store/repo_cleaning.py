@@ -86,6 +86,15 @@ def add_cleaning_run(
         return run.id
 
 
+def list_cleaning_runs(db: Db, dataset_id: int | None = None) -> list[CleaningRunRecord]:
+    """Cleaning runs (of one dataset), newest first."""
+    query = select(CleaningRun).order_by(CleaningRun.id.desc())
+    if dataset_id is not None:
+        query = query.where(CleaningRun.dataset_id == dataset_id)
+    with transaction(db) as session:
+        return [CleaningRunRecord.of(r) for r in session.scalars(query)]
+
+
 def get_cleaning_run(db: Db, run_id: int) -> CleaningRunRecord:
     with transaction(db) as session:
         return CleaningRunRecord.of(get_row(session, CleaningRun, run_id))

@@ -4,7 +4,6 @@ import numpy as np
 from PyQt6.QtCore import Qt
 
 from app.panels.image_browser import COLUMNS, ImageBrowser
-from app.panels.image_stats import image_stats
 from app.state import AppState
 from engine import store
 
@@ -29,7 +28,7 @@ def _project_with_runs(tmp_path):
 
 def test_stats_give_spread_and_margin_per_image(tmp_path):
     project, images = _project_with_runs(tmp_path)
-    stats = image_stats(project)
+    stats = store.image_score_stats(project)
     assert set(stats) == {images[0].id, images[1].id}
     assert abs(stats[images[0].id].spread - 0.8) < 1e-6 and abs(stats[images[0].id].margin - 0.4) < 1e-6
     assert abs(stats[images[1].id].margin - 0.02) < 1e-6 and stats[images[1].id].count == 3

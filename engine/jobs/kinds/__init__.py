@@ -7,14 +7,16 @@ with ``progress=ctx.report`` and ``should_cancel=ctx.should_cancel``, resumes fr
 inside ``run`` so listing the kinds is cheap. To add a kind: one module, one line below.
 """
 
-from engine.jobs.kinds import clean  # noqa: F401
-from engine.jobs.kinds import detect  # noqa: F401
-from engine.jobs.kinds import dpo  # noqa: F401
-from engine.jobs.kinds import evaluate  # noqa: F401
-from engine.jobs.kinds import import_  # noqa: F401
-from engine.jobs.kinds import pairs  # noqa: F401
-from engine.jobs.kinds import sample  # noqa: F401
-from engine.jobs.kinds import score  # noqa: F401
-from engine.jobs.kinds import synth  # noqa: F401
-from engine.jobs.kinds import train_base  # noqa: F401
-from engine.jobs.kinds import train_scorer  # noqa: F401
+from engine.jobs.kinds import (
+    clean,  # noqa: F401
+    detect,  # noqa: F401
+    dpo,  # noqa: F401
+    evaluate,  # noqa: F401
+    import_,  # noqa: F401
+    pairs,  # noqa: F401
+    sample,  # noqa: F401
+    score,  # noqa: F401
+    synth,  # noqa: F401
+    train_base,  # noqa: F401
+    train_scorer,  # noqa: F401
+)

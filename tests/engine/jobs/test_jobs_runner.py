@@ -10,6 +10,7 @@ from engine.errors import DataError, StoreError
 from engine.jobs import (
     JobSpec,
     cancel_job,
+    create_job,
     get_job,
     job_metrics,
     job_state_dir,
@@ -18,7 +19,6 @@ from engine.jobs import (
     resume_job,
     run_job,
 )
-from engine.store.repo_jobs import create_job
 
 
 def steps_job(params, ctx):
@@ -193,3 +193,18 @@ def test_one_writer_job_at_a_time_within_a_process(project):
     first.join(timeout=10)
     waiting.join(timeout=10)
     assert results["first"].ok and results["second"].ok
+
+
+def test_built_in_kinds_register_on_first_lookup_without_an_import(tmp_path):
+    # A fresh interpreter: nothing has imported engine.jobs.kinds yet.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine.jobs import registered_kinds\n"
+        "assert 'engine.jobs.kinds' not in sys.modules\n"
+        "print(' '.join(registered_kinds()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert {"sample", "pairs", "dpo", "clean", "train-scorer"} <= set(out.stdout.split())

@@ -32,6 +32,11 @@ def test_cleaning_run_records_decisions_by_score(project, filled):
     decisions = st.cleaning_decisions(project, run)
     assert [d.score for d in decisions] == [0.8, 0.6, 0.3]
     assert [d.auto_keep for d in decisions] == [True, True, False]
+    again = st.add_cleaning_run(project, filled.dataset_id, scores, keep_fraction=0.34)
+    assert [r.id for r in st.list_cleaning_runs(project)] == [again, run]  # newest first
+    assert [r.id for r in st.list_cleaning_runs(project, filled.dataset_id)] == [again, run]
+    other = st.add_dataset(project, "other", "folder")
+    assert st.list_cleaning_runs(project, other) == []
 
 
 def test_persons_of_another_dataset_are_refused(project, filled):

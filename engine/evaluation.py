@@ -4,7 +4,9 @@ For each labelled person: sample M hypotheses with the base model (hypothesis 0 
 noise), decode them with meshes, score them, and measure MPJPE, PA-MPJPE and PVE against
 the ground truth. The report has four rows (Min, Select, Zero-noise, Mean, see
 ``engine.metrics.multi_hypothesis_report``), a mean-pose baseline row, and how well the
-scorer's scores rank the hypotheses (Spearman / Pearson, per image, averaged).
+scorer's scores rank the hypotheses (Spearman / Pearson, per image, averaged), and how
+well it ranks a fixed mix of ground truth, noisy copies and base samples on the same
+people (``engine.training.scorer_eval``).
 
 Mean-pose baseline: the training-set mean parameter vector (the base checkpoint's
 Normalizer mean; its 6D rotations are made orthonormal when decoded), the same for every
@@ -17,7 +19,7 @@ learned beyond "the average person in the average pose".
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from torch.utils.data import default_collate
 
 from engine.body.model import BodyModel
 from engine.data.dataset import PersonCropDataset
-from engine.errors import ShapeError
+from engine.errors import DataError, ShapeError
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
 from engine.models.candidates import decode_candidates
 from engine.models.diffusion_hmr import DiffusionHMR
@@ -35,7 +37,8 @@ from engine.models.scorer import HMRScorer
 from engine.models.scorer_parts import resize_crops
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.training.candidate_noise import ERROR_NAMES, candidate_errors
-from engine.training.scorer_data import labelled_records, pick_device
+from engine.training.scorer_data import BaseSampler, labelled_records, pick_device
+from engine.training.scorer_eval import mixed_candidate_correlation
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ class EvalResult:
     baseline: {metric: mm} of the mean-pose baseline.
     correlation: {metric: {'srcc', 'plcc', 'srcc_global', 'plcc_global', 'num_images'}}
         of the scores against each error; empty without a scorer or with M < 2.
+    mixed_correlation: {metric: {'srcc', 'plcc'}} on the mixed candidate protocol; empty
+        without a scorer, or when the people have no camera labels.
     settings: checkpoints, data, M, steps, top_k, seed, number of images.
     """
 
@@ -59,6 +64,7 @@ class EvalResult:
     baseline: dict[str, float]
     correlation: dict[str, dict[str, float]]
     settings: dict[str, Any]
+    mixed_correlation: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: undefined correlations (constant scores or errors) become None."""
@@ -70,6 +76,7 @@ class EvalResult:
             "report": self.report.to_dict(),
             "baseline": dict(self.baseline, camera=BASELINE_CAMERA),
             "scorer_correlation": correlation,
+            "scorer_correlation_mixed": self.mixed_correlation,
             "settings": self.settings,
         }
 
@@ -79,9 +86,16 @@ class EvalResult:
         cells = " | ".join(f"{self.baseline[m]:.{decimals}f}" for m in self.report.metrics)
         lines.append(f"| Mean pose (baseline) | {cells} |")
         if self.correlation:
-            lines += ["", "| scorer vs | SRCC | PLCC |", "|---|---:|---:|"]
+            mixed = self.mixed_correlation
+            head = "| scorer vs | SRCC | PLCC |" + (" SRCC, mixed | PLCC, mixed |" if mixed else "")
+            lines += ["", head, "|---|---:|---:|" + ("---:|---:|" if mixed else "")]
             for metric, c in self.correlation.items():
-                lines.append(f"| {metric} | {c['srcc']:.3f} | {c['plcc']:.3f} |")
+                row = f"| {metric} | {c['srcc']:.3f} | {c['plcc']:.3f} |"
+                if metric in mixed:
+                    row += f" {mixed[metric]['srcc']:.3f} | {mixed[metric]['plcc']:.3f} |"
+                lines.append(row)
+            lines.append(f"(per image: among the {self.settings['M']} samples; mixed: ground truth + 7 noisy copies "
+                         "+ 8 samples)")
         s = self.settings
         lines += ["", f"{s['num_images']} people, M = {s['M']} hypotheses, {s['steps']} DDIM steps, seed {s['seed']}"]
         return "\n".join(lines)
@@ -108,12 +122,14 @@ def evaluate(
     device: str | None = None,
     body_model: str | Path | None = None,
     use_scorer: bool = True,
+    mixed: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> EvalResult:
     """Evaluate a base checkpoint and a scorer (None = the default checkpoints).
 
     use_scorer: False leaves the scorer out (no Select row, no correlations).
+    mixed: also measure the scorer on the mixed candidate protocol (needs camera labels).
     data_npz: labelled people (SMPL pose; betas where known, else the average shape).
     M: hypotheses per person (>= 1; the scorer's correlations need M >= 2).
     top_k: how many top-scored hypotheses the Select row averages.
@@ -167,13 +183,23 @@ def evaluate(
     if score_table is not None and M >= 2:
         for k in ERROR_NAMES:
             correlation[k] = asdict(ranking_correlation(score_table, table[k]))
+    mixed_correlation: dict[str, dict[str, float]] = {}
+    if scorer is not None and mixed:
+        check_cancel(should_cancel)
+        progress(ProgressEvent(1.0, "scoring the mixed candidates"))
+        try:
+            mixed_correlation = mixed_candidate_correlation(
+                scorer, BaseSampler(base), body, data_npz, max_images=max_images, seed=seed, batch_size=per_batch)
+        except DataError as exc:
+            log.info("no mixed-candidate correlation: %s", exc)
     settings = {
         "base": str(base_ckpt) if base_ckpt is not None else "default",
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
         "data": str(data_npz), "M": M, "steps": steps, "top_k": top_k, "seed": seed,
         "num_images": len(dataset),
     }
-    return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings)
+    return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,
+                      mixed_correlation)
 
 
 def _score_and_measure(

@@ -20,12 +20,11 @@ import torch.nn.functional as F
 
 from engine.body.model import BodyModel
 from engine.errors import CheckpointError, ShapeError
-from engine.metrics import ranking_correlation
 from engine.models.checkpoint import body_signature, checkpoint_paths
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
-from engine.training.candidate_noise import ERROR_NAMES, CandidateNoise
+from engine.training.candidate_noise import CandidateNoise
 from engine.training.scorer_data import (
     BaseSampler,
     ScorerBatches,
@@ -33,6 +32,7 @@ from engine.training.scorer_data import (
     pick_device,
     training_candidates,
 )
+from engine.training.scorer_eval import validation_correlation
 
 log = logging.getLogger(__name__)
 
@@ -180,20 +180,6 @@ def _load_init(model: HMRScorer, path: str, body) -> None:
     log.info("scorer weights initialised from %s", path)
 
 
-def _evaluate(model: HMRScorer, val: ValidationSet) -> dict[str, dict[str, float]]:
-    """Per-image Spearman / Pearson correlation of the scores with each true error."""
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        logits = torch.cat([model.logits(*chunk) for chunk in val.chunks()]).cpu().numpy()
-    model.train(was_training)
-    out = {}
-    for name in ERROR_NAMES:
-        corr = ranking_correlation(logits, val.errors[name].numpy())
-        out[name] = {"srcc": corr.srcc, "plcc": corr.plcc}
-    return out
-
-
 def train_scorer(
     config: ScorerTrainConfig,
     progress: ProgressFn = no_progress,
@@ -272,7 +258,7 @@ def train_scorer(
         done = step + 1
         metrics = {"loss": float(loss.detach()), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and (done % config.val_every == 0 or done == config.steps):
-            val_metrics = _evaluate(ema if ema is not None else model, val)
+            val_metrics = validation_correlation(ema if ema is not None else model, val)
             metrics.update({f"val_srcc_{k}": v["srcc"] for k, v in val_metrics.items()})
             log.info("step %d validation %s", done, val_metrics)
         if done % config.save_every == 0 or done == config.steps:

@@ -129,6 +129,8 @@ def test_cli_prints_the_table_and_writes_json(setup, tmp_path, capsys):
     doc = json.loads(out.read_text())
     assert list(doc["report"]) == ROWS and set(doc["baseline"]) >= set(METRICS)
     assert set(doc["scorer_correlation"]) == set(METRICS) and doc["settings"]["num_images"] == 3
+    assert set(doc["scorer_correlation_mixed"]) == set(METRICS)  # the people have cameras
+    assert "SRCC, mixed" in printed
     assert cli_main(["eval", "--checkpoint", str(folder / "scorer"), "--data", str(folder / "data.npz")]) == 1
 
 

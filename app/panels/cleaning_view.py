@@ -28,6 +28,7 @@ from app.panels.cleaning_table import COLUMNS, THUMB, CleaningTableModel
 from app.panels.cleaning_thumbs import LABEL_COLOR, THUMB_SIZE, ThumbnailQueue, label_set
 from app.state import AppState
 from app.widgets.ab_compare import FocusedOverlayView
+from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
 from app.widgets.dock_visibility import DockVisibility
 from app.widgets.score_histogram import ScoreHistogram
@@ -42,8 +43,7 @@ DOCK_HEIGHT_HINT = 216
 def handles_key(event) -> bool:
     if is_undo_key(event) or is_redo_key(event):
         return True
-    plain = not (event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier))
-    return plain and event.key() in OVERRIDE_KEYS
+    return is_plain_key(event) and event.key() in OVERRIDE_KEYS
 
 
 class CleaningView(QWidget):
@@ -120,25 +120,14 @@ class CleaningView(QWidget):
         header.setStretchLastSection(True)
         self.table.setColumnWidth(THUMB, THUMB_SIZE + 12)
         self.table.installEventFilter(self)
-        self.buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        for name, text, tip, slot in (
+        actions, self.buttons = action_row((
             ("keep", "Keep  [K]", "Keep the selected samples", lambda: self.override_selected(True)),
             ("drop", "Drop  [D]", "Drop the selected samples", lambda: self.override_selected(False)),
             ("reset", "Scorer's call  [U]", "Remove your override of the selected samples",
              lambda: self.override_selected(None)),
             ("undo", "Undo  [Ctrl+Z]", "Undo the last override", lambda: self.history.undo()),
             ("redo", "Redo  [Ctrl+Shift+Z]", "Redo the override undone last", lambda: self.history.redo()),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(slot)
-            actions.addWidget(button)
-            self.buttons[name] = button
-            if name == "reset":
-                actions.addStretch(1)
+        ), stretch_after="reset")
         center = QWidget()
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)

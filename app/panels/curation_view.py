@@ -14,7 +14,6 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PyQt6.QtWidgets import (
 from app.panels.curation_queue import MODES, SCOPES, PairItem
 from app.state import AppState
 from app.widgets.ab_compare import ABCompare
+from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
 from app.widgets.dock_visibility import DockVisibility
 
@@ -41,8 +41,7 @@ def handles_key(event) -> bool:
     """Whether the panel takes this key (so the window's own shortcuts, A, B, ..., wait)."""
     if is_undo_key(event) or is_redo_key(event):
         return True
-    plain = not (event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier))
-    return plain and (event.key() in CHOICE_KEYS or event.key() in MOVE_KEYS)
+    return is_plain_key(event) and (event.key() in CHOICE_KEYS or event.key() in MOVE_KEYS)
 
 
 class CurationView(QWidget):
@@ -94,10 +93,7 @@ class CurationView(QWidget):
         self.opinion.setWordWrap(True)
         self.opinion.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        row.setContentsMargins(4, 2, 4, 2)
-        for name, text, tip, slot in (
+        row, self.buttons = action_row((
             ("a", "A better  [A / ←]", "A is the better fit", lambda: self.decide("a")),
             ("b", "B better  [B / →]", "B is the better fit", lambda: self.decide("b")),
             ("both_bad", "Both bad  [X]", "Neither fits: keep the pair out of training",
@@ -107,15 +103,7 @@ class CurationView(QWidget):
             ("next", "Next ▶  [N / Space]", "Next pair, without deciding", lambda: self.move(1)),
             ("undo", "Undo  [Ctrl+Z]", "Undo the last decision (also after a restart)", self.undo),
             ("redo", "Redo  [Ctrl+Shift+Z]", "Redo the decision undone last", self.redo),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(slot)
-            row.addWidget(button)
-            self.buttons[name] = button
-            if name == "skip":
-                row.addStretch(1)
+        ), stretch_after="skip", margins=(4, 2, 4, 2))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

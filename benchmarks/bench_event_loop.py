@@ -84,20 +84,13 @@ def main() -> int:
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from app.main_window import MainWindow
     from app.panels.jobs_runner import JobRunner
-    from bench_gui import build_project
+    from bench_gui import build_project, open_window
     from engine.jobs import JobSpec
 
     path = build_project(work)
     pairs = add_pairs(path)
-    w = MainWindow()
-    w.resize(1500, 920)
-    w.show()
-    QTest.qWait(200)
-    w.open_project(path)
-    w.flush_views()
-    QTest.qWait(300)
+    w = open_window(path)
     ids = [r.id for r in w.state.images]
     recorder = TickRecorder()
 

@@ -63,24 +63,32 @@ def build_project(folder: Path) -> Path:
     return path
 
 
-def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="adhmr-bench-gui-"))
-    os.environ["ADHMR_STUDIO_CONFIG_DIR"] = str(work / "config")
+def open_window(path: Path):
+    """A shown 1500 x 920 main window with the project open and both views drawn."""
     from PyQt6.QtTest import QTest
-    from PyQt6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     from app.main_window import MainWindow
-    from app.views.mesh_raster import render_fill, render_wire
 
-    path = build_project(work)
     w = MainWindow()
     w.resize(1500, 920)
     w.show()
     QTest.qWait(200)
     w.open_project(path)
     w.flush_views()
-    QTest.qWait(200)
+    QTest.qWait(300)
+    return w
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="adhmr-bench-gui-"))
+    os.environ["ADHMR_STUDIO_CONFIG_DIR"] = str(work / "config")
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from app.views.mesh_raster import render_fill, render_wire
+
+    path = build_project(work)
+    w = open_window(path)
     ids = [r.id for r in w.state.images]
 
     def switch_times(cold: bool, n: int = 10) -> list[float]:

@@ -226,6 +226,9 @@ def train_scorer(
         log.info("resuming scorer training at step %d", start)
     elif config.init:
         _load_init(model, config.init, body)
+        if ema is not None:
+            # The average must start from the loaded weights, not the random ones.
+            ema.load_state_dict(model.state_dict())
 
     def save(step: int, metrics: dict) -> Path:
         _save_state(spath, step, model, ema, optimizer, config)

@@ -147,6 +147,10 @@ def test_a_second_stage_starts_from_the_given_scorer(tmp_path, body):
     a, b = _weights(first), _weights(second)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads(second.with_suffix(".json").read_text())["training"]["init"] == str(first)
+    # The weight average (what gets saved) must also start from the given scorer.
+    averaged = train_scorer(_config(tmp_path / "d", data, init=str(first), lr=0.0, ema_decay=0.5))
+    c = _weights(averaged)
+    assert all(torch.equal(a[k], c[k]) for k in a)
     with pytest.raises(CheckpointError, match="architecture"):
         train_scorer(_config(tmp_path / "c", data, init=str(first), width=64))
 

@@ -51,9 +51,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
     p.add_argument("--init", default=None, help="scorer checkpoint to start from (fine-tune; same architecture)")
+    p.add_argument(
+        "--error-weights", type=_error_weights, default={}, metavar="NAME=W[,NAME=W]",
+        help="weight of each error's ranking term, e.g. PA-MPJPE=4 (others stay 1)",
+    )
     p.add_argument("--include-pseudo", action="store_true", help="also train on labels marked 'pseudo'")
     add_compute_options(p)
     p.set_defaults(func=_run)
+
+
+def _error_weights(text: str) -> dict[str, float]:
+    """'PA-MPJPE=4,PVE=0.5' -> {'PA-MPJPE': 4.0, 'PVE': 0.5} (names are checked by the config)."""
+    out = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT, got {item!r}")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight is not a number") from None
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -68,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         width=args.width, layers=args.layers, heads=args.heads, crop_size=args.crop_size,
         augment=not args.no_augment, num_workers=args.workers, device=args.device, seed=args.seed,
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,
-        include_pseudo=args.include_pseudo, init=args.init,
+        include_pseudo=args.include_pseudo, init=args.init, error_weights=args.error_weights,
     )
     with TqdmProgress("train-scorer") as bar:
         weights = train_scorer(config, bar)

@@ -23,8 +23,15 @@ from engine.errors import CheckpointError, ShapeError
 from engine.models.checkpoint import body_signature, checkpoint_paths
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
-from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
-from engine.training.candidate_noise import CandidateNoise
+from engine.progress import (
+    CancelFn,
+    ProgressEvent,
+    ProgressFn,
+    check_cancel,
+    never_cancel,
+    no_progress,
+)
+from engine.training.candidate_noise import ERROR_NAMES, CandidateNoise
 from engine.training.scorer_data import (
     BaseSampler,
     ScorerBatches,
@@ -49,6 +56,10 @@ class ScorerTrainConfig:
     crop_size: None = the base model's, else 128.
     ema_decay: 0 switches the exponential moving average of the weights off.
     tie_mm: pairs whose errors differ by less than this are not ranked.
+    error_weights: {error name: weight} of each error's ranking term (missing = 1). MPJPE
+        and PVE order a base model's samples alike and PA-MPJPE differently (per-image
+        rank correlation about 0.5), so equal weights lean the ranking 2:1 towards the
+        global errors; weight PA-MPJPE up where the articulated pose matters most.
     include_pseudo: also train on labels marked 'pseudo' (left out by default).
     init: a scorer checkpoint whose weights a fresh run starts from (fine-tuning, e.g. a
         second stage with base samples); its architecture must match width/layers/heads
@@ -86,8 +97,15 @@ class ScorerTrainConfig:
     include_pseudo: bool = False
     init: str | None = None
     noise: CandidateNoise = field(default_factory=CandidateNoise)
+    error_weights: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        unknown = set(self.error_weights) - set(ERROR_NAMES)
+        if unknown:
+            raise ShapeError(f"error_weights: unknown error {min(unknown)!r}; use {', '.join(ERROR_NAMES)}")
+        weights = self.weights()
+        if any(not math.isfinite(w) or w < 0 for w in weights.values()) or not any(weights.values()):
+            raise ShapeError(f"error_weights must be >= 0 and not all 0, got {weights}")
         if isinstance(self.noise, dict):  # from a JSON config (job parameters, a checkpoint)
             try:
                 object.__setattr__(self, "noise", CandidateNoise(**self.noise))
@@ -108,26 +126,35 @@ class ScorerTrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def weights(self) -> dict[str, float]:
+        """The weight of every error's ranking term."""
+        return {name: float(self.error_weights.get(name, 1.0)) for name in ERROR_NAMES}
 
-def ranknet_loss(logits: torch.Tensor, errors: dict[str, torch.Tensor], tie: float = 0.0) -> tuple[torch.Tensor, float]:
+
+def ranknet_loss(
+    logits: torch.Tensor, errors: dict[str, torch.Tensor], tie: float = 0.0, weights: dict[str, float] | None = None,
+) -> tuple[torch.Tensor, float]:
     """Pairwise ranking loss over the candidates of each image.
 
     Args:
         logits: (B, K) scorer logits (higher = better).
         errors: {name: (B, K)} errors (lower = better); one loss term per entry.
         tie: pairs closer than this are left out.
+        weights: {name: weight} of each term (missing = 1); a 0 term is skipped.
 
     Returns:
-        loss: scalar, the sum over errors of the mean -log sigmoid(l_i - l_j) over ordered
-        pairs (err_i < err_j); accuracy: share of those pairs ranked right, over all errors.
+        loss: scalar, the weighted sum over errors of the mean -log sigmoid(l_i - l_j) over
+        ordered pairs (err_i < err_j); accuracy: share of those pairs ranked right, over the
+        errors with a weight.
     """
     diff = logits[:, :, None] - logits[:, None, :]  # (B, K, K): l_i - l_j
     loss = logits.new_zeros(())
     right = total = 0
-    for e in errors.values():
+    for name, e in errors.items():
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
         better = (e[:, :, None] + tie) < e[:, None, :]
-        if better.any():
-            loss = loss + F.softplus(-diff[better]).mean()
+        if weight and better.any():
+            loss = loss + weight * F.softplus(-diff[better]).mean()
             right += int((diff[better] > 0).sum())
             total += int(better.sum())
     return loss, right / max(total, 1)
@@ -249,7 +276,7 @@ def train_scorer(
         gen = torch.Generator(device=device).manual_seed(step_seed)
         cands = training_candidates(batch, body, layout, config, base, gen, step_seed)
         logits = model.logits(cands.images, cands.keypoints, cands.crop, cands.depth)
-        loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm)
+        loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm, config.weights())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)

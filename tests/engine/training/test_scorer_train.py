@@ -25,7 +25,12 @@ from engine.models.param_layout import Normalizer, ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
 from engine.training.candidate_noise import RestRootJoint
 from engine.training.scorer_data import training_candidates
-from engine.training.scorer_train import ScorerTrainConfig, ranknet_loss, state_path, train_scorer
+from engine.training.scorer_train import (
+    ScorerTrainConfig,
+    ranknet_loss,
+    state_path,
+    train_scorer,
+)
 
 LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12), (5, 11), (6, 12))
 TINY = dict(width=32, layers=1, heads=2, crop_size=64, warmup_steps=2, augment=False)
@@ -208,3 +213,40 @@ def test_config_refuses_settings_that_cannot_rank(tmp_path):
     # A config read back from JSON (a checkpoint, job parameters) rebuilds its noise settings.
     config = ScorerTrainConfig(data="d", out="o", noise={"max_level": 0.5})
     assert config.noise.max_level == 0.5 and ScorerTrainConfig(**json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_error_weights_decide_which_ordering_the_loss_follows():
+    # Two candidates that MPJPE and PVE order one way and PA-MPJPE the other.
+    errors = {"MPJPE": torch.tensor([[10.0, 20.0]]), "PA-MPJPE": torch.tensor([[9.0, 5.0]]),
+              "PVE": torch.tensor([[12.0, 25.0]])}
+    follows_pa = torch.tensor([[0.0, 3.0]])
+    equal, equal_acc = ranknet_loss(follows_pa, errors)
+    pa_only, pa_acc = ranknet_loss(follows_pa, errors, weights={"MPJPE": 0.0, "PVE": 0.0})
+    assert pa_acc == 1.0 and equal_acc == pytest.approx(1 / 3)
+    assert pa_only < 0.05 < equal
+
+
+    def step_towards_pa(weights):  # does a gradient step from a tie rank candidate 1 (PA's pick) up?
+        tie = torch.zeros(1, 2, requires_grad=True)
+        ranknet_loss(tie, errors, weights=weights)[0].backward()
+        return bool(tie.grad[0, 1] < tie.grad[0, 0])
+
+    assert not step_towards_pa(None)  # two global errors outvote PA-MPJPE
+    assert step_towards_pa({"PA-MPJPE": 4.0})
+    assert ScorerTrainConfig(data="d", out="o", error_weights={"PA-MPJPE": 4}).weights() == {
+        "MPJPE": 1.0, "PA-MPJPE": 4.0, "PVE": 1.0}
+
+
+def test_error_weights_that_cannot_train_are_refused(tmp_path, body, capsys):
+    with pytest.raises(ValueError, match="unknown error 'PA'"):
+        ScorerTrainConfig(data="d", out="o", error_weights={"PA": 2.0})
+    with pytest.raises(ValueError, match=">= 0"):
+        ScorerTrainConfig(data="d", out="o", error_weights={"MPJPE": -1.0})
+    with pytest.raises(ValueError, match="not all 0"):
+        ScorerTrainConfig(data="d", out="o", error_weights=dict.fromkeys(("MPJPE", "PA-MPJPE", "PVE"), 0.0))
+    data = write_dataset(tmp_path / "data", body, 4)
+    with pytest.raises(SystemExit):
+        cli_main(["train-scorer", "--data", str(data), "--out", str(tmp_path / "s"), "--error-weights", "PA-MPJPE"])
+    assert "expected NAME=WEIGHT" in capsys.readouterr().err
+    assert cli_main(["train-scorer", "--data", str(data), "--out", str(tmp_path / "s"),
+                     "--error-weights", "PA-MPJPE=4,PVE=-2"]) == 1

@@ -25,17 +25,27 @@ MIXED_BASE_SAMPLES = 8
 """... of which the base model samples this many (the rest: ground truth + noisy copies)."""
 
 
-def validation_correlation(model: HMRScorer, val: ValidationSet) -> dict[str, dict[str, float]]:
-    """Per-image Spearman / Pearson correlation of the scores with each true error, averaged.
-
-    Returns {error name: {'srcc', 'plcc'}}, near +1 for a scorer that gives the lowest-error
-    candidates the highest scores (``engine.metrics.ranking_correlation``).
-    """
+def validation_logits(model: HMRScorer, val: ValidationSet) -> np.ndarray:
+    """(N, K) the model's logits (5 s, before any calibration offset) for the set's candidates."""
     was_training = model.training
     model.eval()
     with torch.no_grad():
         logits = torch.cat([model.logits(*chunk) for chunk in val.chunks()]).float().cpu().numpy()
     model.train(was_training)
+    return logits
+
+
+def validation_correlation(
+    model: HMRScorer, val: ValidationSet, logits: np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """Per-image Spearman / Pearson correlation of the scores with each true error, averaged.
+
+    logits: the model's ``validation_logits`` when already at hand.
+    Returns {error name: {'srcc', 'plcc'}}, near +1 for a scorer that gives the lowest-error
+    candidates the highest scores (``engine.metrics.ranking_correlation``).
+    """
+    if logits is None:
+        logits = validation_logits(model, val)
     out = {}
     for name in ERROR_NAMES:
         corr = ranking_correlation(logits, val.errors[name].numpy())

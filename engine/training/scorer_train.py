@@ -15,6 +15,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -39,7 +40,7 @@ from engine.training.scorer_data import (
     pick_device,
     training_candidates,
 )
-from engine.training.scorer_eval import validation_correlation
+from engine.training.scorer_eval import validation_correlation, validation_logits
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,13 @@ def train_scorer(
         done = step + 1
         metrics = {"loss": float(loss.detach()), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and (done % config.val_every == 0 or done == config.steps):
-            val_metrics = validation_correlation(ema if ema is not None else model, val)
+            scored = ema if ema is not None else model
+            logits = validation_logits(scored, val)
+            val_metrics = validation_correlation(scored, val, logits)
+            # RankNet ignores a constant shift of the logits, so they drift; centring the
+            # saved scorer on the validation candidates keeps sigmoid(5 s - offset) around
+            # 0.5 and away from float32 saturation, where distinct logits would tie at 1.0.
+            scored.score_offset = float(np.median(logits))
             metrics.update({f"val_srcc_{k}": v["srcc"] for k, v in val_metrics.items()})
             log.info("step %d validation %s", done, val_metrics)
         if done % config.save_every == 0 or done == config.steps:

@@ -24,7 +24,8 @@ from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import Normalizer, ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
 from engine.training.candidate_noise import RestRootJoint
-from engine.training.scorer_data import training_candidates
+from engine.training.scorer_data import ScorerBatches, ValidationSet, training_candidates
+from engine.training.scorer_eval import validation_logits
 from engine.training.scorer_train import (
     ScorerTrainConfig,
     ranknet_loss,
@@ -133,7 +134,13 @@ def test_train_writes_a_checkpoint_with_validation_and_resumes_exactly(tmp_path,
     config = json.loads(straight.with_suffix(".json").read_text())
     assert config["kind"] == "scorer" and config["training"]["steps_done"] == 4
     assert set(config["validation"]) == {"MPJPE", "PA-MPJPE", "PVE"}
-    HMRScorer.load(straight, body=body)
+    # The saved scorer is centred on its validation candidates: half score above 0.5.
+    scorer = HMRScorer.load(straight, body=body)
+    run = _config(tmp_path / "a", data)
+    val = ValidationSet.build(run, body, scorer.config.crop_size, None, ScorerBatches(run, body, 64).held_out)
+    scores = torch.sigmoid(torch.from_numpy(validation_logits(scorer, val)) - scorer.score_offset)
+    assert config["calibration"]["logit_offset"] == scorer.score_offset != 0.0
+    assert float(np.median(scores.numpy())) == pytest.approx(0.5, abs=1e-3)
 
     calls = []
     with pytest.raises(JobCancelled):

@@ -46,3 +46,14 @@ def test_budgets_refuse_too_few_seeds_and_unknown_settings():
         get_budget("small").with_overrides({"dpo_stepz": 3})
     with pytest.raises(DataError, match="unknown budget"):
         get_budget("huge")
+
+
+def test_dpo_that_lowers_no_error_does_not_reproduce_whatever_the_control_does():
+    from engine.experiments.report import _verdict
+
+    assert _verdict([True, True]) == "reproduced"
+    assert _verdict([False, True]) == "partly reproduced"
+    assert _verdict([False, False]) == "not reproduced"
+    # DPO worse than the base model everywhere, better than the control on one metric.
+    assert _verdict([False, False, True, False], needed=[False, False]) == "not reproduced"
+    assert _verdict([True, False, True, False], needed=[True, False]) == "partly reproduced"

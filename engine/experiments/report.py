@@ -77,7 +77,7 @@ def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any])
     order2 = [(row, other, m) for row in ("Zero-noise", "Select")
               for other in ("base", "control (2D reprojection)") for m in METRICS]
     checks2 = [rows2[f"DPO / {row}"][m]["mean"] < rows2[f"{other} / {row}"][m]["mean"] for row, other, m in order2]
-    others2 = [other for _, other, _ in order2]
+    lowers2 = [c for c, (_, other, _) in zip(checks2, order2) if other == "base"]
     deltas = {}
     for row in ("Zero-noise", "Select"):
         for m in METRICS:
@@ -90,7 +90,7 @@ def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any])
              for k in ("count", "mean_margin", "truly_better", "winner_mpjpe", "loser_mpjpe")}
     f2 = {"title": "DPO without 3D labels lowers wild test error", "rows": rows2, "deltas": deltas,
           "criterion": "DPO < base and DPO < control, Zero-noise and Select rows, every metric (means over seeds)",
-          "verdict": _verdict(checks2, needed=[c for c, other in zip(checks2, others2) if other == "base"]),
+          "verdict": _verdict(checks2, needed=lowers2),
           "checks": checks2, "dpo_training_last_log": train, "pairs": pairs}
 
     names = ["all"] + [f"top{round(f * 100)}" for f in b.keep_fractions]

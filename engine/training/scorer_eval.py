@@ -35,17 +35,13 @@ def validation_logits(model: HMRScorer, val: ValidationSet) -> np.ndarray:
     return logits
 
 
-def validation_correlation(
-    model: HMRScorer, val: ValidationSet, logits: np.ndarray | None = None,
-) -> dict[str, dict[str, float]]:
-    """Per-image Spearman / Pearson correlation of the scores with each true error, averaged.
+def validation_correlation(logits: np.ndarray, val: ValidationSet) -> dict[str, dict[str, float]]:
+    """Per-image Spearman / Pearson correlation of a scorer's ``validation_logits`` with each
+    true error of the set, averaged.
 
-    logits: the model's ``validation_logits`` when already at hand.
     Returns {error name: {'srcc', 'plcc'}}, near +1 for a scorer that gives the lowest-error
     candidates the highest scores (``engine.metrics.ranking_correlation``).
     """
-    if logits is None:
-        logits = validation_logits(model, val)
     out = {}
     for name in ERROR_NAMES:
         corr = ranking_correlation(logits, val.errors[name].numpy())
@@ -68,4 +64,4 @@ def mixed_candidate_correlation(
         candidates_per_image=MIXED_CANDIDATES, base_candidates=MIXED_BASE_SAMPLES, seed=seed, batch_size=batch_size,
     )
     val = ValidationSet.build(config, body, scorer.config.crop_size, base, held_out=[])
-    return validation_correlation(scorer, val)
+    return validation_correlation(validation_logits(scorer, val), val)

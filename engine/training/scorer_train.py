@@ -24,14 +24,7 @@ from engine.errors import CheckpointError, ShapeError
 from engine.models.checkpoint import body_signature, checkpoint_paths
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
-from engine.progress import (
-    CancelFn,
-    ProgressEvent,
-    ProgressFn,
-    check_cancel,
-    never_cancel,
-    no_progress,
-)
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.training.candidate_noise import ERROR_NAMES, CandidateNoise
 from engine.training.scorer_data import (
     BaseSampler,
@@ -291,7 +284,7 @@ def train_scorer(
         if val is not None and (done % config.val_every == 0 or done == config.steps):
             scored = ema if ema is not None else model
             logits = validation_logits(scored, val)
-            val_metrics = validation_correlation(scored, val, logits)
+            val_metrics = validation_correlation(logits, val)
             # RankNet ignores a constant shift of the logits, so they drift; centring the
             # saved scorer on the validation candidates keeps sigmoid(5 s - offset) around
             # 0.5 and away from float32 saturation, where distinct logits would tie at 1.0.

@@ -26,12 +26,7 @@ from engine.models.scorer import HMRScorer, ScorerConfig
 from engine.training.candidate_noise import RestRootJoint
 from engine.training.scorer_data import ScorerBatches, ValidationSet, training_candidates
 from engine.training.scorer_eval import validation_logits
-from engine.training.scorer_train import (
-    ScorerTrainConfig,
-    ranknet_loss,
-    state_path,
-    train_scorer,
-)
+from engine.training.scorer_train import ScorerTrainConfig, ranknet_loss, state_path, train_scorer
 
 LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12), (5, 11), (6, 12))
 TINY = dict(width=32, layers=1, heads=2, crop_size=64, warmup_steps=2, augment=False)

@@ -12,7 +12,7 @@ import copy
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +56,9 @@ class ScorerTrainConfig:
         global errors; weight PA-MPJPE up where the articulated pose matters most.
     include_pseudo: also train on labels marked 'pseudo' (left out by default).
     init: a scorer checkpoint whose weights a fresh run starts from (fine-tuning, e.g. a
-        second stage with base samples); its architecture must match width/layers/heads
-        and crop size. Ignored on resume (the state holds the weights).
+        second stage with base samples); its architecture must match width/heads and crop
+        size, and have at most ``layers`` layers (a deeper run grows it, the new layers
+        starting as the identity). Ignored on resume (the state holds the weights).
     """
 
     data: str
@@ -191,14 +192,35 @@ def _load_state(path: Path) -> dict:
 
 
 def _load_init(model: HMRScorer, path: str, body) -> None:
-    """Copy a scorer checkpoint's weights into ``model`` (same architecture)."""
+    """Copy a scorer checkpoint's weights into ``model``.
+
+    The architectures must match, except that ``model`` may have more transformer layers:
+    it then grows deeper, its extra layers starting as the identity (see ``_zero_residuals``)
+    so that the grown scorer first ranks exactly as the loaded one.
+    """
     source = HMRScorer.load(path, body=body, device=model.device)
-    if source.config != model.config:
+    if replace(source.config, layers=model.config.layers) != model.config or source.config.layers > model.config.layers:
         raise CheckpointError(
-            f"{path}: its architecture {asdict(source.config)} differs from this run's {asdict(model.config)}"
+            f"{path}: its architecture {asdict(source.config)} differs from this run's {asdict(model.config)} "
+            "(only more layers are allowed)"
         )
-    model.load_state_dict(source.state_dict())
-    log.info("scorer weights initialised from %s", path)
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected:
+        raise CheckpointError(f"{path}: unexpected weights {unexpected[:3]}")
+    for layer in model.transformer.layers[source.config.layers :]:
+        _zero_residuals(layer)
+    log.info(
+        "scorer weights initialised from %s (%d new layers of %d)",
+        path, model.config.layers - source.config.layers, model.config.layers,
+    )
+
+
+def _zero_residuals(layer: torch.nn.TransformerEncoderLayer) -> None:
+    """Make a pre-norm transformer layer the identity: both residual branches output 0."""
+    with torch.no_grad():
+        for linear in (layer.self_attn.out_proj, layer.linear2):
+            linear.weight.zero_()
+            linear.bias.zero_()
 
 
 def train_scorer(

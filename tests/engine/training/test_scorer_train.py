@@ -162,6 +162,22 @@ def test_a_second_stage_starts_from_the_given_scorer(tmp_path, body):
         train_scorer(_config(tmp_path / "c", data, init=str(first), width=64))
 
 
+def test_a_deeper_second_stage_grows_the_scorer_and_first_ranks_as_it(tmp_path, body):
+    data = write_dataset(tmp_path / "data", body, 4)
+    first = train_scorer(_config(tmp_path / "a", data))
+    grown = train_scorer(_config(tmp_path / "b", data, init=str(first), lr=0.0, layers=3))
+    small, deep = HMRScorer.load(first, body=body), HMRScorer.load(grown, body=body)
+    assert len(deep.transformer.layers) == 3
+    g = torch.Generator().manual_seed(0)
+    images, keypoints = torch.randn(2, 3, 64, 64, generator=g), torch.rand(2, 17, 3, generator=g)
+    crop, depth = torch.rand(2, 6, 41, 2, generator=g) * 2 - 1, torch.randn(2, 6, 41, generator=g) * 0.2
+    with torch.no_grad():
+        torch.testing.assert_close(deep.logits(images, keypoints, crop, depth), small.logits(images, keypoints, crop, depth))
+    # A deeper scorer cannot be squeezed into a shallower run.
+    with pytest.raises(CheckpointError, match="only more layers"):
+        train_scorer(_config(tmp_path / "c", data, init=str(grown)))
+
+
 def test_resume_without_state_or_with_a_corrupt_state_is_refused(tmp_path, body):
     data = write_dataset(tmp_path / "data", body, 4)
     config = _config(tmp_path, data, resume=True)

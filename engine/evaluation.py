@@ -58,6 +58,7 @@ class EvalResult:
     mixed_correlation: {metric: {'srcc', 'plcc'}} on the mixed candidate protocol; empty
         without a scorer, or when the people have no camera labels.
     settings: checkpoints, data, M, steps, top_k, seed, number of images.
+    errors: {metric: (N, M) mm} every hypothesis's error, for analyses (not in the JSON).
     """
 
     report: HypothesisReport
@@ -65,6 +66,7 @@ class EvalResult:
     correlation: dict[str, dict[str, float]]
     settings: dict[str, Any]
     mixed_correlation: dict[str, dict[str, float]] = field(default_factory=dict)
+    errors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: undefined correlations (constant scores or errors) become None."""
@@ -199,7 +201,7 @@ def evaluate(
         "num_images": len(dataset),
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,
-                      mixed_correlation)
+                      mixed_correlation, table)
 
 
 def _score_and_measure(

@@ -15,33 +15,10 @@ import itertools
 
 import numpy as np
 import torch
-from torch.utils.data import default_collate
 
-from engine.body.model import BodyModel
-from engine.data.dataset import PersonCropDataset
+from engine.evaluation import evaluate
 from engine.metrics import spearman
-from engine.models.candidates import decode_candidates
-from engine.models.diffusion_hmr import DiffusionHMR
-from engine.training.candidate_noise import ERROR_NAMES, candidate_errors
-from engine.training.scorer_data import labelled_records
-
-
-def sampled_errors(base_ckpt: str | None, data: str, max_images: int, M: int, seed: int) -> dict[str, np.ndarray]:
-    """{error name: (N, M) mm} of M base samples for each of the first max_images people."""
-    body = BodyModel(None)
-    base = DiffusionHMR.load(base_ckpt, body=body)
-    dataset = PersonCropDataset(labelled_records(data, need_camera=False)[:max_images], base.crop_size, train=False)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
-    for i in range(0, len(dataset), 8):
-        batch = default_collate([dataset[k] for k in range(i, min(i + 8, len(dataset)))])
-        with torch.no_grad():
-            truth = body(batch["pose"], batch["betas"] * batch["has_betas"][:, None], rotation_format="axis_angle")
-            params = base.sample(batch["image"], batch["keypoints"], M, steps=4, seed=seed + i)
-            cands = decode_candidates(params, base.layout, body, batch["crop_center"], batch["crop_size"])
-            errors = candidate_errors(cands.joints, cands.vertices, truth.joints, truth.vertices)
-        for k in ERROR_NAMES:
-            out[k].append(errors[k].numpy())
-    return {k: np.concatenate(v) for k, v in out.items()}
+from engine.training.candidate_noise import ERROR_NAMES
 
 
 def main() -> None:
@@ -53,7 +30,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    errors = sampled_errors(args.checkpoint, args.data, args.max_images, args.M, args.seed)
+    errors = evaluate(args.checkpoint, None, args.data, M=args.M, max_images=args.max_images, seed=args.seed,
+                      use_scorer=False, mixed=False).errors
     n = len(errors[ERROR_NAMES[0]])
     print(f"{n} people, M = {args.M} samples each: per-person Spearman correlation of the errors' orders")
     print("| errors | SRCC |\n|---|---:|")

@@ -78,6 +78,12 @@ def test_report_has_every_row_baseline_and_correlation(setup):
         assert result.report.value("Min", metric) <= result.report.value("Mean", metric)
         assert result.baseline[metric] > 0
         assert -1 <= result.correlation[metric]["srcc"] <= 1
+        # Every hypothesis's error is kept: its best per person is the Min row, its first the Zero-noise row.
+        per_hypothesis = result.errors[metric]
+        assert per_hypothesis.shape == (5, 6)
+        assert per_hypothesis.min(axis=1).mean() == pytest.approx(result.report.value("Min", metric), rel=1e-5)
+        assert per_hypothesis[:, 0].mean() == pytest.approx(result.report.value("Zero-noise", metric), rel=1e-5)
+    assert "errors" not in result.to_dict()
     assert events[-1].fraction == 1.0
     text = result.to_markdown()
     assert "Mean pose (baseline)" in text and "Select (top-2)" in text and "SRCC" in text

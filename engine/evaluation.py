@@ -34,7 +34,6 @@ from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_co
 from engine.models.candidates import decode_candidates
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.scorer import HMRScorer
-from engine.models.scorer_parts import resize_crops
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.training.candidate_noise import ERROR_NAMES, candidate_errors
 from engine.training.scorer_data import BaseSampler, labelled_records, pick_device
@@ -154,6 +153,9 @@ def evaluate(
     scorer = HMRScorer.load(scorer_ckpt, body=body, device=dev) if use_scorer else None
     records = labelled_records(str(data_npz), need_camera=False)[:max_images]
     dataset = PersonCropDataset(records, base.crop_size, train=False)
+    # The scorer reads the same region at its own resolution, as everywhere else in the
+    # product; upsampling the base model's smaller crop would hide detail it was trained on.
+    scorer_data = PersonCropDataset(records, scorer.config.crop_size, train=False) if scorer is not None else None
     per_batch = max(1, batch_size)
     errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
@@ -166,7 +168,11 @@ def evaluate(
         with torch.no_grad():
             truth = body(batch["pose"].to(dev), betas, rotation_format="axis_angle")
             params = base.sample(images, keypoints, M, steps=steps, seed=seed + i).cpu()
-            batch_errors, batch_scores = _score_and_measure(params, batch, body, base, scorer, images, keypoints, truth)
+            scorer_images = None
+            if scorer_data is not None:
+                scorer_images = torch.stack([scorer_data[k]["image"] for k in range(i, i + len(images))]).to(dev)
+            batch_errors, batch_scores = _score_and_measure(params, batch, body, base, scorer, scorer_images,
+                                                            keypoints, truth)
             mean = decode_candidates(_mean_pose(base, params[:, 0])[:, None], base.layout, body,
                                      batch["crop_center"], batch["crop_size"])
             base_err = candidate_errors(mean.joints, mean.vertices, truth.joints.cpu(), truth.vertices.cpu())
@@ -205,16 +211,16 @@ def evaluate(
 
 
 def _score_and_measure(
-    params: torch.Tensor, batch: dict, body: Any, base: Any, scorer: Any, images: torch.Tensor,
+    params: torch.Tensor, batch: dict, body: Any, base: Any, scorer: Any, scorer_images: torch.Tensor | None,
     keypoints: torch.Tensor, truth: Any,
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """Errors {metric: (B, M) mm} and scores (B, M) (None without a scorer) of sampled
-    params (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory."""
+    params (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory.
+    scorer_images: (B, 3, S, S) the people's crops at the scorer's size S."""
     B, M = params.shape[:2]
     chunk = max(1, ROWS_PER_CHUNK // B)
     errs: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
     scores = []
-    scorer_images = resize_crops(images, scorer.config.crop_size) if scorer is not None else None
     for m0 in range(0, M, chunk):
         cands = decode_candidates(params[:, m0 : m0 + chunk], base.layout, body, batch["crop_center"], batch["crop_size"])
         part = candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(), truth.vertices.cpu())

@@ -50,7 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
-    p.add_argument("--init", default=None, help="scorer checkpoint to start from (fine-tune; same architecture, or fewer --layers: the new layers start as the identity)")
+    p.add_argument(
+        "--init", default=None,
+        help="scorer checkpoint to start from (fine-tune; same architecture, or fewer --layers: the new layers "
+             "start as the identity)",
+    )
     p.add_argument(
         "--error-weights", type=_error_weights, default={}, metavar="NAME=W[,NAME=W]",
         help="weight of each error's ranking term, e.g. PA-MPJPE=4 (others stay 1)",

@@ -204,7 +204,8 @@ def _load_init(model: HMRScorer, path: str, body) -> None:
             f"{path}: its architecture {asdict(source.config)} differs from this run's {asdict(model.config)} "
             "(only more layers are allowed)"
         )
-    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    # Only the new layers' weights are missing: the architectures matched above.
+    _, unexpected = model.load_state_dict(source.state_dict(), strict=False)
     if unexpected:
         raise CheckpointError(f"{path}: unexpected weights {unexpected[:3]}")
     for layer in model.transformer.layers[source.config.layers :]:

@@ -41,36 +41,31 @@ adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_va
     --init runs/scorer2 --base runs/base --base-candidates 15 --crop-size 128 --lr 2e-4 --warmup 100 \
     --steps 2500 --val-every 250 --save-every 50 --threads 1 --seed 2 --out runs/scorer4
 
-# Scorer, stage 4: weight the PA-MPJPE ranking term 4x (MPJPE and PVE order a model's
-# samples alike and PA-MPJPE differently, tools/error_rank_agreement.py), keep an EMA of the
-# weights, 3000 steps at lr 2e-4 (~85 min on one core). Chosen on the validation set over
+# Scorer, stages 4-7 share one recipe: ground truth + 15 base samples per image, the
+# PA-MPJPE ranking term weighted 4x (MPJPE and PVE order a model's samples alike and
+# PA-MPJPE differently, tools/error_rank_agreement.py), an EMA of the weights.
+pa4_stage() {
+    adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
+        --base runs/base --base-candidates 15 --crop-size 128 --ema 0.998 --error-weights PA-MPJPE=4 \
+        --save-every 50 --threads 1 "$@"
+}
+
+# Stage 4: 3000 steps at lr 2e-4 (~85 min on one core). Chosen on the validation set over
 # equal weights (stopped at step 1500, behind at every validation) and PA-MPJPE x8 for
 # 1800 steps (its Select lost to Zero-noise on MPJPE and PVE there).
-adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
-    --init runs/scorer4 --base runs/base --base-candidates 15 --crop-size 128 --lr 2e-4 --warmup 100 \
-    --ema 0.998 --error-weights PA-MPJPE=4 --steps 3000 --val-every 400 --save-every 50 --threads 1 \
-    --seed 7 --out runs/scorer7
+pa4_stage --init runs/scorer4 --lr 2e-4 --warmup 100 --steps 3000 --val-every 400 --seed 7 --out runs/scorer7
 
-# Scorer, stage 5: the same recipe for 1400 more steps at lr 1e-4 (~40 min on one core).
-# Chosen over stage 4 by SRCC among the base model's samples and Select on the validation
-# set (adhmr eval --data data/studio_val/annotations.npz --max-images 300 --no-mixed).
-adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
-    --init runs/scorer7 --base runs/base --base-candidates 15 --crop-size 128 --lr 1e-4 --warmup 50 \
-    --ema 0.998 --error-weights PA-MPJPE=4 --steps 1400 --val-every 350 --save-every 50 --threads 1 \
-    --seed 10 --out runs/scorer10
+# Stage 5: 1400 more steps at lr 1e-4 (~40 min on one core). Chosen over stage 4 by SRCC
+# among the base model's samples and Select on the validation set
+# (adhmr eval --data data/studio_val/annotations.npz --max-images 300 --no-mixed).
+pa4_stage --init runs/scorer7 --lr 1e-4 --warmup 50 --steps 1400 --val-every 350 --seed 10 --out runs/scorer10
 
-# Scorer, stages 6 and 7: the same recipe again, 3000 steps (~77 min) and then 1300 (~37 min),
-# each a fresh cosine schedule at lr 1e-4. Chosen on the validation set (SRCC among the base
-# model's samples 0.658 -> 0.677 -> 0.678) over a scorer grown to --layers 5 from stage 5,
-# a 2000-step sibling of stage 6 with seed 13, and weight averages of stage 6 with either.
-adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
-    --init runs/scorer10 --base runs/base --base-candidates 15 --crop-size 128 --lr 1e-4 --warmup 50 \
-    --ema 0.998 --error-weights PA-MPJPE=4 --steps 3000 --val-every 500 --save-every 50 --threads 1 \
-    --seed 11 --out runs/scorer11
-adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
-    --init runs/scorer11 --base runs/base --base-candidates 15 --crop-size 128 --lr 1e-4 --warmup 50 \
-    --ema 0.998 --error-weights PA-MPJPE=4 --steps 1300 --val-every 650 --save-every 50 --threads 1 \
-    --seed 14 --out runs/scorer14
+# Stages 6 and 7: 3000 steps (~77 min) and then 1300 (~37 min), each a fresh cosine schedule
+# at lr 1e-4. Chosen on the validation set (SRCC among the base model's samples 0.658 ->
+# 0.677 -> 0.678) over a scorer grown to --layers 5 from stage 5, a 2000-step sibling of
+# stage 6 with seed 13, and weight averages of stage 6 with either.
+pa4_stage --init runs/scorer10 --lr 1e-4 --warmup 50 --steps 3000 --val-every 500 --seed 11 --out runs/scorer11
+pa4_stage --init runs/scorer11 --lr 1e-4 --warmup 50 --steps 1300 --val-every 650 --seed 14 --out runs/scorer14
 
 mkdir -p resources/checkpoints
 cp runs/base.safetensors runs/base.json resources/checkpoints/

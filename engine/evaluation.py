@@ -32,6 +32,7 @@ from engine.data.dataset import PersonCropDataset
 from engine.errors import DataError, ShapeError
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
 from engine.models.candidates import decode_candidates
+from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.scorer import HMRScorer
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -58,6 +59,9 @@ class EvalResult:
         without a scorer, or when the people have no camera labels.
     settings: checkpoints, data, M, steps, top_k, seed, number of images.
     errors: {metric: (N, M) mm} every hypothesis's error, for analyses (not in the JSON).
+    logits: (N, M) the scorer network's logits and sibling_mm: (N, M) each hypothesis's
+        mean PA distance to the others of its person, mm (None without a scorer; not in
+        the JSON), from which the scores are made (``HMRScorer.scores_from_logits``).
     """
 
     report: HypothesisReport
@@ -66,6 +70,8 @@ class EvalResult:
     settings: dict[str, Any]
     mixed_correlation: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    logits: np.ndarray | None = field(default=None, repr=False)
+    sibling_mm: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: undefined correlations (constant scores or errors) become None."""
@@ -95,8 +101,10 @@ class EvalResult:
                 if metric in mixed:
                     row += f" {mixed[metric]['srcc']:.3f} | {mixed[metric]['plcc']:.3f} |"
                 lines.append(row)
-            lines.append(f"(per image: among the {self.settings['M']} samples; mixed: ground truth + 7 noisy copies "
-                         "+ 8 samples)")
+            weight = self.settings.get("consensus_weight")
+            consensus = f", with the consensus term ({weight:g} per mm)" if weight else ""
+            lines.append(f"(per image: among the {self.settings['M']} samples{consensus}; mixed: ground truth + 7 "
+                         "noisy copies + 8 samples, each scored on its own)")
         s = self.settings
         lines += ["", f"{s['num_images']} people, M = {s['M']} hypotheses, {s['steps']} DDIM steps, seed {s['seed']}"]
         return "\n".join(lines)
@@ -124,6 +132,7 @@ def evaluate(
     body_model: str | Path | None = None,
     use_scorer: bool = True,
     mixed: bool = True,
+    consensus: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> EvalResult:
@@ -131,6 +140,8 @@ def evaluate(
 
     use_scorer: False leaves the scorer out (no Select row, no correlations).
     mixed: also measure the scorer on the mixed candidate protocol (needs camera labels).
+    consensus: rank each person's hypotheses with the scorer's sample-consensus term
+        (``engine.models.consensus``); False measures the scorer's network alone.
     data_npz: labelled people (SMPL pose; betas where known, else the average shape).
     M: hypotheses per person (>= 1; the scorer's correlations need M >= 2).
     top_k: how many top-scored hypotheses the Select row averages.
@@ -160,6 +171,8 @@ def evaluate(
     errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     scores: list[np.ndarray] = []
+    logits: list[np.ndarray] = []
+    siblings: list[np.ndarray] = []
     for i in range(0, len(dataset), per_batch):
         check_cancel(should_cancel)
         batch = default_collate([dataset[k] for k in range(i, min(i + per_batch, len(dataset)))])
@@ -171,16 +184,18 @@ def evaluate(
             scorer_images = None
             if scorer_data is not None:
                 scorer_images = torch.stack([scorer_data[k]["image"] for k in range(i, i + len(images))]).to(dev)
-            batch_errors, batch_scores = _score_and_measure(params, batch, body, base, scorer, scorer_images,
-                                                            keypoints, truth)
+            batch_errors, batch_logits, batch_sibling = _score_and_measure(params, batch, body, base, scorer,
+                                                                           scorer_images, keypoints, truth)
             mean = decode_candidates(_mean_pose(base, params[:, 0])[:, None], base.layout, body,
                                      batch["crop_center"], batch["crop_size"])
             base_err = candidate_errors(mean.joints, mean.vertices, truth.joints.cpu(), truth.vertices.cpu())
         for k in ERROR_NAMES:
             errors[k].append(batch_errors[k])
             baseline[k].append(base_err[k][:, 0].numpy())
-        if batch_scores is not None:
-            scores.append(batch_scores)
+        if batch_logits is not None:
+            scores.append(scorer.scores_from_logits(batch_logits, batch_sibling if consensus else None).numpy())
+            logits.append(batch_logits.numpy())
+            siblings.append(batch_sibling.numpy())
         done = min(i + per_batch, len(dataset))
         progress(ProgressEvent(done / len(dataset), f"{done}/{len(dataset)} people"))
 
@@ -203,30 +218,36 @@ def evaluate(
     settings = {
         "base": str(base_ckpt) if base_ckpt is not None else "default",
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
+        "consensus_weight": scorer.consensus_weight if scorer is not None and consensus else None,
         "data": str(data_npz), "M": M, "steps": steps, "top_k": top_k, "seed": seed,
         "num_images": len(dataset),
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,
-                      mixed_correlation, table)
+                      mixed_correlation, table, np.concatenate(logits) if logits else None,
+                      np.concatenate(siblings) if siblings else None)
 
 
 def _score_and_measure(
     params: torch.Tensor, batch: dict, body: Any, base: Any, scorer: Any, scorer_images: torch.Tensor | None,
     keypoints: torch.Tensor, truth: Any,
-) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """Errors {metric: (B, M) mm} and scores (B, M) (None without a scorer) of sampled
-    params (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory.
+) -> tuple[dict[str, np.ndarray], torch.Tensor | None, torch.Tensor | None]:
+    """Errors {metric: (B, M) mm}, the scorer's logits (B, M) and each hypothesis's mean
+    distance to its siblings (B, M) mm (both None without a scorer) of sampled params
+    (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory.
     scorer_images: (B, 3, S, S) the people's crops at the scorer's size S."""
     B, M = params.shape[:2]
     chunk = max(1, ROWS_PER_CHUNK // B)
     errs: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
-    scores = []
+    logits, joints = [], []
     for m0 in range(0, M, chunk):
         cands = decode_candidates(params[:, m0 : m0 + chunk], base.layout, body, batch["crop_center"], batch["crop_size"])
         part = candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(), truth.vertices.cpu())
         for k in ERROR_NAMES:
             errs[k].append(part[k])
         if scorer is not None:
-            scores.append(scorer.score_candidates(scorer_images, keypoints, cands).cpu())
+            logits.append(scorer.candidate_logits(scorer_images, keypoints, cands).cpu())
+            joints.append(cands.joints.cpu())
     out = {k: torch.cat(v, dim=1).numpy() for k, v in errs.items()}
-    return out, (torch.cat(scores, dim=1).numpy() if scores else None)
+    if scorer is None:
+        return out, None, None
+    return out, torch.cat(logits, dim=1).float(), mean_sibling_distance(torch.cat(joints, dim=1))

@@ -70,8 +70,8 @@ FORMS: dict[str, tuple[Field, ...]] = {
     "detect": (DATASET,),
     "pairs": (
         DATASET,
-        Field("min_margin", "float", 0.05, tip="Smallest score gap between winner and loser", minimum=0.0,
-              maximum=1.0),
+        Field("min_margin", "float", 0.2, tip="Smallest gap in log-odds between the winner's and the loser's "
+              "score (0.2 is about 0.05 near a score of 0.5)", minimum=0.0, maximum=20.0),
         Field("per_person", "int", 4, tip="Pairs proposed per person", minimum=1, maximum=1000),
         Field("top_k", "int", 5, tip="Winners come from this many best-scored candidates", minimum=1, maximum=1000),
         Field("bottom_k", "int", 5, tip="Losers come from this many worst-scored candidates", minimum=1,

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(mm) four ways: Min (oracle best of M), Select (the scorer's top-k), Zero-noise\n"
             "(hypothesis 0) and Mean (of all M), plus a mean-pose baseline (the training-set mean\n"
             "parameters) and the scorer's Spearman / Pearson correlation with each error, among the\n"
-            "M samples and on a mixed set (ground truth + 7 noisy copies + 8 samples per person).\n\n"
+            "M samples and on a mixed set (ground truth + 7 noisy copies + 8 samples per person).\n"
+            "A person's samples are ranked by the scorer's network plus its sample-consensus term\n"
+            "(samples that agree with their siblings gain); --no-consensus leaves the term out.\n\n"
             "examples:\n"
             "  adhmr eval --checkpoint runs/base --scorer runs/scorer --data synth/val.npz\n"
             "  adhmr eval --checkpoint runs/dpo --data 3dpw_test.npz -M 100 --top-k 5 --json dpo.json\n"
@@ -32,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-scorer", action="store_true", help="evaluate without a scorer (no Select row)")
     p.add_argument("--no-mixed", action="store_true",
                    help="skip the scorer's correlation on ground truth + noisy copies + samples")
+    p.add_argument("--no-consensus", action="store_true",
+                   help="rank each person's samples by the scorer network alone, without the sample-consensus term")
     p.add_argument("--data", required=True, help="labelled annotation file (SMPL pose; betas where known)")
     p.add_argument("-M", "--hypotheses", type=int, default=20, help="hypotheses per person (default 20)")
     p.add_argument("--top-k", type=int, default=1, help="hypotheses the Select row averages")
@@ -53,7 +57,8 @@ def _run(args: argparse.Namespace) -> int:
         result = evaluate(
             args.checkpoint, args.scorer, args.data, M=args.hypotheses, steps=args.steps, top_k=args.top_k,
             max_images=args.max_images, seed=args.seed, batch_size=args.batch_size, device=args.device,
-            use_scorer=not args.no_scorer, mixed=not args.no_mixed, progress=bar,
+            use_scorer=not args.no_scorer, mixed=not args.no_mixed, consensus=not args.no_consensus,
+            progress=bar,
         )
     print(result.to_markdown())
     if args.json is not None:

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Sample M candidate bodies per person with the base model, score them with the\n"
             "HMR-Scorer, and pair winners from the top of the ranking with losers from the\n"
-            "bottom (at least --min-margin apart in score). No 3D labels are needed. Writes\n"
+            "bottom (at least --min-margin apart in log-odds). No 3D labels are needed. Writes\n"
             "JSONL (one pair a line, readable by any DPO trainer) or npz, by --out's suffix.\n"
             "--merge adds pair files (e.g. hand-made ones): a manual decision overrules the\n"
             "automatic pair of the same two candidates. With --project and --dataset, pairs\n"
@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-image", type=int, default=4, help="pairs per person at most")
     p.add_argument("--top-k", type=int, default=5, help="winners come from the k best")
     p.add_argument("--bottom-k", type=int, default=5, help="losers come from the k worst")
-    p.add_argument("--min-margin", type=float, default=0.05, help="smallest winner - loser score gap")
+    p.add_argument("--min-margin", type=float, default=0.2,
+                   help="smallest winner - loser gap in log-odds, logit(s_w) - logit(s_l) (default 0.2)")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-images", type=int, default=None, help="use the first N people only")

@@ -7,6 +7,11 @@ token with its (u, v, depth), its identity and its agreement with the detected 2
 keypoint. A transformer reads [CLS, joint tokens, image tokens]; the CLS output gives s
 and the score is sigmoid(5 s), in (0, 1), higher = better. Each image is encoded once and
 shared by its M candidates.
+
+When a person's candidates are scored together, the logit also gets the sample-consensus
+term of ``engine.models.consensus`` (a candidate that agrees with its siblings gains,
+one that disagrees loses), with the weight its checkpoint records; ``logits`` is the
+network alone, which is what training sees.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from torch import nn
 
 from engine.errors import CheckpointError, ShapeError
 from engine.models.checkpoint import load_checkpoint, save_checkpoint
+from engine.models.consensus import MIN_CANDIDATES, consensus_adjustment, mean_sibling_distance
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer_parts import (
     NUM_COCO,
@@ -104,6 +110,9 @@ class HMRScorer(nn.Module):
         # from 0 and saturate the sigmoid; this offset (from the checkpoint's calibration)
         # centres the displayed scores without changing any ranking.
         self.score_offset = 0.0
+        # Logit units per mm of mean PA distance to the sibling candidates (0 = off), fitted
+        # after training by tools/fit_consensus_weight.py and kept in the checkpoint.
+        self.consensus_weight = 0.0
 
     @property
     def device(self) -> torch.device:
@@ -196,14 +205,13 @@ class HMRScorer(nn.Module):
         return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth) - self.score_offset)
 
     @torch.no_grad()
-    def score_candidates(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
-        """Score decoded candidates (``engine.models.candidates.Candidates``).
+    def candidate_logits(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
+        """The network's logits (N, M) for decoded candidates (``engine.models.candidates.Candidates``).
 
         images: (N, 3, S', S') normalised crops, resampled to the scorer's crop size when S'
         differs (the same region of the image, so crop coordinates stay valid);
         keypoints: (N, 17, 3); candidates with joints (N, M, 24, 3), keypoints3d
         (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2).
-        Returns (N, M) scores in (0, 1).
         """
         if images.ndim == 4 and images.shape[1] == 3 and images.shape[2] == images.shape[3]:
             images = resize_crops(images, self.config.crop_size)
@@ -211,9 +219,39 @@ class HMRScorer(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            return self(images, keypoints, crop, depth)
+            return self.logits(images, keypoints, crop, depth)
         finally:
             self.train(was_training)
+
+    def scores_from_logits(self, logits: torch.Tensor, sibling_mm: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (N, M) in (0, 1) from network logits (N, M).
+
+        sibling_mm: (N, M) each candidate's mean PA distance to the other candidates of
+        its person, mm (``engine.models.consensus.mean_sibling_distance``); with it (and a
+        consensus weight) the candidates that agree gain; None scores each on its own.
+        """
+        logits = logits.float()
+        if sibling_mm is not None:
+            logits = logits + consensus_adjustment(sibling_mm, self.consensus_weight).to(logits.device)
+        return torch.sigmoid(logits - self.score_offset)
+
+    @torch.no_grad()
+    def score_candidates(
+        self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any, consensus: bool = True,
+    ) -> torch.Tensor:
+        """Score decoded candidates: (N, M) scores in (0, 1), higher = better.
+
+        Arguments as :meth:`candidate_logits`. consensus: compare each person's candidates
+        with each other (so score a person's candidates in one call); False scores each
+        on its own, as a lone pseudo-label is.
+        """
+        logits = self.candidate_logits(images, keypoints, candidates)
+        sibling = None
+        if consensus and self.consensus_weight and candidates.joints.shape[1] >= MIN_CANDIDATES:
+            # Procrustes needs float32 SVDs, whatever precision the networks ran in.
+            with torch.autocast(device_type=candidates.joints.device.type, enabled=False):
+                sibling = mean_sibling_distance(candidates.joints.float())
+        return self.scores_from_logits(logits, sibling)
 
     def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write a 'scorer' checkpoint (safetensors + JSON); returns the weights path.
@@ -228,6 +266,8 @@ class HMRScorer(nn.Module):
         }
         if self.score_offset:
             config["calibration"] = {"logit_offset": self.score_offset}
+        if self.consensus_weight:
+            config["consensus"] = {"weight_per_mm": self.consensus_weight}
         config.update(extra or {})
         return save_checkpoint(path, self.state_dict(), config)
 
@@ -261,4 +301,11 @@ class HMRScorer(nn.Module):
         model.checkpoint_config = config
         calibration = config.get("calibration") or {}
         model.score_offset = float(calibration.get("logit_offset", 0.0))
+        consensus = config.get("consensus") or {}
+        try:
+            model.consensus_weight = float(consensus.get("weight_per_mm", 0.0))
+        except (AttributeError, TypeError, ValueError):
+            raise CheckpointError(f"{target}: scorer consensus weight is malformed") from None
+        if not (model.consensus_weight >= 0.0 and model.consensus_weight < float("inf")):
+            raise CheckpointError(f"{target}: scorer consensus weight must be a finite number >= 0")
         return model.to(device).eval()

@@ -3,7 +3,7 @@
 Automatic pairs come from unlabelled images: the base model samples M candidates per
 person (hypothesis 0 from zero noise), the HMR-Scorer scores them, and winners are
 drawn from the top of the ranking and losers from the bottom, each pair at least
-``min_margin`` apart in score (:func:`select_pairs`). Manual pairs are picked by hand
+``min_margin`` apart in log-odds (:func:`select_pairs`). Manual pairs are picked by hand
 (the app, or a JSONL file). Both kinds are :class:`PreferencePair` records that keep
 their provenance (source, the checkpoints that made them, the scores, the candidates'
 parameters, the image and crop), and mix in one training set through
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "manual")
 STATUSES = ("proposed", "accepted", "rejected", "skipped", "both_bad")
+MAX_MARGIN = 20.0
+"""Log-odds; float32 scores saturate near 17, so a larger margin could never be met."""
 TRAINING_STATUSES = ("proposed", "accepted")
 """Statuses whose pairs train: a proposal nobody overruled, or one a person accepted."""
 
@@ -50,8 +52,10 @@ class PairConfig:
     pairs_per_image: at most this many pairs per person.
     top_k / bottom_k: winners come from the k best-scored candidates, losers from the
         k worst.
-    min_margin: a pair's winner must outscore its loser by at least this (scores are in
-        (0, 1)).
+    min_margin: a pair's winner must outscore its loser by at least this in log-odds,
+        logit(s_w) - logit(s_l). On the probability scale a confident image (scores
+        0.98-0.999) would look like a tie; in log-odds every image counts alike (0.2 is
+        about 0.05 where scores are near 0.5).
     steps: DDIM steps of the sampler. seed: person i is sampled with seed + i.
     """
 
@@ -59,7 +63,7 @@ class PairConfig:
     pairs_per_image: int = 4
     top_k: int = 5
     bottom_k: int = 5
-    min_margin: float = 0.05
+    min_margin: float = 0.2
     steps: int = 4
     seed: int = 0
 
@@ -70,8 +74,8 @@ class PairConfig:
             raise DataError(
                 f"pairs: top_k ({self.top_k}) and bottom_k ({self.bottom_k}) must be >= 1 and together at "
                 f"most num_candidates ({self.num_candidates})")
-        if not 0.0 <= self.min_margin < 1.0:
-            raise DataError(f"pairs: min_margin must be in [0, 1), got {self.min_margin}")
+        if not 0.0 <= self.min_margin <= MAX_MARGIN:
+            raise DataError(f"pairs: min_margin (log-odds) must be in [0, {MAX_MARGIN:g}], got {self.min_margin}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,18 +204,20 @@ def select_pairs(scores: np.ndarray, config: PairConfig) -> list[tuple[int, int]
     Candidates are ranked by score (ties: lower index first). Winners are the top_k,
     losers the bottom_k; pairs are taken in order of rank distance from the extremes
     (best vs worst, best vs 2nd worst, 2nd best vs worst, ...) and kept when the winner
-    outscores the loser by at least min_margin, up to pairs_per_image.
+    outscores the loser by at least min_margin in log-odds, up to pairs_per_image.
     """
     scores = np.asarray(scores, np.float64).reshape(-1)
     if scores.size < config.top_k + config.bottom_k or not np.isfinite(scores).all():
         raise ShapeError(f"pairs: need {config.top_k + config.bottom_k} finite scores, got {scores.size}")
     order = np.argsort(-scores, kind="stable")
+    p = np.clip(scores, 1e-12, 1.0 - 1e-12)
+    log_odds = np.log(p) - np.log1p(-p)
     top, bottom = order[: config.top_k], order[::-1][: config.bottom_k]
     grid = sorted(((i, j) for i in range(len(top)) for j in range(len(bottom))), key=lambda ij: (sum(ij), ij[0]))
     out = []
     for i, j in grid:
         w, lo = int(top[i]), int(bottom[j])
-        if scores[w] - scores[lo] >= config.min_margin:
+        if log_odds[w] - log_odds[lo] >= config.min_margin:
             out.append((w, lo))
             if len(out) == config.pairs_per_image:
                 break
@@ -287,7 +293,7 @@ def build_pairs(
     base: a DiffusionHMR; scorer: an HMRScorer; body: the BodyModel both use.
     base_checkpoint / scorer_checkpoint: recorded in each pair's provenance.
     A person whose image cannot be read is skipped with a warning; a person whose
-    candidates are all within min_margin of each other gives no pair.
+    candidates are all within min_margin (log-odds) of each other gives no pair.
     Raises DataError (no records, or a scorer for another layout); JobCancelled.
     """
     if not records:

@@ -89,6 +89,27 @@ def test_report_has_every_row_baseline_and_correlation(setup):
     assert "Mean pose (baseline)" in text and "Select (top-2)" in text and "SRCC" in text
 
 
+def test_select_follows_the_consensus_term_unless_it_is_turned_off(setup, tmp_path):
+    folder, _ = setup
+    config = json.loads((folder / "scorer.json").read_text())
+    config["consensus"] = {"weight_per_mm": 100.0}  # so strong that agreement alone decides
+    (tmp_path / "scorer.json").write_text(json.dumps(config))
+    (tmp_path / "scorer.safetensors").write_bytes((folder / "scorer.safetensors").read_bytes())
+    args = (folder / "base", tmp_path / "scorer", folder / "data.npz")
+    on = evaluate(*args, M=6, device="cpu", mixed=False)
+    off = evaluate(*args, M=6, device="cpu", mixed=False, consensus=False)
+    assert on.logits.shape == on.sibling_mm.shape == (5, 6)
+    np.testing.assert_allclose(on.logits, off.logits, rtol=1e-5)
+    rows = np.arange(5)
+    for metric in METRICS:
+        agreeing = on.errors[metric][rows, on.sibling_mm.argmin(axis=1)].mean()
+        assert on.report.value("Select", metric) == pytest.approx(agreeing, rel=1e-5)
+        by_network = off.errors[metric][rows, off.logits.argmax(axis=1)].mean()
+        assert off.report.value("Select", metric) == pytest.approx(by_network, rel=1e-5)
+    assert on.settings["consensus_weight"] == 100.0 and off.settings["consensus_weight"] is None
+    assert "consensus term (100 per mm)" in on.to_markdown()
+
+
 def test_mean_pose_baseline_is_the_normaliser_mean(setup):
     folder, body = setup
     base = DiffusionHMR.load(folder / "base", body=body)

@@ -13,7 +13,7 @@ KIND = "pairs"
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: dataset, min_margin (0.05), per_person (4), top_k (5), bottom_k (5),
+    """params: dataset, min_margin (0.2, log-odds), per_person (4), top_k (5), bottom_k (5),
     export (optional .jsonl / .npz path: the project's training pairs written there)."""
     from engine.training.pair_io import save_pairs
     from engine.training.pairs import PairConfig
@@ -22,7 +22,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     p = Params(KIND, params, ("dataset", "min_margin", "per_person", "top_k", "bottom_k", "export"))
     top, bottom = p.int("top_k", 5), p.int("bottom_k", 5)
     config = PairConfig(num_candidates=max(2, top + bottom), pairs_per_image=p.int("per_person", 4), top_k=top,
-                        bottom_k=bottom, min_margin=p.float("min_margin", 0.05))
+                        bottom_k=bottom, min_margin=p.float("min_margin", PairConfig.min_margin))
     outputs = propose_project_pairs(ctx.project, p.str("dataset"), config, ctx.report, ctx.should_cancel)
     export = p.str("export", None)
     if export:

@@ -48,7 +48,7 @@ def make_pair(w: float, lo: float, person: str = "p", **kw) -> PreferencePair:
                           winner=np.full(D, w), loser=np.full(D, lo), person=person, **kw)
 
 
-CONFIG = PairConfig(num_candidates=8, pairs_per_image=3, top_k=2, bottom_k=2, min_margin=0.1)
+CONFIG = PairConfig(num_candidates=8, pairs_per_image=3, top_k=2, bottom_k=2, min_margin=0.4)
 
 
 def test_winners_come_from_the_top_and_losers_from_the_bottom():
@@ -59,7 +59,8 @@ def test_winners_come_from_the_top_and_losers_from_the_bottom():
 
 def test_the_margin_and_the_count_limit_the_pairs():
     scores = np.array([0.50, 0.52, 0.45, 0.47, 0.30, 0.49, 0.48, 0.46])
-    # Top two 0.52 (1), 0.50 (0); bottom two 0.30 (4), 0.45 (2): only pairs with 4 clear 0.1.
+    # Top two 0.52 (1), 0.50 (0); bottom two 0.30 (4), 0.45 (2): only pairs with 4 clear
+    # 0.4 in log-odds (0.52 vs 0.45 is 0.28).
     assert select_pairs(scores, CONFIG) == [(1, 4), (0, 4)]
     flat = np.full(8, 0.5)
     assert select_pairs(flat, CONFIG) == []
@@ -67,7 +68,19 @@ def test_the_margin_and_the_count_limit_the_pairs():
     assert select_pairs(np.arange(8.0), one) == [(7, 0)]
 
 
-@pytest.mark.parametrize("kw", [dict(top_k=5, bottom_k=5, num_candidates=8), dict(min_margin=1.5),
+def test_the_margin_is_in_log_odds_so_confident_images_still_give_pairs():
+    # A confident image: every score near 1, yet 0.999 is far more sure than 0.984.
+    sure = np.array([0.999, 0.998, 0.995, 0.99, 0.988, 0.986, 0.985, 0.984])
+    assert select_pairs(sure, CONFIG) == [(0, 7), (0, 6), (1, 7)]
+    # Mid-range scores 0.02 apart are a near tie (0.08 in log-odds), and give none.
+    close = np.array([0.50, 0.51, 0.49, 0.50, 0.52, 0.50, 0.51, 0.50])
+    assert select_pairs(close, PairConfig(num_candidates=8, top_k=2, bottom_k=2)) == []
+    saturated = np.array([1.0, 1.0, 0.0, 0.5, 0.5, 0.0, 0.5, 0.5], np.float32)
+    assert select_pairs(saturated, CONFIG) == [(0, 5), (0, 2), (1, 5)]
+
+
+@pytest.mark.parametrize("kw", [dict(top_k=5, bottom_k=5, num_candidates=8), dict(min_margin=-0.1),
+                                dict(min_margin=float("nan")), dict(min_margin=25.0),
                                 dict(pairs_per_image=0), dict(num_candidates=1, top_k=1, bottom_k=1)])
 def test_bad_pair_settings_are_refused(kw):
     with pytest.raises(DataError):

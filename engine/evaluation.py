@@ -103,8 +103,8 @@ class EvalResult:
                 lines.append(row)
             weight = self.settings.get("consensus_weight")
             consensus = f", with the consensus term ({weight:g} per mm)" if weight else ""
-            lines.append(f"(per image: among the {self.settings['M']} samples{consensus}; mixed: ground truth + 7 "
-                         "noisy copies + 8 samples, each scored on its own)")
+            note = "; mixed: ground truth + 7 noisy copies + 8 samples, each scored on its own" if mixed else ""
+            lines.append(f"(per image: among the {self.settings['M']} samples{consensus}{note})")
         s = self.settings
         lines += ["", f"{s['num_images']} people, M = {s['M']} hypotheses, {s['steps']} DDIM steps, seed {s['seed']}"]
         return "\n".join(lines)

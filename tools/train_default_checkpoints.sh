@@ -71,6 +71,10 @@ mkdir -p resources/checkpoints
 cp runs/base.safetensors runs/base.json resources/checkpoints/
 cp runs/scorer14.safetensors resources/checkpoints/scorer.safetensors
 cp runs/scorer14.json resources/checkpoints/scorer.json
+# The sample-consensus weight (engine/models/consensus.py), fitted on the validation set
+# by the scorer's own error weights (~2 min): 0.03 logit units per mm.
+python tools/fit_consensus_weight.py resources/checkpoints/scorer --data data/studio_val/annotations.npz \
+    --max-images 300
 # Centre the displayed scores (rankings unchanged) on the demo project's candidates.
 adhmr demo /tmp/adhmr-calibration-demo --force
 python tools/calibrate_scorer.py /tmp/adhmr-calibration-demo/demo.adhmr resources/checkpoints/scorer.json

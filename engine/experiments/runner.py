@@ -53,6 +53,15 @@ class ExperimentConfig:
     workers: int = 1
 
 
+def work_stamp(budget: Any, base_weights: Path, scorer_weights: Path) -> str:
+    """Names the work folder whose stage results a run may reuse: the budget and both
+    checkpoints, weights and JSON config (the config holds what changes a scorer's
+    rankings without touching its weights, such as its consensus weight)."""
+    files = [base_weights, base_weights.with_suffix(".json"), scorer_weights, scorer_weights.with_suffix(".json")]
+    payload = [budget.to_dict()] + [_file_digest(f) if f.is_file() else None for f in files]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:10]
+
+
 def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -100,8 +109,7 @@ def run_experiment(
     body = BodyModel(device=dev)
     base = DiffusionHMR.load(base_w, body=body, device=dev)
     scorer = HMRScorer.load(scorer_w, body=body, device=dev)
-    stamp = hashlib.sha256(json.dumps([b.to_dict(), _file_digest(base_w), _file_digest(scorer_w)]).encode())
-    work = Path(config.cache_dir) / "runs" / f"{config.budget_name}-{stamp.hexdigest()[:10]}"
+    work = Path(config.cache_dir) / "runs" / f"{config.budget_name}-{work_stamp(b, base_w, scorer_w)}"
     work.mkdir(parents=True, exist_ok=True)
     results = _Results(work / "results.json")
     stages = 2 + b.seeds * (5 + len(b.keep_fractions))

@@ -18,7 +18,7 @@ from engine.errors import ShapeError
 from engine.metrics import ranking_correlation
 from engine.models.consensus import consensus_adjustment
 
-DEFAULT_GRID = tuple(round(0.0025 * i, 4) for i in range(0, 41))
+DEFAULT_GRID = tuple(round(0.0025 * i, 4) for i in range(41))
 """0 ... 0.1 logit units per mm."""
 
 

@@ -57,3 +57,17 @@ def test_dpo_that_lowers_no_error_does_not_reproduce_whatever_the_control_does()
     # DPO worse than the base model everywhere, better than the control on one metric.
     assert _verdict([False, False, True, False], needed=[False, False]) == "not reproduced"
     assert _verdict([True, False, True, False], needed=[True, False]) == "partly reproduced"
+
+
+def test_a_changed_scorer_config_is_not_served_old_results(tmp_path):
+    from engine.experiments.runner import work_stamp
+
+    for name in ("base", "scorer"):
+        (tmp_path / f"{name}.safetensors").write_bytes(b"weights")
+        (tmp_path / f"{name}.json").write_text('{"calibration": {"logit_offset": 1.0}}')
+    budget = get_budget("tiny")
+    before = work_stamp(budget, tmp_path / "base.safetensors", tmp_path / "scorer.safetensors")
+    assert work_stamp(budget, tmp_path / "base.safetensors", tmp_path / "scorer.safetensors") == before
+    # Same weights, a new consensus weight: the rankings change, so the stages must rerun.
+    (tmp_path / "scorer.json").write_text('{"consensus": {"weight_per_mm": 0.03}}')
+    assert work_stamp(budget, tmp_path / "base.safetensors", tmp_path / "scorer.safetensors") != before

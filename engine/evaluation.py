@@ -163,10 +163,11 @@ def evaluate(
     base = DiffusionHMR.load(base_ckpt, body=body, device=dev)
     scorer = HMRScorer.load(scorer_ckpt, body=body, device=dev) if use_scorer else None
     records = labelled_records(str(data_npz), need_camera=False)[:max_images]
-    dataset = PersonCropDataset(records, base.crop_size, train=False)
     # The scorer reads the same region at its own resolution, as everywhere else in the
     # product; upsampling the base model's smaller crop would hide detail it was trained on.
-    scorer_data = PersonCropDataset(records, scorer.config.crop_size, train=False) if scorer is not None else None
+    scorer_size = scorer.config.crop_size if scorer is not None else None
+    dataset = PersonCropDataset(records, base.crop_size, train=False,
+                                also_sizes=(scorer_size,) if scorer_size not in (None, base.crop_size) else ())
     per_batch = max(1, batch_size)
     errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
@@ -182,8 +183,8 @@ def evaluate(
             truth = body(batch["pose"].to(dev), betas, rotation_format="axis_angle")
             params = base.sample(images, keypoints, M, steps=steps, seed=seed + i).cpu()
             scorer_images = None
-            if scorer_data is not None:
-                scorer_images = torch.stack([scorer_data[k]["image"] for k in range(i, i + len(images))]).to(dev)
+            if scorer_size is not None:
+                scorer_images = batch.get(f"image_{scorer_size}", batch["image"]).to(dev)
             batch_errors, batch_logits, batch_sibling = _score_and_measure(params, batch, body, base, scorer,
                                                                            scorer_images, keypoints, truth)
             mean = decode_candidates(_mean_pose(base, params[:, 0])[:, None], base.layout, body,

@@ -55,6 +55,7 @@ class PersonCropDataset(Dataset):
     joints3d: (24, 4) SPIN-24 metres + confidence, turned/mirrored with the crop,
         has_joints3d.
     index: () int64, the record's position.
+    image_<S2>: (3, S2, S2) the same crop at each size S2 of ``also_sizes``.
 
     Args:
         records: the people.
@@ -67,6 +68,8 @@ class PersonCropDataset(Dataset):
             the body model). Turning a crop moves a weak-perspective camera by an amount
             that depends on it; without it, samples turned by augmentation have
             has_camera 0 rather than a wrong camera.
+        also_sizes: more crop sides to cut from the same read of each image (a base model
+            and a scorer with different input sizes); not with ``train``.
 
     Raises (from __getitem__):
         ImageError: a record's image is missing or unreadable.
@@ -81,6 +84,7 @@ class PersonCropDataset(Dataset):
         seed: int = 0,
         box_scale: float = DEFAULT_BOX_SCALE,
         root_joint: Callable[[np.ndarray], np.ndarray] | None = None,
+        also_sizes: Sequence[int] = (),
     ) -> None:
         self.records = list(records)
         for i, r in enumerate(self.records):
@@ -94,6 +98,11 @@ class PersonCropDataset(Dataset):
         self.seed = int(seed)
         self.box_scale = float(box_scale)
         self.root_joint = root_joint
+        self.also_sizes = tuple(int(size) for size in also_sizes)
+        if train and self.also_sizes:
+            raise DataError("also_sizes: extra crop sizes are for evaluation; augmentation draws one crop")
+        if any(size < 1 for size in self.also_sizes):
+            raise DataError(f"also_sizes: crop sides must be >= 1 px, got {self.also_sizes}")
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -115,7 +124,8 @@ class PersonCropDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         record = self.records[index]
         t, params = self.crop_for(index)
-        crop = crop_image(load_image(record.image_path), t)
+        image = load_image(record.image_path)
+        crop = crop_image(image, t)
         if params is not None:
             crop = apply_occluder(apply_color(crop, params), params)
         item = {
@@ -127,6 +137,9 @@ class PersonCropDataset(Dataset):
             "crop_flip": torch.tensor(float(t.flip)),
             "index": torch.tensor(index, dtype=torch.int64),
         }
+        for size in self.also_sizes:
+            same = CropTransform(t.center, t.size, size, t.rotation, t.flip)
+            item[f"image_{size}"] = normalise_image(crop_image(image, same))
         item.update(self._labels(record, t))
         return item
 

@@ -129,3 +129,20 @@ def test_a_missing_image_raises_an_image_error_naming_it(tmp_path):
     record = PersonSample(str(tmp_path / "gone.png"), [0, 0, 10, 10], np.zeros((17, 3)))
     with pytest.raises(ImageError, match="gone.png"):
         PersonCropDataset([record])[0]
+
+
+def test_extra_crop_sizes_come_from_the_same_read(painted, monkeypatch):
+    from engine.data import dataset as dataset_module
+    from engine.errors import DataError
+
+    reads = []
+    real_load = dataset_module.load_image
+    monkeypatch.setattr(dataset_module, "load_image", lambda path: reads.append(path) or real_load(path))
+    item = PersonCropDataset([painted], out_size=64, also_sizes=(96,))[0]
+    assert len(reads) == 1 and item["image"].shape == (3, 64, 64)
+    alone = PersonCropDataset([painted], out_size=96)[0]
+    assert torch.equal(item["image_96"], alone["image"])
+    # Keypoints stay in the shared normalised crop coordinates.
+    assert torch.equal(item["keypoints"], alone["keypoints"])
+    with pytest.raises(DataError, match="augmentation"):
+        PersonCropDataset([painted], out_size=64, train=True, also_sizes=(96,))

@@ -9,11 +9,12 @@ and PVE against it).
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PyQt6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from app.candidate_set import CandidateSet
+from app.panels.column_table import ColumnTableModel
 from app.state import AppState
 from app.widgets.sort_proxy import MissingLastProxy
 
@@ -22,8 +23,16 @@ ERROR_OF_COLUMN = {3: "mpjpe", 4: "pa_mpjpe", 5: "pve"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class CandidateTableModel(QAbstractTableModel):
+class CandidateTableModel(ColumnTableModel):
     """Rows = candidates of one set (row i = candidate i)."""
+
+    COLUMNS = COLUMNS
+    TIPS = (
+        "1 = the scorer's best", "Show in the views (keys 1-9 toggle ranks 1-9)",
+        "HMR-Scorer score, higher = better (candidates that agree with the rest of their run gain)",
+        "Mean per-joint error, mm", "Procrustes-aligned per-joint error, mm", "Per-vertex error, mm",
+        "Sampling run", "Index in its run",
+    )
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
@@ -43,23 +52,8 @@ class CandidateTableModel(QAbstractTableModel):
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 1), self.index(self.rowCount() - 1, 1))
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() or self.cset is None else len(self.cset)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return {
-                0: "1 = the scorer's best", 1: "Show in the views (keys 1-9 toggle ranks 1-9)",
-                2: "HMR-Scorer score, higher = better", 3: "Mean per-joint error, mm",
-                4: "Procrustes-aligned per-joint error, mm", 5: "Per-vertex error, mm",
-                6: "Sampling run", 7: "Index in its run",
-            }.get(section)
-        return None
+    def row_total(self) -> int:
+        return 0 if self.cset is None else len(self.cset)
 
     def _value(self, row: int, col: int):
         c = self.cset

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 
 from app.panels.cleaning_rules import final_keep, proposed_keep
 from app.panels.cleaning_thumbs import ThumbnailQueue
+from app.panels.column_table import ColumnTableModel
 from engine import store
 
 COLUMNS = ("Label", "Rank", "Score", "Scorer", "You", "Keep", "Image", "Person")
@@ -24,8 +25,14 @@ KEEP_TINT = QColor(225, 245, 228)
 DROP_TINT = QColor(250, 226, 224)
 
 
-class CleaningTableModel(QAbstractTableModel):
+class CleaningTableModel(ColumnTableModel):
     """Rows = a cleaning run's decisions by descending score."""
+
+    COLUMNS = COLUMNS
+    TIPS = ("The pseudo-label's mesh over the person", None, "HMR-Scorer score of the label",
+            "The scorer's call at the threshold shown on the histogram",
+            "Your override (K keep, D drop, U back to the scorer's call)",
+            "Kept in the cleaned dataset (tick to override)")
 
     toggleRequested = pyqtSignal(list)
 
@@ -87,25 +94,8 @@ class CleaningTableModel(QAbstractTableModel):
 
     # --- Qt model --------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.decisions)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {
-                THUMB: "The pseudo-label's mesh over the person", SCORE: "HMR-Scorer score of the label",
-                SCORER: "The scorer's call at the threshold shown on the histogram",
-                YOU: "Your override (K keep, D drop, U back to the scorer's call)",
-                KEEP: "Kept in the cleaned dataset (tick to override)",
-            }.get(section)
-        return None
+    def row_total(self) -> int:
+        return len(self.decisions)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

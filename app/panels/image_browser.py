@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.panels.column_table import ColumnTableModel
 from app.panels.thumbnails import THUMB_SIZE, ThumbnailCache
 from app.state import AppState
 from app.widgets.sort_proxy import MissingLastProxy
@@ -53,8 +54,12 @@ def status_icon(color: QColor) -> QIcon:
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-class ImageListModel(QAbstractTableModel):
+class ImageListModel(ColumnTableModel):
     """Rows = the project's images in id order."""
+
+    COLUMNS = COLUMNS
+    TIPS = ("File name", "unsampled / sampled / paired (pairs to review) / reviewed", "Candidates sampled",
+            "Highest minus lowest score", "Best minus second-best score: small = the scorer is uncertain")
 
     def __init__(self, state: AppState, thumbnails: ThumbnailCache) -> None:
         super().__init__()
@@ -74,22 +79,8 @@ class ImageListModel(QAbstractTableModel):
         self._row_of_path = {p: i for i, p in enumerate(self._paths)}
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._paths)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return ("File name", "unsampled / sampled / paired (pairs to review) / reviewed",
-                    "Candidates sampled", "Highest minus lowest score",
-                    "Best minus second-best score: small = the scorer is uncertain")[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._paths)
 
     def _sort_value(self, row: int, col: int):
         rec = self.state.images[row]

@@ -61,6 +61,15 @@ class ImageCache:
             self._image, self._path = load_image(path), path
         return self._image
 
+    def get_or_warn(self, path: Path, person_id: int) -> np.ndarray | None:
+        """The image, or None after logging why it cannot be read (one bad file must not
+        stop a job over a whole dataset)."""
+        try:
+            return self.get(path)
+        except ImageError as e:
+            log.warning("person %d: %s", person_id, e)
+            return None
+
 
 @dataclass(frozen=True)
 class CropInput:
@@ -141,15 +150,11 @@ def sample_dataset(
         runs = sample_runs_of_person(project, person.id)
         if any(r.checkpoint_id == base_rec.id and r.seed == seed for r in runs):
             skipped += 1
+        elif (image := cache.get_or_warn(path, person.id)) is None:
+            failed += 1
         else:
-            try:
-                image = cache.get(path)
-            except ImageError as e:
-                log.warning("person %d: %s", person.id, e)
-                failed += 1
-            else:
-                _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev)
-                sampled += 1
+            _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev)
+            sampled += 1
         progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
     return {
         "dataset": get_dataset(project, dataset).name,

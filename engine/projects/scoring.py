@@ -6,20 +6,16 @@ resumes with the persons it had not reached.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from engine.errors import ImageError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.projects.checkpoints import resolve_checkpoint
 from engine.projects.sampling import ImageCache, crop_input, dataset_persons, decode_for
 from engine.store import Project, candidates_of_person, get_dataset, set_candidate_scores
-
-log = logging.getLogger(__name__)
 
 
 def _read_done(done_file: Path | None) -> set[int]:
@@ -63,29 +59,27 @@ def score_dataset(
         cands = candidates_of_person(project, person.id)
         if person.id in done or not cands:
             skipped += 1
+        elif (image := cache.get_or_warn(path, person.id)) is None:
+            failed += 1
         else:
-            try:
-                image = cache.get(path)
-            except ImageError as e:
-                log.warning("person %d: %s", person.id, e)
-                failed += 1
-            else:
-                inp = crop_input(image, person, model.config.crop_size, dev)
-                scores: dict[int, float] = {}
-                by_run: dict[int, list] = {}
-                for c in cands:
-                    by_run.setdefault(c.run_id, []).append(c)
-                for run in by_run.values():
-                    params = torch.from_numpy(np.stack([c.params for c in run]))[None]
-                    decoded = decode_for(params, inp.crop, model.layout, body)
-                    out = model.score_candidates(inp.image, inp.keypoints, decoded)[0].cpu().numpy()
-                    scores.update({c.id: float(s) for c, s in zip(run, out, strict=True)})
-                set_candidate_scores(project, scores)
-                scored += 1
-                n_cands += len(scores)
-                if done_path is not None:
-                    with open(done_path, "a") as f:
-                        f.write(f"{person.id}\n")
+            inp = crop_input(image, person, model.config.crop_size, dev)
+            scores: dict[int, float] = {}
+            by_run: dict[int, list] = {}
+            for c in cands:
+                by_run.setdefault(c.run_id, []).append(c)
+            # One run at a time: a run's candidates are compared with each other (the
+            # scorer's consensus term), as when they were sampled.
+            for run in by_run.values():
+                params = torch.from_numpy(np.stack([c.params for c in run]))[None]
+                decoded = decode_for(params, inp.crop, model.layout, body)
+                out = model.score_candidates(inp.image, inp.keypoints, decoded)[0].cpu().numpy()
+                scores.update({c.id: float(s) for c, s in zip(run, out, strict=True)})
+            set_candidate_scores(project, scores)
+            scored += 1
+            n_cands += len(scores)
+            if done_path is not None:
+                with open(done_path, "a") as f:
+                    f.write(f"{person.id}\n")
         progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons scored"))
     return {
         "dataset": get_dataset(project, dataset).name,

@@ -97,3 +97,19 @@ def test_sample_job_without_any_base_checkpoint_fails_with_a_reason(sampled_setu
     monkeypatch.setitem(ck.BUNDLED, "base", Path("/nonexistent/base"))
     result = run_job(project, JobSpec("sample", {"dataset": "d"}))
     assert result.status == "failed" and "no base checkpoint" in result.error
+
+
+def test_an_unreadable_image_is_counted_and_the_others_go_on(sampled_setup, caplog):
+    project, base, scorer = sampled_setup
+    from engine.projects.sampling import dataset_persons
+
+    first = run_job(project, JobSpec("sample", {"dataset": "d", "checkpoint": base, "scorer": scorer, "M": 3}))
+    path, person = dataset_persons(project, "d")[0]
+    path.write_bytes(b"not an image any more")
+    scored = run_job(project, JobSpec("score", {"dataset": "d", "scorer": first.outputs["scorer_id"]}))
+    assert scored.ok, scored.error
+    assert (scored.outputs["scored"], scored.outputs["failed"]) == (N - 1, 1)
+    assert f"person {person.id}:" in caplog.text and path.name in caplog.text
+    again = run_job(project, JobSpec("sample", {"dataset": "d", "checkpoint": base, "seed": 1, "M": 3}))
+    assert again.ok and (again.outputs["sampled"], again.outputs["failed"]) == (N - 1, 1)
+    assert len(_runs(project)[person.id]) == 1  # only the run from before the file broke

@@ -1,0 +1,90 @@
+"""Where one scorer training step spends its time, in the default checkpoints' recipe.
+
+Usage (from the repository root):
+    python -m benchmarks.bench_scorer_step [--batch 8] [--runs 5] [--threads 1]
+
+A step of the default scorer's late stages (``tools/train_default_checkpoints.sh``):
+8 images, each with the ground truth plus 15 candidates sampled by the committed base
+model (4 DDIM steps), posed by the body model and measured; the committed scorer's
+forward pass over the 16 candidates of each image; RankNet with PA-MPJPE x4, backward and
+an AdamW step. Random crops and random labelled poses (the cost does not depend on them).
+Prints a markdown table of the median milliseconds of each part after warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+
+from engine.body.model import BodyModel
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.param_layout import ParamLayout
+from engine.models.scorer import HMRScorer
+from engine.training.scorer_data import BaseSampler, training_candidates
+from engine.training.scorer_train import ScorerTrainConfig, ranknet_loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=8, help="images per step")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    body = BodyModel()
+    base = BaseSampler(DiffusionHMR.load(None, body=body))
+    scorer = HMRScorer.load(None, body=body).train()
+    config = ScorerTrainConfig(data="unused", out="unused", base="bundled", base_candidates=15,
+                               crop_size=scorer.config.crop_size, error_weights={"PA-MPJPE": 4.0})
+    optimizer = torch.optim.AdamW(scorer.parameters(), lr=1e-6)
+    B, S = args.batch, scorer.config.crop_size
+    g = torch.Generator().manual_seed(0)
+    batch = {"image": torch.randn(B, 3, S, S, generator=g), "keypoints": torch.rand(B, 17, 3, generator=g),
+             "pose": 0.2 * torch.randn(B, 72, generator=g), "betas": torch.randn(B, 10, generator=g),
+             "camera": torch.tensor([[0.9, 0.0, 0.1]]).repeat(B, 1), "has_pose": torch.ones(B),
+             "has_betas": torch.ones(B), "has_camera": torch.ones(B)}
+    sample = base.sample
+    times: dict[str, list[float]] = {k: [] for k in ("base samples", "noisy copies, posing, errors", "scorer forward",
+                                                     "backward + AdamW", "step")}
+
+    def timed_sample(*a, **kw):
+        t = time.perf_counter()
+        out = sample(*a, **kw)
+        times["base samples"].append(time.perf_counter() - t)
+        return out
+
+    base.sample = timed_sample
+    for run in range(args.runs + 1):
+        t0 = time.perf_counter()
+        cands = training_candidates(batch, body, ParamLayout(), config, base, torch.Generator().manual_seed(run), run)
+        t1 = time.perf_counter()
+        logits = scorer.logits(cands.images, cands.keypoints, cands.crop, cands.depth)
+        t2 = time.perf_counter()
+        loss, _ = ranknet_loss(logits, cands.errors, config.tie_mm, config.weights())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        t3 = time.perf_counter()
+        if run == 0:  # warm-up
+            times["base samples"].clear()
+            continue
+        times["noisy copies, posing, errors"].append(t1 - t0 - times["base samples"][-1])
+        times["scorer forward"].append(t2 - t1)
+        times["backward + AdamW"].append(t3 - t2)
+        times["step"].append(t3 - t0)
+    print(f"scorer step: {B} images x 16 candidates (15 base samples); {args.threads} threads "
+          f"({platform.processor() or platform.machine()}); median of {args.runs} runs\n")
+    print("| part | ms | share |")
+    print("|---|---:|---:|")
+    step = float(np.median(times["step"]))
+    for name, values in times.items():
+        ms = float(np.median(values)) * 1000
+        print(f"| {name} | {ms:.0f} | {ms / step / 10:.0f} % |")
+
+
+if __name__ == "__main__":
+    main()

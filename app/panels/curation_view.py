@@ -7,6 +7,8 @@ redo. The panel takes them before the window's own shortcuts (A, B, ...) would.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -151,7 +153,7 @@ class CurationView(QWidget):
             else:
                 side = "A" if score_a > score_b else "B"
                 parts.append(f"Scorer prefers <b>{side}</b>: {score_a:.3f} vs {score_b:.3f} "
-                             f"(margin {abs(score_a - score_b):.3f}).")
+                             f"(log-odds margin {abs(_log_odds(score_a) - _log_odds(score_b)):.2f}).")
         else:
             parts.append("No scores for these candidates.")
         choice = item.user_choice()
@@ -236,3 +238,10 @@ class PlotterCloser(QObject):
         if event.type() == QEvent.Type.Close and obj is self.parent():
             self.compare.close_plotter()
         return False
+
+
+def _log_odds(score: float) -> float:
+    """log(p / (1 - p)), the scale pair proposals measure their margin on (clipped so a
+    float32 score of exactly 1 stays finite)."""
+    p = min(max(float(score), 1e-12), 1.0 - 1e-12)
+    return math.log(p) - math.log1p(-p)

@@ -60,6 +60,8 @@ def test_decide_flip_undo_redo_with_keys(qtbot, curation_window):
     # Pair 1 (odd id): the scorer's winner is on the right. B confirms it.
     item = panel.current
     assert (item.a, item.b) == (ids[5], ids[0])
+    # The gap is shown on the scale proposals are made on: log-odds, logit(0.9) - logit(0.1).
+    assert "prefers <b>B</b>: 0.100 vs 0.900 (log-odds margin 4.39)" in panel.opinion.text()
     press(qtbot, panel, Qt.Key.Key_B)
     assert store.list_pairs(project, person_id=person_id, source="auto")[0].status == "accepted"
     assert "1 done · 3 left" in panel.counters.text() and "100% of 1" in panel.counters.text()

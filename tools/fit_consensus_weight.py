@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from engine.evaluation import evaluate
+from engine.metrics import ranking_correlation
 from engine.training.consensus_fit import fit_consensus_weight
 
 
@@ -45,6 +46,8 @@ def main() -> None:
     print("|---:|---:|" + "---:|" * len(names))
     for row in fit.table:
         print(f"| {row['weight']:.4f} | {row['objective']:.4f} | " + " | ".join(f"{row[n]:.4f}" for n in names) + " |")
+    alone = {n: ranking_correlation(-result.sibling_mm, result.errors[n]).srcc for n in names}
+    print("the sibling distance alone: " + ", ".join(f"SRCC {n} {v:.4f}" for n, v in alone.items()))
     print(f"chosen: {fit.weight:.4f} logit units per mm (objective weights {error_weights or 'equal'})")
     if args.dry_run:
         return

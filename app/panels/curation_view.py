@@ -7,8 +7,6 @@ redo. The panel takes them before the window's own shortcuts (A, B, ...) would.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -27,6 +25,7 @@ from app.widgets.ab_compare import ABCompare
 from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
 from app.widgets.dock_visibility import DockVisibility
+from engine.training.pairs import log_odds
 
 CHOICE_KEYS = {
     Qt.Key.Key_A: "a", Qt.Key.Key_Left: "a", Qt.Key.Key_L: "a",
@@ -153,7 +152,7 @@ class CurationView(QWidget):
             else:
                 side = "A" if score_a > score_b else "B"
                 parts.append(f"Scorer prefers <b>{side}</b>: {score_a:.3f} vs {score_b:.3f} "
-                             f"(log-odds margin {abs(_log_odds(score_a) - _log_odds(score_b)):.2f}).")
+                             f"(log-odds margin {abs(float(log_odds(score_a) - log_odds(score_b))):.2f}).")
         else:
             parts.append("No scores for these candidates.")
         choice = item.user_choice()
@@ -238,10 +237,3 @@ class PlotterCloser(QObject):
         if event.type() == QEvent.Type.Close and obj is self.parent():
             self.compare.close_plotter()
         return False
-
-
-def _log_odds(score: float) -> float:
-    """log(p / (1 - p)), the scale pair proposals measure their margin on (clipped so a
-    float32 score of exactly 1 stays finite)."""
-    p = min(max(float(score), 1e-12), 1.0 - 1e-12)
-    return math.log(p) - math.log1p(-p)

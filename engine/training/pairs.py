@@ -38,10 +38,17 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "manual")
 STATUSES = ("proposed", "accepted", "rejected", "skipped", "both_bad")
-MAX_MARGIN = 20.0
-"""Log-odds; float32 scores saturate near 17, so a larger margin could never be met."""
 TRAINING_STATUSES = ("proposed", "accepted")
 """Statuses whose pairs train: a proposal nobody overruled, or one a person accepted."""
+MAX_MARGIN = 20.0
+"""Log-odds; float32 scores saturate near 17, so a larger margin could never be met."""
+
+
+def log_odds(scores: Any) -> np.ndarray:
+    """log(s / (1 - s)) of scores in [0, 1], float64, the scale pair margins are measured
+    on; clipped so a float32 score of exactly 0 or 1 stays finite."""
+    p = np.clip(np.asarray(scores, np.float64), 1e-12, 1.0 - 1e-12)
+    return np.log(p) - np.log1p(-p)
 
 
 @dataclass(frozen=True)
@@ -210,14 +217,13 @@ def select_pairs(scores: np.ndarray, config: PairConfig) -> list[tuple[int, int]
     if scores.size < config.top_k + config.bottom_k or not np.isfinite(scores).all():
         raise ShapeError(f"pairs: need {config.top_k + config.bottom_k} finite scores, got {scores.size}")
     order = np.argsort(-scores, kind="stable")
-    p = np.clip(scores, 1e-12, 1.0 - 1e-12)
-    log_odds = np.log(p) - np.log1p(-p)
+    gap = log_odds(scores)
     top, bottom = order[: config.top_k], order[::-1][: config.bottom_k]
     grid = sorted(((i, j) for i in range(len(top)) for j in range(len(bottom))), key=lambda ij: (sum(ij), ij[0]))
     out = []
     for i, j in grid:
         w, lo = int(top[i]), int(bottom[j])
-        if log_odds[w] - log_odds[lo] >= config.min_margin:
+        if gap[w] - gap[lo] >= config.min_margin:
             out.append((w, lo))
             if len(out) == config.pairs_per_image:
                 break

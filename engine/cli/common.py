@@ -20,3 +20,10 @@ def apply_threads(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+
+
+def add_consensus_option(p: argparse.ArgumentParser) -> None:
+    """--no-consensus: the scorer network alone, as in the paper (see README, Sample consensus)."""
+    p.add_argument("--no-consensus", action="store_true",
+                   help="score each candidate by the scorer network alone, without comparing it with the "
+                        "other candidates of its person (the sample-consensus term)")

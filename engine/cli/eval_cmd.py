@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, add_consensus_option, apply_threads
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-scorer", action="store_true", help="evaluate without a scorer (no Select row)")
     p.add_argument("--no-mixed", action="store_true",
                    help="skip the scorer's correlation on ground truth + noisy copies + samples")
-    p.add_argument("--no-consensus", action="store_true",
-                   help="rank each person's samples by the scorer network alone, without the sample-consensus term")
+    add_consensus_option(p)
     p.add_argument("--data", required=True, help="labelled annotation file (SMPL pose; betas where known)")
     p.add_argument("-M", "--hypotheses", type=int, default=20, help="hypotheses per person (default 20)")
     p.add_argument("--top-k", type=int, default=1, help="hypotheses the Select row averages")

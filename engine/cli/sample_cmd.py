@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.common import add_compute_options
+from engine.cli.common import add_compute_options, add_consensus_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: resources/checkpoints/base)")
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer if present)")
     p.add_argument("--no-score", action="store_true", help="do not score the candidates")
+    add_consensus_option(p)
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
@@ -46,12 +47,15 @@ def _load_scorer(args: argparse.Namespace, body):
     from engine.models.scorer import HMRScorer
 
     try:
-        return HMRScorer.load(args.scorer, body=body, device=args.device)
+        scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
     except CheckpointError as exc:
         if args.scorer is not None:
             raise
         print(f"not scoring: {exc}")
         return None
+    if args.no_consensus:
+        scorer.consensus_weight = 0.0
+    return scorer
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.cli.common import add_compute_options
+from engine.cli.common import add_compute_options, add_consensus_option
 
 REQUIRED = {"params": 2, "crop_center": 1, "crop_size": 0, "detected_keypoints_px": 2}
 
@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
     p.add_argument("--out", type=Path, default=None, help="write here instead of updating the file in place")
     p.add_argument("--top", type=int, default=5, help="how many of the best to list")
+    add_consensus_option(p)
     add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)
 
@@ -114,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     src = args.candidates / "candidates.npz" if args.candidates.is_dir() else args.candidates
     body = BodyModel(device=args.device)
     scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
+    if args.no_consensus:
+        scorer.consensus_weight = 0.0
     scores = score_file(src, args.photo, scorer, body)
     order = np.argsort(-scores, kind="stable")
     dst = args.out or src

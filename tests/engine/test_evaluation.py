@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from skimage import data
 
 from engine import evaluation
 from engine.body.model import BodyModel
@@ -16,6 +17,7 @@ from engine.cli import main as cli_main
 from engine.data.load import load_dataset, save_annotation_file
 from engine.data.records import PersonSample
 from engine.errors import ShapeError
+from engine.image_io import save_image
 from engine.evaluation import evaluate
 from engine.models.checkpoint import body_signature
 from engine.models.diffusion_hmr import DiffusionHMR
@@ -180,3 +182,38 @@ def test_score_command_rescores_sampled_candidates(setup, tmp_path, capsys):
     assert sorted(ranks) == [1, 2, 3, 4, 5] and ranks[int(np.argmax(scores))] == 1
     (tmp_path / "bad.npz").write_bytes(b"garbage")
     assert cli_main(["score", str(tmp_path / "bad.npz"), "--photo", str(photo), "--scorer", str(folder / "scorer")]) == 1
+
+
+def test_score_and_sample_commands_can_leave_the_consensus_term_out(setup, tmp_path, capsys):
+    folder, body = setup
+    config = json.loads((folder / "scorer.json").read_text())
+    config["consensus"] = {"weight_per_mm": 1.0}
+    (tmp_path / "scorer.json").write_text(json.dumps(config))
+    (tmp_path / "scorer.safetensors").write_bytes((folder / "scorer.safetensors").read_bytes())
+    photo = folder / "p1.png"
+    keypoints = load_dataset(folder / "data.npz").records[1].keypoints
+    result = sample_image(photo, DiffusionHMR.load(folder / "base", body=body), M=6, keypoints=keypoints, body=body,
+                          scorer=HMRScorer.load(folder / "scorer", body=body))
+    write_sample_outputs(result, tmp_path / "out")
+    scores = {}
+    for name, extra in (("network", []), ("with", []), ("without", ["--no-consensus"])):
+        scorer = folder / "scorer" if name == "network" else tmp_path / "scorer"
+        out = tmp_path / f"{name}.npz"
+        assert cli_main(["score", str(tmp_path / "out"), "--photo", str(photo), "--scorer", str(scorer),
+                         "--out", str(out), *extra]) == 0
+        scores[name] = np.load(out)["scores"]
+    capsys.readouterr()
+    np.testing.assert_allclose(scores["without"], scores["network"], atol=1e-6)
+    assert np.abs(scores["with"] - scores["network"]).max() > 1e-3
+    # The same flag on adhmr sample (a real photo, so the detector finds the person).
+    photo = tmp_path / "astronaut.png"
+    save_image(photo, data.astronaut())
+    sampled = {}
+    for name, scorer, extra in (("network", folder / "scorer", []), ("with", tmp_path / "scorer", []),
+                                ("without", tmp_path / "scorer", ["--no-consensus"])):
+        assert cli_main(["sample", str(photo), "-M", "6", "--out", str(tmp_path / name), "--checkpoint",
+                         str(folder / "base"), "--scorer", str(scorer), "--precision", "fp32", "--device", "cpu",
+                         *extra]) == 0
+        sampled[name] = np.load(tmp_path / name / "candidates.npz")["scores"]
+    np.testing.assert_allclose(sampled["without"], sampled["network"], atol=1e-6)
+    assert np.abs(sampled["with"] - sampled["network"]).max() > 1e-3

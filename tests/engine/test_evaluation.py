@@ -17,8 +17,8 @@ from engine.cli import main as cli_main
 from engine.data.load import load_dataset, save_annotation_file
 from engine.data.records import PersonSample
 from engine.errors import ShapeError
-from engine.image_io import save_image
 from engine.evaluation import evaluate
+from engine.image_io import save_image
 from engine.models.checkpoint import body_signature
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import Normalizer, ParamLayout

@@ -128,7 +128,7 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
     progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
     result = sample_image(image_path, model, M=prefs.sample_count, box=person.box, keypoints=person.keypoints,
                           scorer=scorer, steps=prefs.sampler_steps, seed=seed, body=body,
-                          precision=prefs.precision)
+                          precision=prefs.precision, consensus=prefs.sample_consensus)
     check_cancel(should_cancel)
     progress(ProgressEvent(0.85, "measuring and storing"))
     c = result.candidates

@@ -49,7 +49,8 @@ class Preferences:
     file path. display_count: candidates shown in the views; sample_count: hypotheses per
     sampling run; sampler_steps: DDIM network evaluations per hypothesis; precision:
     'auto' (bfloat16 where the device runs it natively), 'fp32' or 'bf16' for sampling and
-    scoring (``engine.models.precision``).
+    scoring (``engine.models.precision``); sample_consensus: let the scorer compare a
+    run's candidates with each other (``engine.models.consensus``), else the network alone.
     """
 
     device: str = "cpu"
@@ -60,6 +61,7 @@ class Preferences:
     sample_count: int = 50
     sampler_steps: int = 4
     precision: str = "auto"
+    sample_consensus: bool = True
     overlay_mode: str = "fill"
     show_keypoints: bool = True
 

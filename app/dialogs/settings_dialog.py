@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -131,6 +132,10 @@ class SettingsDialog(QDialog):
         self.precision.setCurrentIndex(max(0, self.precision.findData(prefs.precision)))
         self.precision.setToolTip("Arithmetic of the sampler and scorer networks; bfloat16 is about twice as fast "
                                   "for scoring on CPUs with AVX-512 BF16 and moves bodies by ~1 mm")
+        self.consensus = QCheckBox("Candidates that agree with the rest of their run score higher")
+        self.consensus.setChecked(prefs.sample_consensus)
+        self.consensus.setToolTip("The scorer's sample-consensus term: each candidate is compared with the other "
+                                  "candidates of its sampling run (off: the scorer network alone, as in the paper)")
         sampling_box = QGroupBox("Candidates")
         sampling_form = QFormLayout(sampling_box)
         sampling_form.addRow("Device", self.device)
@@ -138,6 +143,7 @@ class SettingsDialog(QDialog):
         sampling_form.addRow("Sampled per run", self.sample_count)
         sampling_form.addRow("Sampler steps", self.steps)
         sampling_form.addRow("Precision", self.precision)
+        sampling_form.addRow("Scoring", self.consensus)
 
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #d04040")
@@ -174,6 +180,7 @@ class SettingsDialog(QDialog):
             sample_count=self.sample_count.value(),
             sampler_steps=self.steps.value(),
             precision=str(self.precision.currentData()),
+            sample_consensus=self.consensus.isChecked(),
         )
 
     def problem(self) -> str | None:

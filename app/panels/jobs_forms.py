@@ -46,6 +46,8 @@ M = Field("M", "int", 20, tip="Hypotheses sampled per person", minimum=1, maximu
 STEPS = Field("steps", "int", 4, tip="DDIM network evaluations per hypothesis", minimum=1, maximum=1000)
 SEED = Field("seed", "int", 0, minimum=0, maximum=2**31 - 1)
 DEVICE = Field("device", "str", "", tip="cpu, cuda, cuda:1 … (empty: automatic)", optional=True)
+CONSENSUS = Field("consensus", "bool", True, tip="Candidates that agree with the rest of their run score higher "
+                  "(off: the scorer network alone, as in the paper)")
 
 FORMS: dict[str, tuple[Field, ...]] = {
     "synth": (
@@ -64,9 +66,9 @@ FORMS: dict[str, tuple[Field, ...]] = {
         DATASET,
         _ckpt("checkpoint", BASE, "The diffusion model (base or DPO)"),
         _ckpt("scorer", ("scorer",), "Scores the candidates (none: leave them unscored)", none=OMIT),
-        M, STEPS, SEED, DEVICE,
+        M, STEPS, SEED, DEVICE, CONSENSUS,
     ),
-    "score": (DATASET, _ckpt("scorer", ("scorer",), "The HMR-Scorer"), DEVICE),
+    "score": (DATASET, _ckpt("scorer", ("scorer",), "The HMR-Scorer"), DEVICE, CONSENSUS),
     "detect": (DATASET,),
     "pairs": (
         DATASET,
@@ -133,7 +135,7 @@ FORMS: dict[str, tuple[Field, ...]] = {
         Field("top_k", "int", 1, minimum=1, maximum=1000),
         Field("max_images", "int", 0, tip="Evaluate at most this many images (0: all)", optional=True,
               minimum=0, maximum=10_000_000),
-        SEED, DEVICE,
+        SEED, DEVICE, CONSENSUS,
     ),
 }
 KIND_TITLES = {

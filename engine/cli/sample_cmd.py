@@ -53,8 +53,6 @@ def _load_scorer(args: argparse.Namespace, body):
             raise
         print(f"not scoring: {exc}")
         return None
-    if args.no_consensus:
-        scorer.consensus_weight = 0.0
     return scorer
 
 
@@ -69,6 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     result = sample_image(
         args.photo, model, M=args.hypotheses, box=tuple(args.box) if args.box else None,
         scorer=scorer, steps=args.steps, seed=args.seed, body=body, precision=args.precision,
+        consensus=not args.no_consensus,
     )
     paths = write_sample_outputs(result, args.out, faces=body.faces)
     c = result.candidates

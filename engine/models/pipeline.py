@@ -75,6 +75,7 @@ def sample_image(
     crop_size: int | None = None,
     body: Any | None = None,
     precision: str = "fp32",
+    consensus: bool = True,
 ) -> ImageCandidates:
     """Sample M candidate meshes for the person in a photo.
 
@@ -87,6 +88,8 @@ def sample_image(
     body: the BodyModel to decode with (default: the configured one).
     precision: 'fp32', 'bf16' or 'auto' (bf16 where the device runs it natively) for
         the sampler and scorer networks; decoding always runs in float32.
+    consensus: let the scorer compare the M candidates with each other (its
+        sample-consensus term); False scores each on its own.
     Raises ImageError, NoPersonError, ShapeError.
     """
     if isinstance(image, (str, os.PathLike)):
@@ -126,7 +129,8 @@ def sample_image(
             scorer_crop = CropTransform(crop.center, crop.size, scorer_size)
             crop_t = normalise_image(crop_image(image, scorer_crop))[None]
         with inference_precision(precision, scorer.device):
-            scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates).float()
+            scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates,
+                                             consensus=consensus).float()
         candidates = candidates.with_scores(scores)
     return ImageCandidates(image, crop, pixels, keypoints, candidates, detection)
 

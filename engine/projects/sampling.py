@@ -119,6 +119,7 @@ def sample_dataset(
     steps: int = 4,
     seed: int = 0,
     device: str | None = None,
+    consensus: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> dict[str, Any]:
@@ -126,7 +127,8 @@ def sample_dataset(
 
     checkpoint: the base (or DPO) model (see ``checkpoints.resolve_checkpoint``; None =
         the newest registered, else the bundled one). scorer: a scorer reference to score
-        the candidates with, or None to leave them unscored.
+        the candidates with, or None to leave them unscored. consensus: False scores each
+        candidate by the scorer network alone (no sample-consensus term).
     Returns outputs: dataset, checkpoint_id, scorer_id, persons, sampled, skipped (had a
     run already), failed (unreadable image), M, steps, seed.
     Raises CheckpointError, StoreError; JobCancelled between persons.
@@ -143,6 +145,8 @@ def sample_dataset(
     body = BodyModel(device=dev)
     model = DiffusionHMR.load(base_rec.path, body=body, device=dev)
     score_model = None if scorer_rec is None else HMRScorer.load(scorer_rec.path, body=body, device=dev)
+    if score_model is not None and not consensus:
+        score_model.consensus_weight = 0.0
     cache = ImageCache()
     sampled = skipped = failed = 0
     for n, (path, person) in enumerate(persons):

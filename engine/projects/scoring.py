@@ -30,13 +30,15 @@ def score_dataset(
     scorer: str | int | None = None,
     done_file: str | Path | None = None,
     device: str | None = None,
+    consensus: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> dict[str, Any]:
     """Score every stored candidate of the persons of ``dataset`` and store the scores.
 
     scorer: a scorer reference (``checkpoints.resolve_checkpoint``; None = the newest
-        registered, else the bundled one).
+        registered, else the bundled one). consensus: False scores each candidate by the
+        scorer network alone (no sample-consensus term).
     done_file: where finished person ids are appended; persons listed there are skipped.
     Returns outputs: dataset, scorer_id, persons, scored (persons), candidates, skipped,
     failed (unreadable image).
@@ -52,6 +54,8 @@ def score_dataset(
     rec = resolve_checkpoint(project, scorer, ("scorer",))
     body = BodyModel(device=dev)
     model = HMRScorer.load(rec.path, body=body, device=dev)
+    if not consensus:
+        model.consensus_weight = 0.0
     cache = ImageCache()
     scored = n_cands = skipped = failed = 0
     for n, (path, person) in enumerate(persons):

@@ -123,13 +123,16 @@ def test_settings_dialog_values_persist_across_windows(qtbot, make_window):
     dialog = w.open_settings()
     dialog.display_count.setValue(7)
     dialog.steps.setValue(2)
+    assert dialog.consensus.isChecked()
+    dialog.consensus.setChecked(False)
     dialog.accept()
-    assert w.state.prefs.display_count == 7
+    assert w.state.prefs.display_count == 7 and w.state.prefs.sample_consensus is False
     w.close()
     again = make_window()
     assert again.state.prefs.display_count == 7 and again.state.prefs.sampler_steps == 2
+    assert again.state.prefs.sample_consensus is False
     dialog = again.open_settings()
-    assert dialog.display_count.value() == 7
+    assert dialog.display_count.value() == 7 and not dialog.consensus.isChecked()
     dialog.user_body.setChecked(True)
     dialog.body_path.setText("/nonexistent/smpl.npz")
     dialog.accept()  # refused: the dialog says why and stays open

@@ -17,20 +17,22 @@ NO_SCORER = ("none", "off", "false")
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """params: checkpoint (base/DPO reference: id | latest | default | path), scorer
     (scorer reference, or 'none'), data (labelled annotation file) or dataset (a project
-    dataset), M (20), steps (4), top_k (1), max_images, seed (0), batch_size (8), device.
+    dataset), M (20), steps (4), top_k (1), max_images, seed (0), batch_size (8), device,
+    consensus (true: the scorer's sample-consensus term; false: its network alone).
     Outputs: the result's ``to_dict()`` and report (path of the Markdown table)."""
     from engine.errors import DataError
     from engine.evaluation import evaluate
     from engine.projects.checkpoints import resolve_checkpoint
 
     p = Params(KIND, params, ("checkpoint", "scorer", "data", "dataset", "M", "steps", "top_k",
-                              "max_images", "seed", "batch_size", "device"))
+                              "max_images", "seed", "batch_size", "device", "consensus"))
     data, dataset = p.str("data", None), p.str("dataset", None)
     if (data is None) == (dataset is None):
         raise DataError(f"job {KIND}: give exactly one of 'data' (a file) and 'dataset' (a project dataset)")
     settings = dict(
         M=p.int("M", 20), steps=p.int("steps", 4), top_k=p.int("top_k", 1), max_images=p.int("max_images", None),
         seed=p.int("seed", 0), batch_size=p.int("batch_size", 8), device=p.str("device", None),
+        consensus=p.bool("consensus", True),
     )
     base = resolve_checkpoint(ctx.project, p.ref("checkpoint"), ("base", "dpo"))
     scorer_ref = p.ref("scorer")

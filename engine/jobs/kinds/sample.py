@@ -13,14 +13,15 @@ KIND = "sample"
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """params: dataset, checkpoint (id | latest | default | path), scorer (same; omit to
-    leave candidates unscored), M (20), steps (4), seed (0), device."""
+    leave candidates unscored), M (20), steps (4), seed (0), device, consensus (true: the
+    scorer's sample-consensus term; false: its network alone)."""
     from engine.projects.sampling import sample_dataset
 
-    p = Params(KIND, params, ("dataset", "checkpoint", "scorer", "M", "steps", "seed", "device"))
+    p = Params(KIND, params, ("dataset", "checkpoint", "scorer", "M", "steps", "seed", "device", "consensus"))
     return sample_dataset(
         ctx.project, p.str("dataset"), checkpoint=p.ref("checkpoint"), scorer=p.ref("scorer"),
         M=p.int("M", 20), steps=p.int("steps", 4), seed=p.int("seed", 0), device=p.str("device", None),
-        progress=ctx.report, should_cancel=ctx.should_cancel,
+        consensus=p.bool("consensus", True), progress=ctx.report, should_cancel=ctx.should_cancel,
     )
 
 

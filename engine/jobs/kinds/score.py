@@ -12,13 +12,14 @@ KIND = "score"
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: dataset, scorer (id | latest | default | path), device."""
+    """params: dataset, scorer (id | latest | default | path), device, consensus (true: the
+    scorer's sample-consensus term; false: its network alone)."""
     from engine.projects.scoring import score_dataset
 
-    p = Params(KIND, params, ("dataset", "scorer", "device"))
+    p = Params(KIND, params, ("dataset", "scorer", "device", "consensus"))
     return score_dataset(
         ctx.project, p.str("dataset"), scorer=p.ref("scorer"), done_file=ctx.state_dir / "scored.txt",
-        device=p.str("device", None), progress=ctx.report, should_cancel=ctx.should_cancel,
+        device=p.str("device", None), consensus=p.bool("consensus", True), progress=ctx.report, should_cancel=ctx.should_cancel,
     )
 
 

@@ -113,3 +113,23 @@ def test_an_unreadable_image_is_counted_and_the_others_go_on(sampled_setup, capl
     again = run_job(project, JobSpec("sample", {"dataset": "d", "checkpoint": base, "seed": 1, "M": 3}))
     assert again.ok and (again.outputs["sampled"], again.outputs["failed"]) == (N - 1, 1)
     assert len(_runs(project)[person.id]) == 1  # only the run from before the file broke
+
+
+def test_score_job_can_leave_the_consensus_term_out(sampled_setup, tmp_path):
+    import json
+
+    project, base, scorer = sampled_setup
+    assert run_job(project, JobSpec("sample", {"dataset": "d", "checkpoint": base, "M": 4})).ok
+    weighted = tmp_path / "weighted"
+    config = json.loads(Path(scorer).with_suffix(".json").read_text())
+    config["consensus"] = {"weight_per_mm": 1.0}
+    weighted.with_suffix(".json").write_text(json.dumps(config))
+    weighted.with_suffix(".safetensors").write_bytes(Path(scorer).with_suffix(".safetensors").read_bytes())
+
+    def scores(ref, **extra):
+        assert run_job(project, JobSpec("score", {"dataset": "d", "scorer": str(ref), **extra})).ok
+        return np.array([c.score for pid in _runs(project) for c in st.candidates_of_person(project, pid)])
+
+    network = scores(scorer)
+    np.testing.assert_allclose(scores(weighted, consensus=False), network, atol=1e-6)
+    assert np.abs(scores(weighted) - network).max() > 1e-3

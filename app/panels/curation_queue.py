@@ -7,8 +7,8 @@ A queue is a list of ``PairItem``: two candidates of one person shown as A (left
   order they were proposed; a person with scored candidates and no auto pairs gets some
   on the fly (``propose_pairs``: top against bottom of the ranking, with a margin),
   stored as auto pairs just as the ``pairs`` job would store them;
-* ``uncertain``: the same pairs, the ones the scorer is least sure of (smallest score
-  margin) first;
+* ``uncertain``: the same pairs, the ones the scorer is least sure of first: the smallest
+  gap in log-odds between the two candidates' current scores (the scale proposals use);
 * ``free``: any two candidates the user picked in the candidate table.
 
 Which side the scorer's winner is shown on alternates with the pair id, so the user's
@@ -105,12 +105,22 @@ def as_item(pair: store.PairRecord) -> PairItem:
 def scorer_queue(project: store.Project, mode: str, person_id: int | None) -> list[PairItem]:
     """The scorer's (auto) pairs of one person (or of the project when None), every status.
 
-    mode 'proposed': in the order proposed; 'uncertain': smallest margin first (pairs
-    without a margin last).
+    mode 'proposed': in the order proposed; 'uncertain': smallest log-odds gap between the
+    two candidates' scores first (pairs with an unscored candidate last).
     """
     pairs = store.list_pairs(project, person_id=person_id, source="auto")
     if mode == "uncertain":
-        pairs.sort(key=lambda p: (p.margin is None, abs(p.margin) if p.margin is not None else 0.0, p.id))
+        from engine.training.pairs import log_odds
+
+        scores = store.candidate_scores(project, [c for p in pairs for c in (p.winner_id, p.loser_id)])
+
+        def doubt(p: store.PairRecord) -> tuple[bool, float, int]:
+            a, b = scores.get(p.winner_id), scores.get(p.loser_id)
+            if a is None or b is None:
+                return True, 0.0, p.id
+            return False, abs(float(log_odds(a) - log_odds(b))), p.id
+
+        pairs.sort(key=doubt)
     return [as_item(p) for p in pairs]
 
 

@@ -61,6 +61,7 @@ from engine.store.repo_pairs import (
 from engine.store.repo_samples import (
     add_checkpoint,
     add_sample_run,
+    candidate_scores,
     candidates_of_person,
     get_checkpoint,
     list_checkpoints,
@@ -99,6 +100,7 @@ __all__ = [
     "add_sample_run",
     "array_to_blob",
     "blob_to_array",
+    "candidate_scores",
     "candidates_of_person",
     "cleaning_decisions",
     "count_images_by_status",

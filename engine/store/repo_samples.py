@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -139,6 +139,18 @@ def candidates_of_person(
         query = query.where(Candidate.run_id == run_id)
     with transaction(db) as session:
         return [CandidateRecord.of(r) for r in session.scalars(query)]
+
+
+def candidate_scores(db: Db, candidate_ids: Iterable[int]) -> dict[int, float | None]:
+    """The stored scores of candidates by id (None: unscored); unknown ids are left out."""
+    ids = sorted({int(i) for i in candidate_ids})
+    out: dict[int, float | None] = {}
+    with transaction(db) as session:
+        # Chunks keep each query under SQLite's limit on bound parameters.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.update(session.execute(select(Candidate.id, Candidate.score).where(Candidate.id.in_(chunk))).all())
+    return out
 
 
 def set_candidate_scores(db: Db, scores: Mapping[int, float]) -> None:

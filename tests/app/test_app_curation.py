@@ -103,6 +103,7 @@ def test_least_sure_first_across_the_project_and_free_pick(qtbot, make_window, p
             store.PairProposal(astro, a_ids[0], a_ids[5], 0.8),
             store.PairProposal(synth, s_ids[0], s_ids[3], 0.15),
             store.PairProposal(synth, s_ids[1], s_ids[2], 0.05),
+            store.PairProposal(astro, a_ids[0], a_ids[1], 0.1),
         ])
     w = make_window()
     assert w.open_project(project_path)
@@ -111,14 +112,16 @@ def test_least_sure_first_across_the_project_and_free_pick(qtbot, make_window, p
     panel = w.extra["curation"]
     qtbot.waitUntil(lambda: panel.visibility.on_screen)
     panel.set_mode("uncertain", "project")
-    # Smallest margin first, whoever's it is: the window follows to that person's image.
-    assert [{it.a, it.b} for it in panel.items] == [{s_ids[1], s_ids[2]}, {s_ids[0], s_ids[3]}, {a_ids[0], a_ids[5]}]
+    # Smallest gap first, whoever's it is: the window follows to that person's image. The gap
+    # is in log-odds: 0.9 vs 0.8 (0.81) is surer than 0.6 vs 0.45 (0.61), though closer in score.
+    assert [{it.a, it.b} for it in panel.items] == [{s_ids[1], s_ids[2]}, {s_ids[0], s_ids[3]},
+                                                    {a_ids[0], a_ids[1]}, {a_ids[0], a_ids[5]}]
     assert w.state.image.path == "synthetic.png" and w.state.person.id == synth
     assert set(w.state.selected) == {1, 2}  # the pair is selected in the main views too
     press(qtbot, panel, Qt.Key.Key_S)
     assert store.list_pairs(w.state.project, person_id=synth)[1].status == "skipped"
     assert {panel.current.a, panel.current.b} == {s_ids[0], s_ids[3]}
-    assert "1 done · 2 left" in panel.counters.text()
+    assert "1 done · 3 left" in panel.counters.text()
 
     # Free pick: two rows of the candidate table become A and B; A wins, then B on second thought.
     panel.set_mode("free")

@@ -88,6 +88,10 @@ def test_candidates_keep_params_scores_and_errors(project, filled):
         (60.0, None, 80.0),
     ]
     assert len(st.candidates_of_person(project, person)) == 6
+    # Scores by id in one query: the scored run's, None for the unscored run, unknown ids left out.
+    by_id = st.candidate_scores(project, [c.id for c in st.candidates_of_person(project, person)] + [10**6])
+    assert [by_id[c.id] for c in cands] == [c.score for c in cands]
+    assert [by_id[c.id] for c in latest] == [None, None] and 10**6 not in by_id
 
 
 def test_bad_sample_runs_are_refused(project, filled):

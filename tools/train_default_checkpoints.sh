@@ -14,7 +14,7 @@ adhmr train-base --data data/studio_train/annotations.npz --val data/studio_val/
     --out runs/base --steps 4000 --batch-size 32 --crop-size 96 --save-every 200 --val-every 1000 \
     --seed 0 --workers 1
 
-# Scorer, stage 1: ground truth + noisy copies, 1500 steps (~45 min, run beside the base).
+# Scorer, stage 1: ground truth + noisy copies, 1500 steps (~50 min, run beside the base).
 adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
     --out runs/scorer --steps 1500 --save-every 100 --threads 1 --seed 0
 
@@ -50,17 +50,17 @@ pa4_stage() {
         --save-every 50 --threads 1 "$@"
 }
 
-# Stage 4: 3000 steps at lr 2e-4 (~85 min on one core). Chosen on the validation set over
+# Stage 4: 3000 steps at lr 2e-4 (~75 min on one core). Chosen on the validation set over
 # equal weights (stopped at step 1500, behind at every validation) and PA-MPJPE x8 for
 # 1800 steps (its Select lost to Zero-noise on MPJPE and PVE there).
 pa4_stage --init runs/scorer4 --lr 2e-4 --warmup 100 --steps 3000 --val-every 400 --seed 7 --out runs/scorer7
 
-# Stage 5: 1400 more steps at lr 1e-4 (~40 min on one core). Chosen over stage 4 by SRCC
+# Stage 5: 1400 more steps at lr 1e-4 (~36 min on one core). Chosen over stage 4 by SRCC
 # among the base model's samples and Select on the validation set
 # (adhmr eval --data data/studio_val/annotations.npz --max-images 300 --no-mixed).
 pa4_stage --init runs/scorer7 --lr 1e-4 --warmup 50 --steps 1400 --val-every 350 --seed 10 --out runs/scorer10
 
-# Stages 6 and 7: 3000 steps (~77 min) and then 1300 (~37 min), each a fresh cosine schedule
+# Stages 6 and 7: 3000 steps (~77 min) and then 1300 (~33 min), each a fresh cosine schedule
 # at lr 1e-4. Chosen on the validation set (SRCC among the base model's samples 0.658 ->
 # 0.677 -> 0.678) over a scorer grown to --layers 5 from stage 5, a 2000-step sibling of
 # stage 6 with seed 13, and weight averages of stage 6 with either.

@@ -34,6 +34,7 @@ from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
 from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
+from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 
@@ -121,6 +122,7 @@ def main() -> None:
         s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
         s_images = normalise_image(crop_image(image, s_crop))[None]
         stages.append((f"score {args.M}", networks(lambda: scorer.score_candidates(s_images, keypoints, cands))))
+        stages.append(("  of which the consensus term", lambda: mean_sibling_distance(cands.joints)))
 
     def everything() -> None:
         p = networks(lambda: model.sample(images, keypoints, args.M))().float()

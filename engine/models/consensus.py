@@ -21,7 +21,8 @@ from engine.metrics import pa_mpjpe
 
 MAX_REFERENCES = 32
 """Siblings each candidate is compared with; larger sets use an evenly spaced subset so
-the cost grows as M x 32, not M^2 (M = 100: 3200 Procrustes fits, ~13 ms on one core)."""
+the cost grows as M x 32, not M^2 (M = 100: 3200 Procrustes fits, 8 ms on two cores,
+benchmarks/bench_sample.py)."""
 MIN_CANDIDATES = 3
 """Below this a person's candidates get no consensus term (two disagree symmetrically)."""
 

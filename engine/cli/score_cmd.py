@@ -61,8 +61,9 @@ def read_candidates(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def score_file(path: Path, photo: Path, scorer, body) -> np.ndarray:
-    """(M,) scores of the candidates in ``path`` against ``photo``."""
+def score_file(path: Path, photo: Path, scorer, body, consensus: bool = True) -> np.ndarray:
+    """(M,) scores of the candidates in ``path`` against ``photo`` (consensus: compare them
+    with each other, the scorer's sample-consensus term)."""
     import torch
 
     from engine.data.crops import CropTransform, crop_image, transform_keypoints
@@ -81,7 +82,7 @@ def score_file(path: Path, photo: Path, scorer, body) -> np.ndarray:
     keypoints = torch.from_numpy(transform_keypoints(arrays["detected_keypoints_px"], crop))[None]
     cands = decode_candidates(params, scorer.layout, body, torch.tensor(center[None], dtype=torch.float32),
                               torch.tensor([size]), with_vertices=False)
-    return scorer.score_candidates(image, keypoints, cands)[0].cpu().numpy()
+    return scorer.score_candidates(image, keypoints, cands, consensus=consensus)[0].cpu().numpy()
 
 
 def _write(path: Path, source: Path, scores: np.ndarray) -> None:
@@ -115,9 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     src = args.candidates / "candidates.npz" if args.candidates.is_dir() else args.candidates
     body = BodyModel(device=args.device)
     scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
-    if args.no_consensus:
-        scorer.consensus_weight = 0.0
-    scores = score_file(src, args.photo, scorer, body)
+    scores = score_file(src, args.photo, scorer, body, consensus=not args.no_consensus)
     order = np.argsort(-scores, kind="stable")
     dst = args.out or src
     _write(dst, src, scores)

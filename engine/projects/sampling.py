@@ -145,8 +145,6 @@ def sample_dataset(
     body = BodyModel(device=dev)
     model = DiffusionHMR.load(base_rec.path, body=body, device=dev)
     score_model = None if scorer_rec is None else HMRScorer.load(scorer_rec.path, body=body, device=dev)
-    if score_model is not None and not consensus:
-        score_model.consensus_weight = 0.0
     cache = ImageCache()
     sampled = skipped = failed = 0
     for n, (path, person) in enumerate(persons):
@@ -157,7 +155,8 @@ def sample_dataset(
         elif (image := cache.get_or_warn(path, person.id)) is None:
             failed += 1
         else:
-            _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev)
+            _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev,
+                           consensus)
             sampled += 1
         progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
     return {
@@ -176,7 +175,7 @@ def sample_dataset(
 
 def _sample_person(
     project: Project, image: np.ndarray, person: PersonRecord, model: Any, scorer: Any, body: Any,
-    checkpoint_id: int, M: int, steps: int, seed: int, device: Any,
+    checkpoint_id: int, M: int, steps: int, seed: int, device: Any, consensus: bool = True,
 ) -> int:
     inp = crop_input(image, person, model.crop_size, device)
     params = model.sample(inp.image, inp.keypoints, M, steps=steps, seed=seed).cpu()
@@ -184,7 +183,7 @@ def _sample_person(
     scores = None
     if scorer is not None:
         s_inp = crop_input(image, person, scorer.config.crop_size, scorer.device)
-        scores = scorer.score_candidates(s_inp.image, s_inp.keypoints, cands)[0].cpu().numpy()
+        scores = scorer.score_candidates(s_inp.image, s_inp.keypoints, cands, consensus=consensus)[0].cpu().numpy()
     try:
         errors = label_errors(person, cands, model.layout, body)
     except AdhmrError as e:

@@ -54,8 +54,6 @@ def score_dataset(
     rec = resolve_checkpoint(project, scorer, ("scorer",))
     body = BodyModel(device=dev)
     model = HMRScorer.load(rec.path, body=body, device=dev)
-    if not consensus:
-        model.consensus_weight = 0.0
     cache = ImageCache()
     scored = n_cands = skipped = failed = 0
     for n, (path, person) in enumerate(persons):
@@ -76,7 +74,7 @@ def score_dataset(
             for run in by_run.values():
                 params = torch.from_numpy(np.stack([c.params for c in run]))[None]
                 decoded = decode_for(params, inp.crop, model.layout, body)
-                out = model.score_candidates(inp.image, inp.keypoints, decoded)[0].cpu().numpy()
+                out = model.score_candidates(inp.image, inp.keypoints, decoded, consensus=consensus)[0].cpu().numpy()
                 scores.update({c.id: float(s) for c, s in zip(run, out, strict=True)})
             set_candidate_scores(project, scores)
             scored += 1

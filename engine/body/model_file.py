@@ -39,24 +39,72 @@ class _ChumpyPlaceholder:
         raise BodyModelError("a chumpy object in the pickle holds no array")
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """Allows numpy arrays, scipy sparse matrices and chumpy placeholders only."""
+def _allowed_classes() -> dict[tuple[str, str], object]:
+    """The exact (module, name) pairs an SMPL pickle may name, and what each becomes.
 
-    _ALLOWED_PREFIXES = ("numpy", "scipy.sparse")
+    Only what official SMPL files (written by Python 2 with numpy, scipy and chumpy) and
+    numpy 2's own pickles need. A prefix rule is not enough: a module such as
+    ``numpy.lib._npyio_impl`` imports ``os``, and protocol 4 resolves dotted names, so
+    ``(numpy.lib._npyio_impl, os.system)`` would reach a shell.
+    """
+    import copyreg
+
+    import scipy.sparse
+
+    # numpy's own reducers, found the same way on numpy 1.26 (numpy.core) and 2 (numpy._core).
+    reconstruct = np.zeros(1).__reduce__()[0]
+    scalar = np.float64(0).__reduce__()[0]
+    allowed: dict[tuple[str, str], object] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("builtins", "slice"): slice,
+        ("__builtin__", "slice"): slice,
+        ("builtins", "object"): object,
+        ("__builtin__", "object"): object,
+        ("copy_reg", "_reconstructor"): copyreg._reconstructor,
+        ("copyreg", "_reconstructor"): copyreg._reconstructor,
+        # Python 2 bytes arrive as latin-1 text re-encoded by _codecs.encode.
+        ("_codecs", "encode"): _latin1_encode,
+    }
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "_reconstruct")] = reconstruct
+        allowed[(module, "scalar")] = scalar
+    for kind, cls in (("csc", scipy.sparse.csc_matrix), ("csr", scipy.sparse.csr_matrix)):
+        for module in (f"scipy.sparse.{kind}", f"scipy.sparse._{kind}", "scipy.sparse"):
+            allowed[(module, f"{kind}_matrix")] = cls
+    for module, names in _CHUMPY_CLASSES.items():
+        for name in names:
+            allowed[(module, name)] = _ChumpyPlaceholder
+    return allowed
+
+
+# chumpy classes that SMPL-family pickles hold; each becomes the array it wraps.
+_CHUMPY_CLASSES = {
+    "chumpy.ch": ("Ch",),
+    "chumpy.reordering": ("Select", "Reshape", "transpose", "Concatenate", "Permute", "Ravel"),
+    "chumpy.ch_ops": ("add", "subtract", "multiply", "divide", "dot", "negative"),
+}
+
+
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """What ``_codecs.encode`` does for Python 2 byte strings, limited to that use."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Resolves exactly the (module, name) pairs in ``_allowed_classes`` and nothing else."""
+
+    _allowed: dict[tuple[str, str], object] | None = None
 
     def find_class(self, module: str, name: str):
-        if module.startswith("chumpy"):
-            return _ChumpyPlaceholder
-        if module.startswith(self._ALLOWED_PREFIXES) or (module, name) in {
-            ("builtins", "slice"),
-            ("_codecs", "encode"),
-            ("copy_reg", "_reconstructor"),
-            ("copyreg", "_reconstructor"),
-            ("__builtin__", "object"),
-            ("builtins", "object"),
-        }:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        if _SafeUnpickler._allowed is None:
+            _SafeUnpickler._allowed = _allowed_classes()
+        found = _SafeUnpickler._allowed.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return found
 
 
 def _to_plain(value):

@@ -8,9 +8,11 @@ so that a refused caller can say who is busy.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,29 @@ except ImportError:  # Windows: lock one byte far past the note so the note stay
 
 
 _POLL_S = 0.1
+# A lock path that is a symlink could point the truncating writes below at any file the
+# user can write (a project folder received as a tar keeps such links); O_NONBLOCK keeps a
+# FIFO planted there from hanging the open.
+_SAFE_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_lock_file(path: Path, flags: int) -> int:
+    """Open ``path`` as a lock file: a regular file, never through a symlink.
+
+    Raises StoreError (one line) for a symlink, a directory or any other non-regular file.
+    """
+    try:
+        fd = os.open(path, flags | _SAFE_FLAGS, 0o644)
+    except IsADirectoryError:
+        raise StoreError(f"{path}: is a directory, not a lock file; remove it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(f"{path}: is a symbolic link; refusing to use it as a lock file (remove it)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"{path}: is not a regular file; refusing to use it as a lock file (remove it)")
+    return fd
 
 
 class FileLock:
@@ -71,7 +96,10 @@ class FileLock:
         if self._fd is not None:
             raise StoreError(f"{self.path}: lock already held by this object")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = _open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
+        except PermissionError:
+            raise StoreError(f"{self.path}: cannot create the {self.what} (permission denied)") from None
         deadline = time.monotonic() + timeout
         while not _try_lock(fd):
             if time.monotonic() >= deadline:
@@ -119,7 +147,7 @@ class FileLock:
 def is_locked(path: Path) -> bool:
     """Whether some live process (this one included) holds the lock on ``path``."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = _open_lock_file(path, os.O_RDWR)
     except FileNotFoundError:
         return False
     try:
@@ -134,7 +162,12 @@ def is_locked(path: Path) -> bool:
 def read_note(path: Path) -> dict[str, Any]:
     """The note the current holder wrote, or {} when there is none or it is unreadable."""
     try:
-        note = json.loads(Path(path).read_text() or "{}")
+        fd = _open_lock_file(Path(path), os.O_RDONLY)
+    except (OSError, StoreError):
+        return {}
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            note = json.loads(fh.read(65536) or b"{}")
     except (OSError, ValueError):
         return {}
     return note if isinstance(note, dict) else {}

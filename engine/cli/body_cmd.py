@@ -48,7 +48,9 @@ def _info(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     from engine.body.model_file import read_model_file
+    from engine.output_files import check_output
 
+    check_output(args.dst, inputs=[args.src])
     arrays = read_model_file(args.src)
     args.dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.dst.with_name(args.dst.stem + ".tmp.npz")

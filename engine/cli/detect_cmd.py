@@ -58,7 +58,11 @@ def _run(args: argparse.Namespace) -> int:
 def _photo(args: argparse.Namespace) -> int:
     from engine.detect import COCO17_NAMES, detect_file
     from engine.image_io import load_image, save_image
+    from engine.output_files import atomic_output, check_output
 
+    for out in (args.out, args.overlay):
+        if out is not None:
+            check_output(out, inputs=[args.photo])
     det = detect_file(args.photo, box=args.box)
     x0, y0, x1, y1 = det.box
     print(f"{args.photo}: person score {det.score:.2f}, box {x0:.0f} {y0:.0f} {x1:.0f} {y1:.0f}")
@@ -73,7 +77,8 @@ def _photo(args: argparse.Namespace) -> int:
             "keypoints": np.asarray(det.keypoints, float).round(3).tolist(),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(doc, indent=1))
+        with atomic_output(args.out) as fh:
+            fh.write(json.dumps(doc, indent=1))
         print(f"wrote {args.out}")
     if args.overlay is not None:
         save_image(args.overlay, draw_keypoints(load_image(args.photo), det.keypoints, det.box))

@@ -20,6 +20,7 @@ from engine.data.prohmr_npz import write_prohmr_npz
 from engine.data.records import PersonSample
 from engine.data.spin_npz import write_spin_npz
 from engine.errors import DataError, StoreError
+from engine.output_files import check_output
 from engine.projects.importing import READERS, norm_path, sha256_file
 from engine.projects.labels import sample_of
 from engine.projects.sources import dataset_sources
@@ -108,6 +109,9 @@ def export_dataset(
             f"dataset {ds.name!r} holds {ds.format} data; choose the output format "
             f"({', '.join(DATASET_FORMATS)})"
         )
+    # Never over the project, its data folder, or the annotation file being exported.
+    check_output(out, project_file=project.path, data_dir=project.data_dir,
+                 inputs=[src.path for src in dataset_sources(project, ds.id)])
     persons = _persons(project, ds.id)
     keep = None
     if cleaning_run is not None:

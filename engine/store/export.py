@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from engine.errors import ShapeError
+from engine.output_files import atomic_output, check_output
 from engine.store.blobs import blob_to_array
 from engine.store.project import Project
 from engine.store.repo_cleaning import cleaning_decisions
@@ -27,15 +26,11 @@ from engine.store.schema import Candidate, CleaningDecision, Dataset, Image, Pai
 TRAINING_STATUSES = ("proposed", "accepted")
 
 
-@contextmanager
-def _atomic(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, mode, newline="" if "b" not in mode else None) as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _atomic(project: Project, out: str | Path, mode: str = "w"):
+    """``out`` checked against the project (never the project file or a file in its data
+    folder) and opened through a temporary sibling that is renamed into place."""
+    check_output(out, project_file=project.path, data_dir=project.data_dir)
+    return atomic_output(out, mode)
 
 
 def iter_pairs(
@@ -81,7 +76,7 @@ def export_pairs_jsonl(
 ) -> int:
     """One JSON object per line (see ``iter_pairs``; arrays as lists). Returns the count."""
     n = 0
-    with _atomic(Path(out)) as f:
+    with _atomic(project, out) as f:
         for rec in iter_pairs(project, statuses):
             rec["winner"] = rec["winner"].tolist()
             rec["loser"] = rec["loser"].tolist()
@@ -118,7 +113,7 @@ def export_pairs_npz(
         "source": np.array([r["source"] for r in recs], dtype=str),
         "status": np.array([r["status"] for r in recs], dtype=str),
     }
-    with _atomic(Path(out), "wb") as f:
+    with _atomic(project, out, "wb") as f:
         np.savez(f, **arrays)
     return len(recs)
 
@@ -137,7 +132,7 @@ def export_cleaning_csv(project: Project, run_id: int, out: str | Path) -> int:
                 .where(CleaningDecision.run_id == run_id)
             )
         }
-    with _atomic(Path(out)) as f:
+    with _atomic(project, out) as f:
         writer = csv.writer(f)
         writer.writerow(
             [

@@ -90,6 +90,7 @@ class Reference:
     kept: (F,) bool, frames usable as a reference.
     dropped_error: frames dropped for a mean reprojection error over the threshold.
     dropped_views: frames dropped because a joint was seen in fewer than two views.
+    max_error_px: the threshold used, pixels.
     """
 
     points: np.ndarray
@@ -97,6 +98,7 @@ class Reference:
     kept: np.ndarray
     dropped_error: int
     dropped_views: int
+    max_error_px: float
 
     @property
     def num_kept(self) -> int:
@@ -140,4 +142,4 @@ def triangulate_frames(
         "%d for joints seen in fewer than two views)",
         kept.sum(), F, dropped_error, max_error_px, dropped_views,
     )
-    return Reference(points, error, kept, dropped_error, dropped_views)
+    return Reference(points, error, kept, dropped_error, dropped_views, max_error_px)

@@ -1,0 +1,83 @@
+"""Accuracy on real footage: Pose2Sim's four-camera Demo_SinglePerson recording.
+
+Usage (from the repository root):
+    python -m benchmarks.bench_real [--stride 1] [--frames N] [--out docs/real_footage_eval.json]
+
+Pose2Sim (BSD-3-Clause) ships four synchronised, calibrated videos of one person (about
+100 frames each, 1088x1920) and their Qualisys calibration inside its wheel. The first
+run fetches the wheel with ``pip download --no-deps pose2sim==0.10.49`` into the cache
+folder (``--data-dir``) and unzips the five files it needs; they are never committed.
+
+Then it runs ``adhmr eval-multiview`` on them (see ``engine.multiview.recording``) and
+writes ``{method: {"mpjpe": mm, "pa_mpjpe": mm, "views": n}}``. The reference is
+triangulated from the same detector's 2D landmarks, so it is biased towards BlazePose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import platformdirs
+
+from engine.cli.eval_multiview_cmd import run_evaluation
+from engine.multiview.methods import METHOD_GROUPS
+from engine.multiview.triangulation import MAX_REPROJECTION_PX
+
+WHEEL = "pose2sim==0.10.49"
+DEMO = "Pose2Sim/Demo_SinglePerson"
+MEMBERS = ["calibration/Calib.qca.txt"] + [f"videos/cam0{i}.mp4" for i in range(1, 5)]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fetch_demo(data_dir: Path) -> Path:
+    """The Demo_SinglePerson folder under ``data_dir``, downloaded and unzipped if needed."""
+    demo = data_dir / DEMO
+    if all((demo / m).is_file() for m in MEMBERS):
+        return demo
+    data_dir.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(data_dir.glob("pose2sim-0.10.49-*.whl"))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", WHEEL, "-d", str(data_dir)], check=True
+        )
+        wheels = sorted(data_dir.glob("pose2sim-0.10.49-*.whl"))
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        for member in MEMBERS:
+            wheel.extract(f"{DEMO}/{member}", data_dir)
+    return demo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(platformdirs.user_cache_dir("adhmr-studio")) / "pose2sim")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "real_footage_eval.json")
+    parser.add_argument("--stride", type=int, default=1)
+    parser.add_argument("--frames", type=int, default=None)
+    parser.add_argument("--methods", default=",".join(METHOD_GROUPS))
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--scorer", default=None)
+    parser.add_argument("-M", "--hypotheses", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+
+    demo = fetch_demo(args.data_dir)
+    args.calibration = demo / MEMBERS[0]
+    args.videos = [demo / m for m in MEMBERS[1:]]
+    args.max_error = MAX_REPROJECTION_PX
+    result = run_evaluation(args)
+    print(result.summary())
+    args.out.write_text(json.dumps(result.to_dict(), indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The methods the multi-view benchmark compares, each one camera-oriented 3D body per view.
+
+A method takes one video frame and the detector's person in it and returns
+hypotheses (K, 12, 3) in metres (OpenCV camera axes, any position; see
+:mod:`engine.multiview.evaluate`) and, for a scored sampler, their scores (K,).
+
+* ``blazepose_world``: BlazePose's 33 world landmarks (metres, camera-oriented), read at
+  the 12 evaluation joints by name.
+* ``zero_noise`` / ``select`` / ``min``: a diffusion model's M candidates through the
+  project's sampling entry point, read at the body model's COCO-17 keypoints (regressed
+  from the mesh, the points the detector's landmarks name); hypothesis 0 is the
+  zero-noise one, Select takes the scorer's best, Min is the oracle best of M.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.errors import DataError
+from engine.multiview.joints import to_eval12
+
+METHOD_GROUPS = ("blazepose_world", "diffusion")
+"""What ``build_methods`` can build; "diffusion" reports zero_noise, select and min."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """hypotheses: (K, 12, 3) metres, camera-oriented. scores: (K,) or None."""
+
+    hypotheses: np.ndarray
+    scores: np.ndarray | None = None
+
+
+class Method(Protocol):
+    """names: the result names it reports (one, or the three multi-hypothesis rows)."""
+
+    names: tuple[str, ...]
+
+    def predict(self, image: np.ndarray, detection: Any) -> Prediction: ...
+
+
+class BlazePoseWorld:
+    """The detector's own 3D world landmarks."""
+
+    names = ("blazepose_world",)
+
+    def predict(self, image: np.ndarray, detection: Any) -> Prediction:
+        world = np.asarray(detection.world_landmarks, np.float64)[:, :3]
+        return Prediction(to_eval12(world)[None])
+
+
+class DiffusionSampler:
+    """M candidates of a diffusion model (and its scorer) for the detected person."""
+
+    names = ("zero_noise", "select", "min")
+
+    def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
+                 seed: int = 0, precision: str = "fp32") -> None:
+        self.model, self.scorer, self.body = model, scorer, body
+        self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
+
+    def predict(self, image: np.ndarray, detection: Any) -> Prediction:
+        from engine.models.pipeline import sample_image
+
+        result = sample_image(
+            image, self.model, M=self.M, keypoints=np.asarray(detection.keypoints, np.float32),
+            box=tuple(detection.box), scorer=self.scorer, steps=self.steps, seed=self.seed,
+            body=self.body, precision=self.precision,
+        )
+        c = result.candidates
+        scores = None if c.scores is None else c.scores[0].numpy()
+        return Prediction(to_eval12(c.keypoints3d[0].numpy()), scores)
+
+
+def build_methods(
+    groups: tuple[str, ...] = METHOD_GROUPS,
+    checkpoint: str | None = None,
+    scorer: str | None = None,
+    M: int = 20,
+    steps: int = 4,
+    seed: int = 0,
+    device: str = "cpu",
+) -> list[Method]:
+    """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
+
+    checkpoint / scorer: the diffusion model and scorer (None: the bundled defaults).
+    Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
+    """
+    unknown = [g for g in groups if g not in METHOD_GROUPS]
+    if unknown:
+        raise DataError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHOD_GROUPS)}")
+    methods: list[Method] = []
+    for group in groups:
+        if group == "blazepose_world":
+            methods.append(BlazePoseWorld())
+        else:
+            from engine.body.model import BodyModel
+            from engine.models.diffusion_hmr import DiffusionHMR
+            from engine.models.scorer import HMRScorer
+
+            body = BodyModel(device=device)
+            model = DiffusionHMR.load(checkpoint, body=body, device=device)
+            judge = HMRScorer.load(scorer, body=body, device=device)
+            methods.append(DiffusionSampler(model, judge, body, M=M, steps=steps, seed=seed))
+    return methods

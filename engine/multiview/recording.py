@@ -1,0 +1,167 @@
+"""Evaluate single-view methods on a calibrated multi-camera recording of one person.
+
+1. Detect the person in every frame of every video (BlazePose, the largest person).
+2. Triangulate the 12 evaluation joints per frame from the detector's 2D landmarks
+   (confidence-weighted DLT on undistorted pixels) and drop frames whose mean
+   reprojection error is over ``max_error_px`` (:mod:`engine.multiview.triangulation`).
+3. For every kept frame and every camera that saw the person, run each method on that
+   view alone and compare it with the reference rotated into that camera
+   (:mod:`engine.multiview.evaluate`).
+
+The reference is biased towards the detector: it is triangulated from the same 2D
+landmarks the methods start from, so it rewards agreeing with BlazePose.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import DataError, NoPersonError
+from engine.multiview.calibration import Camera, check_frame_size, read_qca
+from engine.multiview.evaluate import (
+    MethodResult,
+    reference_in_camera,
+    summarise_hypotheses,
+    summarise_single,
+    view_errors,
+)
+from engine.multiview.joints import to_eval12
+from engine.multiview.methods import Method
+from engine.multiview.triangulation import MAX_REPROJECTION_PX, Reference, triangulate_frames
+from engine.multiview.video import read_frames
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordingResult:
+    """methods: {method name: result}, in the order the methods were given.
+    frames: frames read per video. reference: the triangulation (frames kept, dropped)."""
+
+    methods: dict[str, MethodResult]
+    frames: int
+    reference: Reference = field(repr=False)
+
+    def to_dict(self) -> dict[str, dict[str, float | int]]:
+        """{method name: {"mpjpe": mm, "pa_mpjpe": mm, "views": n}}."""
+        return {name: r.to_dict() for name, r in self.methods.items()}
+
+    def summary(self) -> str:
+        """The frames kept and dropped, then a markdown table of the methods, mm."""
+        ref = self.reference
+        lines = [
+            f"{self.frames} frames, {ref.num_kept} triangulated (dropped: {ref.dropped_error} with a "
+            f"mean reprojection error over {ref.max_error_px:.0f} px, {ref.dropped_views} with a joint seen in "
+            f"fewer than two views)",
+            "",
+            "| method | MPJPE (mm) | PA-MPJPE (mm) | views |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [f"| {n} | {r.mpjpe:.1f} | {r.pa_mpjpe:.1f} | {r.views} |" for n, r in self.methods.items()]
+        return "\n".join(lines)
+
+
+def match_videos(cameras: Sequence[Camera], videos: Sequence[str | Path]) -> list[Path]:
+    """The video of each camera: the one whose file stem is the camera's name, else, when
+    no stem names a camera, the videos in the order given.
+
+    Raises DataError: the counts differ, or some but not all stems name cameras.
+    """
+    videos = [Path(v) for v in videos]
+    if len(videos) != len(cameras):
+        raise DataError(f"{len(videos)} videos for {len(cameras)} calibrated cameras")
+    by_stem = {v.stem: v for v in videos}
+    named = [by_stem.get(c.name) for c in cameras]
+    if all(v is not None for v in named):
+        return named  # type: ignore[return-value]
+    if any(v is not None for v in named):
+        missing = [c.name for c, v in zip(cameras, named) if v is None]
+        raise DataError(f"no video named after camera(s) {', '.join(missing)}")
+    return videos
+
+
+def _detect_views(detector, cameras, videos, stride, max_frames, progress, should_cancel) -> np.ndarray:
+    """(F, V, 12, 3) the detector's landmarks at the evaluation joints: pixels + visibility,
+    zeros where nobody was found."""
+    per_view: list[list[np.ndarray]] = []
+    for v, (cam, video) in enumerate(zip(cameras, videos)):
+        rows = []
+        for index, frame in read_frames(video, stride, max_frames):
+            check_cancel(should_cancel)
+            check_frame_size(cam, frame.shape[1], frame.shape[0])
+            try:
+                landmarks = detector.detect(frame).landmarks
+                rows.append(to_eval12(np.asarray(landmarks)[:, [0, 1, 3]]))
+            except NoPersonError:
+                log.info("%s frame %d: no person", video, index)
+                rows.append(np.zeros((12, 3)))
+        per_view.append(rows)
+        progress(ProgressEvent(0.2 * (v + 1) / len(cameras), f"detected {cam.name}"))
+    frames = min(len(rows) for rows in per_view)
+    return np.stack([np.stack(rows[:frames]) for rows in per_view], axis=1)
+
+
+def evaluate_recording(
+    calibration: str | Path,
+    videos: Sequence[str | Path],
+    methods: Sequence[Method],
+    detector,
+    stride: int = 1,
+    max_frames: int | None = None,
+    max_error_px: float = MAX_REPROJECTION_PX,
+    progress: ProgressFn = no_progress,
+    should_cancel: CancelFn = never_cancel,
+) -> RecordingResult:
+    """Evaluate ``methods`` on every ``stride``-th frame (at most ``max_frames``) of the
+    synchronised ``videos`` filmed by the cameras of a Qualisys ``calibration``.
+
+    detector: a PoseDetector. Raises DataError (calibration, video/camera match),
+    ImageError (a video that cannot be decoded), ShapeError (frames of the wrong size),
+    JobCancelled.
+    """
+    cameras = read_qca(calibration)
+    videos = match_videos(cameras, videos)
+    seen = _detect_views(detector, cameras, videos, stride, max_frames, progress, should_cancel)
+    reference = triangulate_frames(cameras, seen, max_error_px)
+    if reference.num_kept == 0:
+        raise DataError(
+            f"{calibration}: no frame could be triangulated within {max_error_px:.0f} px "
+            f"({reference.dropped_error} over the error, {reference.dropped_views} seen in < 2 views)"
+        )
+    single: dict[str, list[tuple[float, float]]] = {}
+    multi: dict[tuple[str, ...], list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = {}
+    for v, (cam, video) in enumerate(zip(cameras, videos)):
+        for f, (_, frame) in enumerate(read_frames(video, stride, max_frames)):
+            if f >= len(reference.kept):
+                break
+            if not reference.kept[f] or seen[f, v, :, 2].max() <= 0:
+                continue
+            check_cancel(should_cancel)
+            detection = detector.detect(frame)
+            ref_cam = reference_in_camera(reference.points[f], cam.R)
+            for method in methods:
+                pred = method.predict(frame, detection)
+                errors = view_errors(pred.hypotheses, ref_cam)
+                if len(method.names) == 1:
+                    single.setdefault(method.names[0], []).append((errors[0][0], errors[1][0]))
+                else:
+                    multi.setdefault(method.names, []).append((*errors, pred.scores))
+        progress(ProgressEvent(0.2 + 0.8 * (v + 1) / len(cameras), f"evaluated {cam.name}"))
+    results: dict[str, MethodResult] = {}
+    for method in methods:
+        if len(method.names) == 1:
+            results[method.names[0]] = summarise_single(single.get(method.names[0], []))
+        else:
+            rows = multi.get(method.names, [])
+            if not rows:
+                raise DataError(f"{calibration}: no view was evaluated")
+            scores = None if rows[0][2] is None else np.stack([r[2] for r in rows])
+            results.update(summarise_hypotheses(
+                np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), scores))
+    return RecordingResult(results, len(seen), reference)

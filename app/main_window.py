@@ -91,7 +91,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.start_page.recentChosen.connect(self.open_project)
         self.image_pane.boxDrawn.connect(lambda x0, y0, x1, y1: self.detect_in_box((x0, y0, x1, y1)))
         for signal in (self.state.candidatesChanged, self.state.selectionChanged,
-                       self.state.visibilityChanged, self.state.personChanged):
+                       self.state.visibilityChanged, self.state.personChanged, self.state.colorsChanged):
             signal.connect(self._update_3d_timer.start)
         self.state.imageChanged.connect(self._image_changed)
         self.state.projectChanged.connect(self._project_changed)

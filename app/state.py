@@ -39,6 +39,7 @@ class AppState(QObject):
     selectionChanged = pyqtSignal()
     visibilityChanged = pyqtSignal()
     preferencesChanged = pyqtSignal()
+    colorsChanged = pyqtSignal()
     message = pyqtSignal(str)
 
     def __init__(self, prefs: Preferences | None = None, models: ModelCache | None = None,
@@ -62,6 +63,7 @@ class AppState(QObject):
         self._recent: OrderedDict[int, CandidateSet] = OrderedDict()
         self._colors = np.zeros((0, 3), np.uint8)
         self._colors_of: CandidateSet | None = None
+        self.pair_colors: dict[int, tuple[int, int, int]] = {}
 
     # --- project -------------------------------------------------------------------
 
@@ -259,7 +261,20 @@ class AppState(QObject):
         if self._colors_of is not self.candidates:
             self._colors = candidate_colors(self.candidates.scores, self.candidates.ranks())
             self._colors_of = self.candidates
-        return self._colors
+        if not self.pair_colors:
+            return self._colors
+        colors = self._colors.copy()
+        for k, candidate_id in enumerate(self.candidates.ids):
+            colors[k] = self.pair_colors.get(int(candidate_id), colors[k])
+        return colors
+
+    def set_pair_colors(self, colors: dict[int, tuple[int, int, int]]) -> None:
+        """Draw these candidates (by id) in a fixed RGB colour instead of their score's: the
+        Pairs panel's A and B while it shows a pair. {} goes back to score colours."""
+        if colors == self.pair_colors:
+            return
+        self.pair_colors = dict(colors)
+        self.colorsChanged.emit()
 
     def placeholder(self) -> CandidateSet | None:
         """The average body standing in the person's box (or mid-photo), for the 3D view

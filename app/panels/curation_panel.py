@@ -21,10 +21,12 @@ from app.panels.curation_queue import (
     decision_steps,
     free_item,
     propose_pairs,
+    propose_project,
     scorer_queue,
 )
 from app.panels.curation_view import CurationView, PlotterCloser
 from app.state import AppState
+from app.widgets.ab_compare import A_COLOR, B_COLOR
 from app.widgets.decision_history import DecisionHistory
 from engine import store
 from engine.errors import AdhmrError
@@ -121,11 +123,17 @@ class CurationPanel(CurationView):
             person_id = s.person.id
             note = self._propose_for_current()
         items = scorer_queue(s.project, self.mode, person_id)
+        if not items and self.scope == "project":
+            added, people = propose_project(s.project)
+            if added:
+                items = scorer_queue(s.project, self.mode, None)
+                note = (f"Proposed {added} pairs for {people} {'person' if people == 1 else 'people'} "
+                        "from their candidates' scores (top against bottom of each ranking).")
         if not items and not note:
             note = ("No scorer pairs here: sample this person with a scorer (Ctrl+R), run a pairs job, "
                     "or use Free pick." if self.scope == "person" else
-                    "No scorer pairs in this project yet: run a pairs job (Jobs panel), or sample and "
-                    "curate person by person.")
+                    "Nothing to pair yet: no person has scored candidates. Sample some (Ctrl+R on a photo, "
+                    "or a sample job in the Jobs panel, Ctrl+Shift+J), then come back.")
         return items, note
 
     def _propose_for_current(self) -> str:
@@ -173,6 +181,7 @@ class CurationPanel(CurationView):
         self.buttons["redo"].setEnabled(self.state.project is not None)
         if item is None:
             self.compare.clear()
+            self.state.set_pair_colors({})
             self.opinion.setText(self._note or "Nothing to curate.")
             return
         if not self._go_to_person(item.person_id):
@@ -191,6 +200,7 @@ class CurationPanel(CurationView):
         size = None if rgb is not None else (s.image.width or 640, s.image.height or 480)
         self.compare.set_photo(rgb, size, key=(s.image.id if s.image else None, id(rgb)))
         ranks = cset.ranks()
+        s.set_pair_colors({item.a: A_COLOR, item.b: B_COLOR})
         self.compare.show_pair(cset, ia, cset, ib, box=s.person.box if s.person else None,
                                info_a=self._side_info(cset, ia, ranks), info_b=self._side_info(cset, ib, ranks))
         note, self._note = self._note, ""  # said once, with the first pair shown
@@ -261,11 +271,42 @@ class CurationPanel(CurationView):
         return bool(steps)
 
     def move(self, delta: int) -> None:
-        """Show the next (1) or previous (-1) pair of the queue, decided or not."""
+        """Show the next (1) or previous (-1) pair of the queue, decided or not. Next from
+        the last pair of a person's queue goes on to the next person with candidates."""
+        at_end = not self.items or self.index == len(self.items) - 1
+        if delta > 0 and at_end and self.mode != "free" and self.scope == "person":
+            self._next_person()
+            return
         if not self.items:
             return
         self.index = 0 if self.index is None else (self.index + delta) % len(self.items)
         self._show_current()
+
+    def _next_person(self) -> bool:
+        """Open the next person with candidates: later in this photo, else in the next
+        sampled photo of the project (in id order). False (and a note) when there is none."""
+        s = self.state
+        if s.project is None or s.image is None:
+            return False
+        ids = [p.id for p in s.persons]
+        k = ids.index(s.person.id) if s.person is not None and s.person.id in ids else -1
+        for person_id in ids[k + 1:]:
+            if store.candidates_of_person(s.project, person_id):
+                s.set_person(person_id)
+                return True
+        order = [r.id for r in s.images]
+        later = order[order.index(s.image.id) + 1:] if s.image.id in order else []
+        for image_id in later:
+            if s.images[s.image_row(image_id)].status == "unsampled":
+                continue
+            for person in store.persons_of_image(s.project, image_id):
+                if store.candidates_of_person(s.project, person.id):
+                    s.open_image(image_id)
+                    if s.person is None or s.person.id != person.id:
+                        s.set_person(person.id)
+                    return True
+        self.opinion.setText("That was the last person with candidates in the project.")
+        return False
 
     def undo(self) -> None:
         undone = self.history.undo()

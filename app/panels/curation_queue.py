@@ -95,6 +95,27 @@ def propose_pairs(
     return out
 
 
+def propose_project(project: store.Project) -> tuple[int, int]:
+    """Scorer pairs, as ``propose_pairs`` makes them, for every person with scored
+    candidates and no scorer pairs yet: the whole project's queue without a pairs job.
+    Returns (pairs added, people given pairs)."""
+    from engine.projects.sampling import dataset_persons
+
+    paired = {p.person_id for p in store.list_pairs(project, source="auto")}
+    added = people = 0
+    for dataset in store.list_datasets(project):
+        for _path, person in dataset_persons(project, dataset.id):
+            if person.id in paired:
+                continue
+            cands = store.candidates_of_person(project, person.id)
+            scores = [np.nan if c.score is None else c.score for c in cands]
+            proposals = propose_pairs([c.id for c in cands], [c.run_id for c in cands], scores, person.id)
+            if proposals:
+                added += store.add_auto_pairs(project, proposals)
+                people += 1
+    return added, people
+
+
 def as_item(pair: store.PairRecord) -> PairItem:
     """A stored pair shown with its winner on the left for even ids, on the right for odd."""
     if pair.id % 2 == 0:

@@ -12,8 +12,10 @@ from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -36,6 +38,9 @@ MOVE_KEYS = {Qt.Key.Key_N: 1, Qt.Key.Key_Space: 1, Qt.Key.Key_P: -1}
 CHOICE_TEXT = {"a": "A is better", "b": "B is better", "both_bad": "both bad", "skip": "skipped"}
 DOCK_HEIGHT_HINT = 216
 """Preferred height (px): a bottom dock as tall as the candidate table's."""
+ROOM_SHARE = 0.45
+"""Share of the window's height a bottom Pairs dock grows to when it comes on screen:
+the A/B photos need height to be judged in."""
 
 
 def handles_key(event) -> bool:
@@ -214,12 +219,25 @@ class CurationView(QWidget):
 
     def _on_screen_changed(self, on_screen: bool) -> None:
         if not on_screen:
+            self.state.set_pair_colors({})  # the main views go back to score colours
             return
+        self._make_room()
         if self._stale:
             if self.mode == "free":
                 self._fill_pickers()
             self.rebuild()
         QTimer.singleShot(0, self._take_focus)
+
+    def _make_room(self) -> None:
+        """Grow a docked bottom panel shorter than ``ROOM_SHARE`` of the window to that."""
+        dock, window = self.parentWidget(), self.window()
+        if not isinstance(dock, QDockWidget) or dock.isFloating() or not isinstance(window, QMainWindow):
+            return
+        if window.dockWidgetArea(dock) != Qt.DockWidgetArea.BottomDockWidgetArea:
+            return
+        want = int(window.height() * ROOM_SHARE)
+        if dock.height() < want:
+            window.resizeDocks([dock], [want], Qt.Orientation.Vertical)
 
     def _take_focus(self) -> None:
         if self.visibility.on_screen and self.window().isActiveWindow():

@@ -94,6 +94,7 @@ class ImagePane(QWidget):
         state.imageChanged.connect(self._image_changed)
         state.personChanged.connect(self._person_changed)
         state.candidatesChanged.connect(self._candidates_changed)
+        state.colorsChanged.connect(self._colors_changed)
         state.selectionChanged.connect(self._shown_changed)
         state.visibilityChanged.connect(self._shown_changed)
 
@@ -139,6 +140,9 @@ class ImagePane(QWidget):
         self.view.set_candidates(s.candidates, s.colors())
         self.legend.set_range(None if s.candidates is None else s.candidates.score_range())
         self._shown_changed()
+
+    def _colors_changed(self) -> None:
+        self.view.set_candidates(self.state.candidates, self.state.colors())
 
     def _shown_changed(self) -> None:
         self.view.set_shown(self.state.shown(), force=False)

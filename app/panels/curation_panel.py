@@ -24,6 +24,7 @@ from app.panels.curation_queue import (
     propose_project,
     scorer_queue,
 )
+from app.dialogs.pair_browser import PairBrowser
 from app.panels.curation_view import CurationView, PlotterCloser
 from app.state import AppState
 from app.widgets.ab_compare import A_COLOR, B_COLOR
@@ -97,6 +98,8 @@ class CurationPanel(CurationView):
             self.index = self._find(keep) if keep is not None else None
             if self.index is None:
                 self.index = self._next_open(-1)
+            if self.index is None and self.mode == "free":
+                self.index = 0  # two picked candidates show even when already decided
         self._note = note
         self._show_current()
 
@@ -307,6 +310,40 @@ class CurationPanel(CurationView):
                     return True
         self.opinion.setText("That was the last person with candidates in the project.")
         return False
+
+    def open_browser(self) -> PairBrowser:
+        """The decided-pairs window (one per panel, re-read each time it opens)."""
+        if self.browser is None:
+            self.browser = PairBrowser(self.state, self)
+            self.browser.pairChosen.connect(self.show_pair)
+        self.browser.refresh()
+        self.browser.show()
+        self.browser.raise_()
+        return self.browser
+
+    def show_pair(self, pair_id: int) -> bool:
+        """Show a stored pair: a scorer pair in the whole project's queue, a hand-made one
+        as a free pick of its two candidates. False if it is gone."""
+        s = self.state
+        pair = next((p for p in store.list_pairs(s.project) if p.id == pair_id), None) if s.project else None
+        if pair is None or not self._go_to_person(pair.person_id):
+            self.opinion.setText(f"Pair #{pair_id} is no longer in the project.")
+            return False
+        if pair.source == "auto":
+            self.set_mode("proposed" if self.mode == "free" else self.mode, "project")
+            self.index = next((k for k, it in enumerate(self.items) if it.pair and it.pair.id == pair_id), self.index)
+        else:
+            self.set_mode("free")
+            index = {int(c): k for k, c in enumerate(s.candidates.ids)}
+            self._busy = True
+            try:
+                for combo, candidate in ((self.pick_a, pair.winner_id), (self.pick_b, pair.loser_id)):
+                    combo.setCurrentIndex(combo.findData(index.get(candidate)))
+            finally:
+                self._busy = False
+            self.rebuild(fresh=True)
+        self._show_current()
+        return self.current is not None and self.current.pair is not None and self.current.pair.id == pair_id
 
     def undo(self) -> None:
         undone = self.history.undo()

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -81,6 +82,11 @@ class CurationView(QWidget):
         self.show_scorer = QCheckBox("Show the scorer's opinion")
         self.show_scorer.setChecked(True)
         self.show_scorer.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space means "next pair" here
+        self.browse_button = QPushButton("Decided pairs…")
+        self.browse_button.setToolTip("Every decided pair: filter by decision, who, hand-made or proposed, image; "
+                                      "show any of them here")
+        self.browse_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.browser = None
         self.counters = QLabel()
         self.counters.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top = QHBoxLayout()
@@ -91,6 +97,7 @@ class CurationView(QWidget):
         for w in (self.pick_label, self.pick_a, self.pick_label_b, self.pick_b):
             top.addWidget(w)
         top.addWidget(self.show_scorer)
+        top.addWidget(self.browse_button)
         top.addStretch(1)
         top.addWidget(self.counters)
 
@@ -122,6 +129,7 @@ class CurationView(QWidget):
         self.mode_combo.activated.connect(lambda _i: self._settings_changed())
         self.scope_combo.activated.connect(lambda _i: self._settings_changed())
         self.show_scorer.toggled.connect(lambda _on: self._show_current())
+        self.browse_button.clicked.connect(self.open_browser)
         for combo in (self.pick_a, self.pick_b):
             combo.activated.connect(lambda _i: self._picked())
 

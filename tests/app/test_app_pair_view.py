@@ -121,3 +121,51 @@ def test_next_at_the_end_of_a_persons_queue_goes_to_the_next_person(qtbot, make_
     qtbot.keyClick(panel, Qt.Key.Key_N)
     assert w.state.person.id == synth
     assert "last person with candidates" in panel.opinion.text()
+
+
+def test_decided_pairs_browser_filters_and_jumps(qtbot, make_window, project_path):
+    from app.widgets.decision_history import current_user
+
+    astro, a_ids = add_candidates(project_path, "astronaut.png", [0.9, 0.8, 0.7, 0.3, 0.2, 0.1])
+    synth, _ = add_candidates(project_path, "synthetic.png", [0.6, 0.55, 0.5, 0.1])
+    w, panel = open_pairs(qtbot, make_window, project_path)
+    first = panel.current.pair
+    qtbot.keyClick(panel, Qt.Key.Key_X)       # both bad
+    qtbot.keyClick(panel, Qt.Key.Key_S)       # skipped
+    flipped = panel.current.pair
+    qtbot.keyClick(panel, Qt.Key.Key_A if flipped.winner_id == panel.current.b else Qt.Key.Key_B)  # flip
+    panel.set_mode("free")
+    w.candidate_table.select_rows([2, 4])
+    qtbot.keyClick(panel, Qt.Key.Key_A)        # a pair made by hand
+    manual = [p for p in store.list_pairs(w.state.project, source="manual")]
+    assert len(manual) == 2  # the flip's reverse and the free pick
+
+    browser = panel.open_browser()
+    qtbot.addWidget(browser)
+    assert browser.count_label.text() == "5 of 5 decided pairs"
+    row = browser.visible_pairs().index(first.id)
+    assert [browser.table.item(row, c).text() for c in (1, 3, 4, 5)] == [
+        "astronaut.png", "both bad", "scorer-proposed", current_user() or "unknown"]
+    assert browser.table.item(row, 6).text().startswith(str(store.list_pairs(w.state.project)[0].decided_at.year))
+    browser.decision_combo.setCurrentIndex(browser.decision_combo.findData("rejected"))
+    browser.decision_combo.activated.emit(browser.decision_combo.currentIndex())
+    assert browser.visible_pairs() == [flipped.id]
+    browser.decision_combo.setCurrentIndex(0)
+    browser.source_combo.setCurrentIndex(browser.source_combo.findData("manual"))
+    browser.source_combo.activated.emit(browser.source_combo.currentIndex())
+    assert sorted(browser.visible_pairs()) == sorted(p.id for p in manual)
+    browser.image_filter.setText("synthetic")
+    assert browser.visible_pairs() == []
+    browser.image_filter.setText("")
+    browser.source_combo.setCurrentIndex(0)
+    browser.source_combo.activated.emit(0)
+
+    # Jump: go to the other photo first, then ask for the astronaut's first pair.
+    w.state.open_image(next(r.id for r in w.state.images if r.path == "synthetic.png"))
+    browser.table.selectRow(browser.visible_pairs().index(first.id))
+    browser.choose()
+    assert w.state.person.id == astro and panel.current.pair.id == first.id
+    assert panel.scope == "project" and "both_bad" in panel.opinion.text()
+    # A hand-made pair opens as a free pick of its two candidates.
+    ok = panel.show_pair(manual[-1].id)
+    assert ok and panel.mode == "free"

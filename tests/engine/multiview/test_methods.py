@@ -1,0 +1,53 @@
+"""The benchmark's methods on a real photo, with the real detector and bundled checkpoints."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from engine.detect import PoseDetector
+from engine.errors import DataError
+from engine.multiview.evaluate import reference_in_camera, view_errors
+from engine.multiview.methods import DiffusionSampler, build_methods
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    image = data.astronaut()
+    return image, PoseDetector().detect(image)
+
+
+@pytest.fixture(scope="module")
+def sampler():
+    (method,) = build_methods(("diffusion",), M=6)
+    return method
+
+
+def test_diffusion_sampler_gives_camera_oriented_hypotheses_and_scores(astronaut, sampler):
+    image, detection = astronaut
+
+    first = sampler.predict(image, detection)
+    reseeded = DiffusionSampler(sampler.model, sampler.scorer, sampler.body, M=6, seed=1).predict(image, detection)
+
+    assert first.hypotheses.shape == (6, 12, 3) and first.scores.shape == (6,)
+    # Hypothesis 0 starts from zero noise, so it does not depend on the seed; the rest do.
+    np.testing.assert_allclose(first.hypotheses[0], reseeded.hypotheses[0], atol=1e-5)
+    assert np.abs(first.hypotheses[1:] - reseeded.hypotheses[1:]).max() > 1e-3
+    # Camera-oriented (y down): the shoulders are above the hips in the image's sense.
+    shoulders = first.hypotheses[:, :2].mean(axis=1)
+    hips = first.hypotheses[:, 6:8].mean(axis=1)
+    assert np.all(shoulders[:, 1] < hips[:, 1])
+
+
+def test_each_hypothesis_is_scored_against_the_reference(astronaut, sampler):
+    image, detection = astronaut
+    pred = sampler.predict(image, detection)
+
+    mpjpe, pa = view_errors(pred.hypotheses, reference_in_camera(pred.hypotheses[2], np.eye(3)))
+
+    assert mpjpe[2] == pytest.approx(0.0, abs=1e-9) and np.all(mpjpe[[0, 1, 3, 4, 5]] > 0)
+    assert np.all(pa <= mpjpe + 1e-9)
+
+
+def test_unknown_method_names_are_refused():
+    with pytest.raises(DataError, match="unknown method"):
+        build_methods(("blazepose_world", "magic"))

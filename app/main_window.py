@@ -16,6 +16,7 @@ from PyQt6.QtCore import QByteArray, Qt, QTimer, QThreadPool
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
 
+from app.keep_work import KeepWork
 from app.panels import PanelSpec, extra_panels
 from app.panels.candidate_table import CandidateTable
 from app.panels.image_browser import ImageBrowser
@@ -34,7 +35,7 @@ APP_TITLE = "ADHMR Studio"
 LAYOUT_VERSION = 1
 
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(KeepWork, WindowActions, QMainWindow):
     """ADHMR Studio's window. ``settings``: where preferences and layout persist."""
 
     def __init__(self, settings: AppSettings | None = None) -> None:
@@ -152,6 +153,8 @@ class MainWindow(WindowActions, QMainWindow):
         file.addAction(self._action("import_folder", "Import &Folder…", self.import_folder_dialog, "Ctrl+Shift+I"))
         file.addAction(self._action("import_dataset", "Import &Dataset File…", self.import_dataset_dialog))
         file.addSeparator()
+        file.addAction(self._action("save_as", "Save Project &As…", self.save_as_dialog, S.SaveAs,
+                                    tip="Save the project under another name (keeps a photo's scratch project)"))
         file.addAction(self._action("close", "&Close Project", self.close_project, S.Close))
         file.addAction(self._action("settings", "&Settings…", self.open_settings, S.Preferences))
         file.addSeparator()
@@ -225,7 +228,7 @@ class MainWindow(WindowActions, QMainWindow):
     def _update_enabled(self) -> None:
         has_project = self.state.project is not None
         idle = not self.tasks.busy
-        for name in ("import_images", "import_folder", "import_dataset", "close"):
+        for name in ("import_images", "import_folder", "import_dataset", "close", "save_as"):
             self.actions[name].setEnabled(has_project and idle)
         for name in ("sample", "detect", "pick"):
             self.actions[name].setEnabled(has_project and idle and self.state.image is not None)
@@ -301,6 +304,9 @@ class MainWindow(WindowActions, QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        if not self.keep_scratch("quit"):
+            event.ignore()
+            return
         self.save_layout()
         if self.state.project is None or self.scratch_dir is not None:
             self.settings.clear_last_project()

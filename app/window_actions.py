@@ -100,6 +100,9 @@ class WindowActions:
                 self.settings.remove_recent_project(str(path))
                 self._refresh_recent_menu()
             return False
+        if self.scratch_dir is not None and not self.keep_scratch("open another project"):
+            project.close()
+            return False
         self.discard_scratch()
         self.settings.add_recent_project(project.path)
         self.state.set_project(project)
@@ -135,6 +138,8 @@ class WindowActions:
         if self.tasks.busy:
             self.show_error("Wait for the running task to finish (or cancel it) first.")
             return
+        if not self.keep_scratch("close it"):
+            return
         self.state.set_project(None)
         self.discard_scratch()
         self.settings.clear_last_project()
@@ -162,10 +167,16 @@ class WindowActions:
             self.open_photo(path)
 
     def open_photo(self, path: str | Path) -> bool:
-        """Open one photo in a scratch project (a temporary folder removed on close)."""
+        """Open one photo in a scratch project (a temporary folder removed on close), or,
+        as the user chooses when a project is open, add it to that project."""
         if self.tasks.busy:
             self.show_error("Wait for the running task to finish (or cancel it) first.")
             return False
+        destination = self.photo_destination(path)
+        if destination is None:
+            return False
+        if destination == "add":
+            return self.import_paths([str(path)], open_new=True)
         folder = Path(tempfile.mkdtemp(prefix="adhmr-scratch-"))
         try:
             project = store.Project.create(folder / f"scratch{PROJECT_SUFFIX}")
@@ -197,8 +208,9 @@ class WindowActions:
 
     # --- imports ---------------------------------------------------------------------
 
-    def import_paths(self, paths: list[str], name: str | None = None) -> bool:
-        """Import photos, folders or annotation files into the open project (in the background)."""
+    def import_paths(self, paths: list[str], name: str | None = None, open_new: bool = False) -> bool:
+        """Import photos, folders or annotation files into the open project (in the
+        background); open_new: show the newest image once imported."""
         project = self.state.project
         if project is None:
             self.show_error("Open or create a project first (or drop a single photo to look at it).")
@@ -209,7 +221,9 @@ class WindowActions:
 
         def done(report) -> None:
             self.state.refresh_images()
-            if self.state.image is None and self.state.images:
+            if open_new and report.images:
+                self.state.open_image(max(r.id for r in self.state.images))
+            elif self.state.image is None and self.state.images:
                 self.state.open_image(self.state.images[0].id)
             msg = f"Imported {report.images} images ({report.persons} persons) into '{report.dataset}'"
             if report.already:

@@ -2,8 +2,8 @@
 
 The landmark model reads a 256 x 256 crop with values in [0, 1] and gives 39 points
 (33 body landmarks and 6 auxiliary ones) as x, y, z in crop pixels with visibility and
-presence logits, a pose-present probability, a 256 x 256 segmentation logit map and
-64 x 64 heatmaps that sharpen the point positions.
+presence logits, a pose-present probability, a 256 x 256 segmentation logit map,
+64 x 64 heatmaps that sharpen the point positions and 39 world points in metres.
 """
 
 from __future__ import annotations
@@ -22,6 +22,25 @@ NUM_POINTS = 39
 NUM_LANDMARKS = 33
 HEATMAP_KERNEL = 7
 MIN_HEATMAP_CONFIDENCE = 0.5
+
+
+def world_from_crop(world: np.ndarray, rotation: float) -> np.ndarray:
+    """Turn world landmarks from the crop's axes back into the camera's.
+
+    The model sees the body upright in its rotated crop, so its metric points are in the
+    crop's axes; as MediaPipe's WorldLandmarkProjectionCalculator, x and y turn by the
+    crop's in-plane rotation and z (depth) is unchanged.
+
+    Args:
+        world: (N, 3) metres in the crop's axes.
+        rotation: the crop's rotation in radians (``RotatedSquare.rotation``).
+
+    Returns:
+        (N, 3) float32 metres, camera axes (x right, y down, z away).
+    """
+    c, s = np.cos(rotation), np.sin(rotation)
+    x, y = world[:, 0], world[:, 1]
+    return np.column_stack([c * x - s * y, s * x + c * y, world[:, 2]]).astype(np.float32)
 
 
 def refine_with_heatmaps(points: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
@@ -69,12 +88,15 @@ class LandmarkResult:
     presence: (33,) float32 presence logits.
     pose_score: probability in [0, 1] that the crop holds a person.
     mask: (H, W) float32 in [0, 1], person probability over the full image.
+    world: (33, 3) float32 metres, origin at the hip midpoint, camera axes (x right,
+        y down, z away).
     """
 
     landmarks: np.ndarray
     presence: np.ndarray
     pose_score: float
     mask: np.ndarray
+    world: np.ndarray
 
 
 class Landmarker:
@@ -92,6 +114,7 @@ class Landmarker:
         self._heatmap_out = next(
             index for shape, index in by_shape.items() if len(shape) == 3 and shape[2] == NUM_POINTS
         )
+        self._world_out = by_shape[(NUM_POINTS * 3,)]
 
     def run(self, image: np.ndarray, square: RotatedSquare) -> LandmarkResult:
         """Landmarks and mask of the person inside ``square``.
@@ -107,6 +130,7 @@ class Landmarker:
         pose_score = float(self.interpreter.get_tensor(self._flag_out).reshape(()))
         mask_logits = self.interpreter.get_tensor(self._mask_out)[0, :, :, 0]
         heatmaps = self.interpreter.get_tensor(self._heatmap_out)[0]
+        world = self.interpreter.get_tensor(self._world_out).reshape(NUM_POINTS, 3)
 
         xy = refine_with_heatmaps(raw[:NUM_LANDMARKS, :2].copy(), heatmaps[..., :NUM_LANDMARKS])
         image_from_crop = square.crop_to_image(INPUT_SIZE)
@@ -115,4 +139,5 @@ class Landmarker:
         landmarks = np.column_stack([xy_px, z_px, raw[:NUM_LANDMARKS, 3]]).astype(np.float32)
         mask = paste_square(sigmoid(mask_logits), square, image.shape[:2])
         presence = raw[:NUM_LANDMARKS, 4].astype(np.float32)
-        return LandmarkResult(landmarks, presence, pose_score, mask)
+        world_cam = world_from_crop(world[:NUM_LANDMARKS], square.rotation)
+        return LandmarkResult(landmarks, presence, pose_score, mask, world_cam)

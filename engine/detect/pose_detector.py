@@ -40,6 +40,12 @@ CROWN_FROM_EYES = 1.6
 # otherwise the detector fired on a patch of background and the landmark crop drifted
 # onto someone outside the box.
 MIN_SHARE_IN_BOX = 0.25
+# Under these a landmark is a missing keypoint (confidence 0): the model guesses where a
+# hidden or out-of-crop point would be, and a guess must not weigh like a seen point.
+# Presence runs low even for seen limbs near the crop's edge (the astronaut's elbow in
+# plain view: 0.25), so its bar is as low as visibility's.
+MIN_KEYPOINT_VISIBILITY = 0.2
+MIN_KEYPOINT_PRESENCE = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,14 +53,23 @@ class PersonDetection:
     """One person found in an image (arrays are read-only).
 
     keypoints: (17, 3) float32, COCO-17 order (``COCO17_NAMES``): x, y in full-image
-        pixels, confidence in [0, 1] (sigmoid of BlazePose's visibility logit).
+        pixels, confidence in [0, 1]: the landmark's visibility, or 0 where it lies
+        outside the image or its visibility or presence is under 0.2 (a missing
+        keypoint).
     box: x0, y0, x1, y1 in full-image pixels around the confident landmarks and the
         estimated top of the head, padded by 10 % of its size on each side and
         clipped to the image.
     mask: (H, W) float32 in [0, 1], person probability over the full image.
     landmarks: (33, 4) float32, BlazePose order: x, y (px), z (px, same scale as x,
-        depth relative to the hips, negative towards the camera), visibility in [0, 1].
+        depth relative to the hips, negative towards the camera), confidence in [0, 1]
+        as the keypoints'.
     score: the person detector's confidence in [0, 1].
+    world_landmarks: (33, 3) float32 metres, BlazePose order, origin at the hip
+        midpoint, camera axes (x right, y down, z away).
+    landmark_visibility: (33,) float32 in [0, 1], the model's probability that each
+        landmark is visible (not occluded), sigmoid of its logit.
+    landmark_presence: (33,) float32 in [0, 1], the model's probability that each
+        landmark is inside the crop, sigmoid of its logit.
     """
 
     keypoints: np.ndarray
@@ -62,6 +77,9 @@ class PersonDetection:
     mask: np.ndarray
     landmarks: np.ndarray
     score: float
+    world_landmarks: np.ndarray
+    landmark_visibility: np.ndarray
+    landmark_presence: np.ndarray
 
 
 def _check_image(image: object) -> np.ndarray:
@@ -204,7 +222,14 @@ class PoseDetector:
         candidate: PersonCandidate, result: LandmarkResult, width: int, height: int
     ) -> PersonDetection:
         landmarks = result.landmarks.copy()
-        landmarks[:, 3] = sigmoid(landmarks[:, 3])
+        visibility = sigmoid(landmarks[:, 3])
+        presence = sigmoid(result.presence)
+        x, y = landmarks[:, 0], landmarks[:, 1]
+        seen = (
+            (x >= 0) & (x < width) & (y >= 0) & (y < height)
+            & (visibility >= MIN_KEYPOINT_VISIBILITY) & (presence >= MIN_KEYPOINT_PRESENCE)
+        )
+        landmarks[:, 3] = np.where(seen, visibility, 0.0)
         keypoints = landmarks[list(BLAZEPOSE_TO_COCO17)][:, [0, 1, 3]]
         return PersonDetection(
             keypoints=_frozen(keypoints),
@@ -212,6 +237,9 @@ class PoseDetector:
             mask=_frozen(result.mask),
             landmarks=_frozen(landmarks),
             score=candidate.score,
+            world_landmarks=_frozen(result.world),
+            landmark_visibility=_frozen(visibility),
+            landmark_presence=_frozen(presence),
         )
 
 

@@ -178,3 +178,36 @@ def test_bad_image_array(detector: PoseDetector, image) -> None:
 def test_bad_box(detector: PoseDetector, astronaut, box) -> None:
     with pytest.raises(ShapeError):
         detector.detect(astronaut, box=box)
+
+
+def test_astronaut_world_landmarks(found: PersonDetection) -> None:
+    w = found.world_landmarks
+    assert w.shape == (33, 3) and w.dtype == np.float32 and not w.flags.writeable
+    hips = w[[23, 24]].mean(axis=0)
+    assert np.abs(hips).max() < 0.05  # origin at the hip midpoint
+    nose, l_sh, r_sh = w[0], w[11], w[12]
+    assert -0.8 < nose[1] < -0.4  # the head is up (y down), about half a metre above the hips
+    assert 0.25 < np.linalg.norm(l_sh - r_sh) < 0.5  # shoulder width in metres
+    assert l_sh[0] > r_sh[0]  # she faces the camera: her left on the image's right
+    vis, pres = found.landmark_visibility, found.landmark_presence
+    assert vis.shape == pres.shape == (33,)
+    assert vis[0] > 0.9 and pres[0] > 0.9 and vis[27] < 0.2  # face seen, ankles not
+
+
+def test_world_landmarks_follow_rotation(detector: PoseDetector, astronaut, found) -> None:
+    turned = detector.detect(np.ascontiguousarray(np.rot90(astronaut))).world_landmarks
+    # A quarter turn to the left sends the camera's (x, y) to (y, -x); depth is kept.
+    back = np.stack([-turned[:, 1], turned[:, 0], turned[:, 2]], axis=1)
+    upper = [0, 2, 5, 7, 8, 11, 12]
+    assert np.abs(back[upper] - found.world_landmarks[upper]).max() < 0.08
+
+
+def test_missing_keypoints_have_no_confidence(found: PersonDetection) -> None:
+    lm = found.landmarks
+    outside = lm[:, 1] >= 512
+    assert outside.any()  # her feet would be below the frame
+    assert (lm[outside, 3] == 0).all()
+    low = (found.landmark_visibility < 0.2) | (found.landmark_presence < 0.2)
+    assert (lm[low, 3] == 0).all()
+    seen = ~outside & ~low
+    np.testing.assert_array_equal(lm[seen, 3], found.landmark_visibility[seen])

@@ -12,6 +12,7 @@ joints come from the joint regressor folded into the template and shape directio
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import os
@@ -150,6 +151,14 @@ class BodyModel(torch.nn.Module):
     def device(self) -> torch.device:
         return self.v_template.device
 
+    def float64_copy(self) -> BodyModel:
+        """A float64 copy whose derived buffers (rest joints) are recomputed in float64,
+        not widened from float32 products whose last bits depend on the BLAS code path."""
+        body = copy.deepcopy(self).double()
+        body.J_template = body.J_regressor @ body.v_template
+        body.J_shapedirs = torch.einsum("jv,vkb->jkb", body.J_regressor, body.shapedirs)
+        return body
+
     def rotations_to_matrix(self, rotations: torch.Tensor, rotation_format: str) -> torch.Tensor:
         """Turn (B, 24, 6) / (B, 144) 6D, (B, 24, 3) / (B, 72) axis-angle or (B, 24, 3, 3)
         matrices into (B, 24, 3, 3)."""
@@ -194,12 +203,14 @@ class BodyModel(torch.nn.Module):
         if not rotations.dtype.is_floating_point:
             raise ShapeError(f"rotations: expected floating point, got {rotations.dtype}")
         B = rotations.shape[0]
-        R = self.rotations_to_matrix(rotations.to(self.device, torch.float32), rotation_format)
+        # float32 unless the model was converted with .double() (the synthetic renderer's exact labels).
+        dtype = self.v_template.dtype
+        R = self.rotations_to_matrix(rotations.to(self.device, dtype), rotation_format)
         if betas is None:
-            betas = torch.zeros(B, NUM_BETAS, device=self.device)
+            betas = torch.zeros(B, NUM_BETAS, device=self.device, dtype=dtype)
         if betas.shape != (B, NUM_BETAS):
             raise ShapeError(f"betas: expected shape ({B}, {NUM_BETAS}), got {tuple(betas.shape)}")
-        betas = betas.to(self.device, torch.float32)
+        betas = betas.to(self.device, dtype)
         if not (torch.isfinite(R).all() and torch.isfinite(betas).all()):
             raise ShapeError("rotations or betas hold NaN or infinite values")
 
@@ -212,10 +223,10 @@ class BodyModel(torch.nn.Module):
             posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, support] if self.has_pose_correctives else None
         v_posed = v_template + blend_shapes(betas, shapedirs)
         if self.has_pose_correctives:
-            eye = torch.eye(3, device=self.device)
+            eye = torch.eye(3, device=self.device, dtype=dtype)
             pose_feature = (R[:, 1:] - eye).reshape(B, -1)
             v_posed = v_posed + (pose_feature @ posedirs.reshape(pose_feature.shape[1], -1)).reshape(B, -1, 3)
-        joints, A = batch_rigid_transform(R, J, self.parents, dtype=torch.float32)
+        joints, A = batch_rigid_transform(R, J, self.parents, dtype=dtype)
         weights = self.lbs_weights if return_vertices else self.lbs_weights[self.coco_support]
         skinned = _skin(v_posed, A, weights)
         keypoints = _regress(coco, skinned)
@@ -224,7 +235,7 @@ class BodyModel(torch.nn.Module):
         if cam is not None:
             if cam.shape != (B, 3):
                 raise ShapeError(f"cam: expected shape ({B}, 3), got {tuple(cam.shape)}")
-            cam = cam.to(self.device, torch.float32)
+            cam = cam.to(self.device, dtype)
             out = BodyOutput(
                 vertices=vertices,
                 joints=joints,

@@ -46,7 +46,7 @@ from engine.data.spin_npz import write_spin_npz
 from engine.data.synth.corruption import corrupt_labels
 from engine.data.synth.domains import DomainConfig, get_domain
 from engine.data.synth.keypoints import spin24_points
-from engine.data.synth.render import SynthBody, render_sample
+from engine.data.synth.render import SynthBody, exact, render_sample
 from engine.errors import DataError, ImageError, JobCancelled
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
@@ -181,9 +181,9 @@ def _label_joints(sb: SynthBody, pose: np.ndarray, betas: np.ndarray, cam_t: np.
     out[:, :, 3] = 1.0
     for s in range(0, len(pose), batch):
         with torch.no_grad():
-            body = sb.body(torch.from_numpy(pose[s:s + batch]), torch.from_numpy(betas[s:s + batch]),
-                           rotation_format="axis_angle")
-        v, j, kp = (t.numpy().astype(np.float64) for t in (body.vertices, body.joints, body.keypoints))
+            body = sb.body64(torch.from_numpy(pose[s:s + batch]).double(), torch.from_numpy(betas[s:s + batch]).double(),
+                             rotation_format="axis_angle")
+        v, j, kp = (exact(t.numpy()) for t in (body.vertices, body.joints, body.keypoints))
         for b in range(len(v)):
             out[s + b, :, :3] = spin24_points(j[b], kp[b], v[b], sb.top, sb.chin) + cam_t[s + b]
     return out

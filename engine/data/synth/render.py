@@ -35,14 +35,14 @@ class SynthBody:
 
     def __init__(self, body: BodyModel):
         self.body = body
+        # Posing in float64, rounded to float32 by ``exact``: see there.
+        self.body64 = body.float64_copy()
         self.faces = np.asarray(body.faces, np.int64)
         self.incidence = face_incidence(self.faces, body.num_vertices)
-        with torch.no_grad():
-            rest = body(torch.zeros(1, 24, 3), rotation_format="axis_angle")
-        v = rest.vertices[0].numpy().astype(np.float64)
-        face_points = rest.keypoints[0, :5].numpy().astype(np.float64)
+        v, rest_joints, rest_keypoints = self.pose(np.zeros(72), np.zeros(10))
+        face_points = rest_keypoints[:5]
         self.parts = BodyParts.from_rest(v, self.faces, body.lbs_weights.cpu().numpy(), face_points)
-        self.top, self.chin = head_vertices(v, rest.joints[0].numpy().astype(np.float64), face_points)
+        self.top, self.chin = head_vertices(v, rest_joints, face_points)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "SynthBody":
@@ -56,13 +56,25 @@ class SynthBody:
         camera-oriented, no translation.
         """
         with torch.no_grad():
-            out = self.body(
-                torch.from_numpy(np.asarray(pose, np.float32))[None],
-                torch.from_numpy(np.asarray(betas, np.float32))[None],
+            out = self.body64(
+                torch.from_numpy(np.asarray(pose, np.float32).astype(np.float64))[None],
+                torch.from_numpy(np.asarray(betas, np.float32).astype(np.float64))[None],
                 rotation_format="axis_angle",
             )
-        return (out.vertices[0].numpy().astype(np.float64), out.joints[0].numpy().astype(np.float64),
-                out.keypoints[0].numpy().astype(np.float64))
+        return (exact(out.vertices[0].numpy()), exact(out.joints[0].numpy()), exact(out.keypoints[0].numpy()))
+
+
+def exact(values: np.ndarray) -> np.ndarray:
+    """float64 ``values`` rounded to the float32 grid, returned as float64.
+
+    Labels (visibility, the pixel a keypoint falls in, which triangle covers a pixel) are
+    thresholds on the posed body. MKL's GEMM results depend on its code path (AVX2,
+    AVX-512) and on memory alignment, so the same pose could differ in the last bit from
+    one call to the next and flip a label. Posed in float64, those differences are about
+    1e-16 relative; rounding to float32 (a grid 2^29 times coarser) removes them, except
+    for a value within that distance of a rounding boundary.
+    """
+    return np.asarray(values, np.float64).astype(np.float32).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         file.addAction(self._action("save_as", "Save Project &As…", self.save_as_dialog, S.SaveAs,
                                     tip="Save the project under another name (keeps a photo's scratch project)"))
         file.addAction(self._action("close", "&Close Project", self.close_project, S.Close))
-        file.addAction(self._action("settings", "&Settings…", self.open_settings, S.Preferences))
+        file.addAction(self._action("settings", "&Settings…", self.open_settings, "Ctrl+,"))
         file.addSeparator()
         file.addAction(self._action("quit", "&Quit", self.close, S.Quit))
 
@@ -191,9 +191,10 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         for rank in range(1, 10):
             toggles.addAction(self._action(f"toggle_{rank}", f"Rank {rank}", lambda _=False, r=rank: self.state.toggle_rank(r),
                                            str(rank)))
-        view.addAction(self._action("show_all", "Show &All Candidates", lambda: self.set_all_visible(True), "A"))
+        # V, not A: A means "A is better" in the Pairs panel.
+        view.addAction(self._action("show_all", "Show &All Candidates", lambda: self.set_all_visible(True), "V"))
         view.addAction(self._action("hide_unselected", "&Hide Unselected Candidates",
-                                    lambda: self.set_all_visible(False), "Shift+A"))
+                                    lambda: self.set_all_visible(False), "Shift+V"))
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PyQt6.QtWidgets import QFileDialog, QMessageBox
+from PyQt6.QtWidgets import QDialog, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout
 
 from app.dialogs.settings_dialog import SettingsDialog
 from app.sampling import detect_person, sample_person
@@ -28,14 +28,8 @@ PROJECT_SUFFIX = ".adhmr"
 PROJECT_FILTER = f"ADHMR projects (*{PROJECT_SUFFIX});;All files (*)"
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff);;All files (*)"
 DATASET_FILTER = "Annotation files (*.npz *.json);;All files (*)"
-SHORTCUTS = (
-    ("Ctrl+N / Ctrl+O", "new / open project"), ("Ctrl+I / Ctrl+Shift+I", "import images / a folder"),
-    ("PgUp, [ / PgDn, ]", "previous / next image"), ("Ctrl+R", "sample candidates"),
-    ("Ctrl+D / B", "detect the person / pick one with a box"), ("1 … 9", "show or hide candidate of that rank"),
-    ("A / Shift+A", "show all / only selected candidates"), ("F, wheel, drag", "fit, zoom, pan the photo"),
-    ("W / K", "wireframe / keypoints"), ("C", "3D camera at the photo's camera"),
-    ("Esc", "cancel the running task"), ("Ctrl+,", "settings"), ("Ctrl+Q", "quit"),
-)
+MOUSE_HELP = ("Mouse: the wheel zooms the photo, a drag pans it, Shift+drag draws a box round a person; "
+              "in the 3D views a drag turns the camera.")
 
 
 def _detect_then_sample(project, image_id, image_rgb, image_path, person, prefs, models,
@@ -357,8 +351,17 @@ class WindowActions:
         self.state.set_preferences(prefs)
         self.show_message("Settings saved")
 
-    def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", "", parent=self)
-        box.setText(f"<table>{rows}</table>")
-        box.open()
+    def show_shortcuts(self) -> QDialog:
+        """The keyboard shortcuts, read from the menus and panels (``app.shortcut_list``)."""
+        from app.shortcut_list import shortcut_html, shortcut_sections
+
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        text = QTextBrowser(dialog)
+        text.setHtml(shortcut_html(shortcut_sections(self)) + f"<p>{MOUSE_HELP}</p>")
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        dialog.resize(560, 680)
+        dialog.open()
+        self.shortcuts_dialog = dialog
+        return dialog

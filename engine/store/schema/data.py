@@ -3,7 +3,11 @@
 Array columns hold little-endian float32 bytes (see ``engine.store.blobs``):
 ``persons.keypoints`` (17, 3) COCO-17 (x, y) in image pixels and a confidence in [0, 1];
 ``persons.label_params`` (D,) a pseudo-label in the diffused parameter layout;
-``persons.joints3d`` (J, 3) metres, root-relative.
+``persons.joints3d`` (J, 3) metres, root-relative; the detector's outputs (revision 0003,
+all optional): ``persons.landmarks`` (33, 4) BlazePose x, y, z px and confidence,
+``persons.world_landmarks`` (33, 3) metres, ``persons.landmark_visibility`` and
+``persons.landmark_presence`` (33,), ``persons.mask`` an 8-bit PNG of the person
+probability over the image (``engine.data.masks``), ``persons.detection_score``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,12 @@ class Person(Base):
     label_source: Mapped[str | None] = mapped_column(String)
     has_3d: Mapped[bool] = mapped_column(default=False)
     joints3d: Mapped[bytes | None] = mapped_column(LargeBinary)
+    landmarks: Mapped[bytes | None] = mapped_column(LargeBinary)
+    world_landmarks: Mapped[bytes | None] = mapped_column(LargeBinary)
+    landmark_visibility: Mapped[bytes | None] = mapped_column(LargeBinary)
+    landmark_presence: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mask: Mapped[bytes | None] = mapped_column(LargeBinary)
+    detection_score: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -31,7 +31,9 @@ from app.widgets.sort_proxy import MissingLastProxy
 from engine import store
 from engine.store import IMAGE_STATUSES
 
-COLUMNS = ("Image", "Status", "Cands", "Spread", "Margin")
+COLUMNS = ("Image", "Status", "Cands", "Spread", "Margin", "Dataset")
+IMAGE_COLUMN_WIDTH = 170
+"""px: the thumbnail and a name (elided in the middle); the numbers keep their room."""
 STATUS_COLORS = {
     "unsampled": QColor(150, 150, 150), "sampled": QColor(70, 140, 220),
     "paired": QColor(230, 160, 40), "reviewed": QColor(60, 170, 90),
@@ -59,7 +61,8 @@ class ImageListModel(ColumnTableModel):
 
     COLUMNS = COLUMNS
     TIPS = ("File name", "unsampled / sampled / paired (pairs to review) / reviewed", "Candidates sampled",
-            "Highest minus lowest score", "Best minus second-best score: small = the scorer is uncertain")
+            "Highest minus lowest score", "Best minus second-best score: small = the scorer is uncertain",
+            "The dataset the image came in with (shown when there are several)")
 
     def __init__(self, state: AppState, thumbnails: ThumbnailCache) -> None:
         super().__init__()
@@ -69,12 +72,14 @@ class ImageListModel(ColumnTableModel):
         self._paths: list[str] = []
         self._row_of_path: dict[str, int] = {}
         self._status_icons = {k: status_icon(c) for k, c in STATUS_COLORS.items()}
+        self.datasets: dict[int, str] = {}
         thumbnails.ready.connect(self._thumbnail_ready)
 
     def reset(self) -> None:
         self.beginResetModel()
         s = self.state
         self.stats = store.image_score_stats(s.project) if s.project is not None else {}
+        self.datasets = {d.id: d.name for d in store.list_datasets(s.project)} if s.project is not None else {}
         self._paths = [str(s.image_file(r)) for r in s.images] if s.project is not None else []
         self._row_of_path = {p: i for i, p in enumerate(self._paths)}
         self.endResetModel()
@@ -91,12 +96,14 @@ class ImageListModel(ColumnTableModel):
             return IMAGE_STATUSES.index(rec.status)
         if col == 2:
             return st.count if st else 0
+        if col == 5:
+            return self.datasets.get(rec.dataset_id, "").lower()
         return None if st is None else (st.spread if col == 3 else st.margin)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
         row, col = index.row(), index.column()
+        if not index.isValid() or row >= len(self.state.images):
+            return None  # the state's list changes first; the model resets on imagesChanged
         rec = self.state.images[row]
         if role == ID_ROLE:
             return rec.id
@@ -110,6 +117,8 @@ class ImageListModel(ColumnTableModel):
                 return rec.status
             if col == 2:
                 return str(st.count) if st else ""
+            if col == 5:
+                return self.datasets.get(rec.dataset_id, "")
             value = None if st is None else (st.spread if col == 3 else st.margin)
             return "" if value is None else f"{value:.3f}"
         if role == Qt.ItemDataRole.DecorationRole:
@@ -119,7 +128,7 @@ class ImageListModel(ColumnTableModel):
                 return self._status_icons.get(rec.status)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return self._paths[row]
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 2:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= col <= 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -153,6 +162,19 @@ class ImageFilterProxy(MissingLastProxy):
         return super().filterAcceptsRow(row, parent)
 
 
+class ImageTable(QTableView):
+    """The image table; Home and End go to the first and last image (not sideways to
+    the first and last column, QTableView's own meaning)."""
+
+    def moveCursor(self, action, modifiers):
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd):
+            modifiers = modifiers | Qt.KeyboardModifier.ControlModifier
+            current = self.currentIndex()
+            target = super().moveCursor(action, modifiers)
+            return target.siblingAtColumn(max(current.column(), 0)) if target.isValid() else target
+        return super().moveCursor(action, modifiers)
+
+
 class ImageBrowser(QWidget):
     """Filter bar + image table; opens the image of the selected row."""
 
@@ -174,7 +196,7 @@ class ImageBrowser(QWidget):
         self.search.setPlaceholderText("Filter by name")
         self.search.setClearButtonEnabled(True)
         self.count_label = QLabel()
-        self.view = QTableView(self)
+        self.view = ImageTable(self)
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
@@ -184,8 +206,10 @@ class ImageBrowser(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 4)
         header = self.view.horizontalHeader()
-        for col in range(len(COLUMNS)):
+        for col in range(1, len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, IMAGE_COLUMN_WIDTH)
         header.setStretchLastSection(True)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setWordWrap(False)
@@ -208,7 +232,7 @@ class ImageBrowser(QWidget):
         state.imageChanged.connect(self._follow_state)
 
     def sizeHint(self) -> QSize:
-        return QSize(380, 500)
+        return QSize(480, 500)
 
     def refresh(self) -> None:
         """Re-read images and statistics (keeps the current image selected)."""
@@ -217,6 +241,8 @@ class ImageBrowser(QWidget):
             self.model.reset()
         finally:
             self._syncing = False
+        # One dataset needs no column; two with the same file names need it to tell them apart.
+        self.view.setColumnHidden(COLUMNS.index("Dataset"), len(self.model.datasets) < 2)
         self._follow_state()
         self._update_count()
 

@@ -42,7 +42,8 @@ def test_filter_by_status_and_sort_by_uncertainty(qtbot, tmp_path):
     qtbot.addWidget(browser)
     state.set_project(project)
     assert browser.model.rowCount() == 3
-    assert [browser.model.data(browser.model.index(r, 1)) for r in range(3)] == ["sampled", "sampled", "unsampled"]
+    status = COLUMNS.index("Status")
+    assert [browser.model.data(browser.model.index(r, status)) for r in range(3)] == ["sampled", "sampled", "unsampled"]
 
     browser.sort_by("Margin")  # smallest margin first: the scorer's most uncertain image
     assert browser.visible_order()[:2] == [images[1].id, images[0].id]
@@ -65,3 +66,35 @@ def test_filter_by_status_and_sort_by_uncertainty(qtbot, tmp_path):
     assert browser.proxy.data(current.siblingAtColumn(0), Qt.ItemDataRole.DisplayRole) == "astronaut.png"
     assert COLUMNS[0] == "Image"
     state.set_project(None)
+
+
+def test_two_datasets_with_the_same_names_are_told_apart_and_end_goes_to_the_last_image(qtbot, make_window,
+                                                                                        project_path):
+    from app_helpers import PERSON_BOXES, keypoints_in_box
+
+    with store.Project.open(project_path) as project:
+        again = store.add_dataset(project, "photos, second take", "images", str(project_path.parent / "photos"))
+        image = store.add_image(project, again, "astronaut.png")
+        store.add_person(project, image, PERSON_BOXES["astronaut.png"], keypoints_in_box(PERSON_BOXES["astronaut.png"]))
+    w = make_window()
+    assert w.open_project(project_path)
+    browser = w.browser
+    dataset = COLUMNS.index("Dataset")
+    assert not browser.view.isColumnHidden(dataset)
+    names = [(browser.proxy.index(r, 0).data(), browser.proxy.index(r, dataset).data()) for r in range(3)]
+    assert names == [("astronaut.png", "photos"), ("synthetic.png", "photos"), ("astronaut.png", "photos, second take")]
+    # Every column is on screen in the dock as it opens (no Margin off the edge).
+    header = browser.view.horizontalHeader()
+    assert header.sectionViewportPosition(COLUMNS.index("Margin")) + 20 < browser.view.viewport().width()
+
+    browser.view.setFocus()
+    qtbot.keyClick(browser.view, Qt.Key.Key_End)
+    assert w.state.image.id == image and browser.view.horizontalScrollBar().value() == 0
+    qtbot.keyClick(browser.view, Qt.Key.Key_Home)
+    assert w.state.image.id == browser.visible_order()[0] != image
+
+
+def test_one_dataset_needs_no_dataset_column(qtbot, make_window, project_path):
+    w = make_window()
+    assert w.open_project(project_path)
+    assert w.browser.view.isColumnHidden(COLUMNS.index("Dataset"))

@@ -7,7 +7,7 @@ from skimage import data
 from engine.detect import PoseDetector
 from engine.errors import DataError
 from engine.multiview.evaluate import reference_in_camera, view_errors
-from engine.multiview.methods import DiffusionSampler, build_methods
+from engine.multiview.methods import BlazePoseWorld, DiffusionSampler, build_methods
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,18 @@ def test_each_hypothesis_is_scored_against_the_reference(astronaut, sampler):
 
     assert mpjpe[2] == pytest.approx(0.0, abs=1e-9) and np.all(mpjpe[[0, 1, 3, 4, 5]] > 0)
     assert np.all(pa <= mpjpe + 1e-9)
+
+
+def test_blazepose_world_is_one_upright_metric_body_at_the_hips(astronaut):
+    image, detection = astronaut
+
+    pred = BlazePoseWorld().predict(image, detection)
+
+    (body,) = pred.hypotheses
+    assert pred.hypotheses.shape == (1, 12, 3) and pred.scores is None
+    assert np.linalg.norm(body[6:8].mean(axis=0)) < 0.05  # hip midpoint at the origin
+    assert body[:2, 1].mean() < -0.3  # shoulders above the hips (y down), in metres
+    assert 0.25 < np.linalg.norm(body[0] - body[1]) < 0.5  # shoulder width
 
 
 def test_unknown_method_names_are_refused():

@@ -159,6 +159,7 @@ class CleaningPanel(CleaningView):
         self.model.set_threshold(value)
         self._sync_spin()
         self._update_summary()
+        self.update_caption()
 
     def _fraction_set(self, percent: float) -> None:
         if not len(self.model.scores):
@@ -167,6 +168,7 @@ class CleaningPanel(CleaningView):
         self.histogram.set_threshold(value)
         self.model.set_threshold(value)
         self._update_summary()
+        self.update_caption()
 
     def _sync_spin(self) -> None:
         n = len(self.model.scores)
@@ -237,6 +239,7 @@ class CleaningPanel(CleaningView):
             return
         self.model.update_decisions(store.cleaning_decisions(self.state.project, self.run.id))
         self._update_summary()
+        self.update_caption()
         if kind != "do":
             rows = [r for r, d in enumerate(self.model.decisions) if d.id in touched]
             if rows:

@@ -11,6 +11,7 @@ import numpy as np
 from PyQt6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QSize, Qt
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from app.state import AppState
 from app.widgets.ab_compare import FocusedOverlayView
 from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
+from app.widgets.dock_room import make_room
 from app.widgets.dock_visibility import DockVisibility
 from app.widgets.score_histogram import ScoreHistogram
 from engine.errors import AdhmrError
@@ -58,6 +60,7 @@ class CleaningView(QWidget):
         self.visibility.changed.connect(self._on_screen_changed)
         self.thumbs = ThumbnailQueue(state.decoder, parent=self)
         self.model = CleaningTableModel(self.thumbs)
+        self._preview_row: tuple[int, str, bool] | None = None
 
         self.dataset_combo = QComboBox()
         self.dataset_combo.setMinimumContentsLength(14)
@@ -92,21 +95,30 @@ class CleaningView(QWidget):
         self.save_rule_button.setToolTip("Record the scorer's calls at this threshold as a new run "
                                          "(your overrides are carried over)")
         self.preview = FocusedOverlayView()
-        self.preview.show_keypoints = True
-        self.preview.setMinimumHeight(40)
+        # The mesh is what is judged: the keypoints (over it) only when asked for.
+        self.preview.show_keypoints = False
+        self.preview.setMinimumHeight(120)
+        self.preview_keypoints = QCheckBox("Keypoints")
+        self.preview_keypoints.setToolTip("Draw the person's 2D keypoints over the pseudo-label's mesh")
+        self.preview_keypoints.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.preview_keypoints.toggled.connect(self.preview.set_show_keypoints)
         self.preview_info = QLabel()
         self.preview_info.setWordWrap(True)
+        self.preview_info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.histogram, 3)
+        left_layout.addWidget(self.histogram, 2)
         row = QHBoxLayout()
         row.addWidget(self.keep_spin)
         row.addWidget(self.save_rule_button)
         left_layout.addLayout(row)
         left_layout.addWidget(self.rule_label)
-        left_layout.addWidget(self.preview, 4)
-        left_layout.addWidget(self.preview_info)
+        left_layout.addWidget(self.preview, 5)
+        caption = QHBoxLayout()
+        caption.addWidget(self.preview_info, 1)
+        caption.addWidget(self.preview_keypoints)
+        left_layout.addLayout(caption)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -170,6 +182,7 @@ class CleaningView(QWidget):
         if not 0 <= row < len(self.model.decisions):
             self.preview.clear_photo()
             self.preview_info.setText("")
+            self._preview_row = None
             return
         d = self.model.decisions[row]
         entry = self.model.persons.get(d.person_id)
@@ -191,9 +204,20 @@ class CleaningView(QWidget):
         self.preview.set_shown([0] if label is not None else [])
         self.preview.set_keypoints(person.keypoints)
         self.preview.set_focus_box(person.box)
+        self._preview_row = (row, path.name, label is not None)
+        self.update_caption()
+
+    def update_caption(self) -> None:
+        """The preview's caption: which sample, its score and its call now (after K / D /
+        U or a moved threshold too)."""
+        if self._preview_row is None or self._preview_row[0] >= len(self.model.decisions):
+            return
+        row, name, has_label = self._preview_row
+        d = self.model.decisions[row]
         call = "kept" if self.model.keep[row] else "dropped"
-        self.preview_info.setText(f"{path.name} · person {d.person_id} · score {d.score:.3f} · {call}"
-                                  + ("" if label is not None else " · no 3D label"))
+        who = "by you" if d.override is not None else "by the scorer"
+        self.preview_info.setText(f"{name} · person {d.person_id} · score {d.score:.3f} · {call} {who}"
+                                  + ("" if has_label else " · no 3D label"))
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -232,5 +256,7 @@ class CleaningView(QWidget):
         self._on_screen_changed(self.visibility.on_screen)
 
     def _on_screen_changed(self, on_screen: bool) -> None:
+        if on_screen:
+            make_room(self)
         if on_screen and self._stale:
             self.refresh()

@@ -12,10 +12,8 @@ from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -27,6 +25,7 @@ from app.state import AppState
 from app.widgets.ab_compare import ABCompare
 from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
+from app.widgets.dock_room import make_room
 from app.widgets.dock_visibility import DockVisibility
 from engine.training.pairs import log_odds
 
@@ -39,9 +38,6 @@ MOVE_KEYS = {Qt.Key.Key_N: 1, Qt.Key.Key_Space: 1, Qt.Key.Key_P: -1}
 CHOICE_TEXT = {"a": "A is better", "b": "B is better", "both_bad": "both bad", "skip": "skipped"}
 DOCK_HEIGHT_HINT = 216
 """Preferred height (px): a bottom dock as tall as the candidate table's."""
-ROOM_SHARE = 0.45
-"""Share of the window's height a bottom Pairs dock grows to when it comes on screen:
-the A/B photos need height to be judged in."""
 
 
 def handles_key(event) -> bool:
@@ -229,23 +225,12 @@ class CurationView(QWidget):
         if not on_screen:
             self.state.set_pair_colors({})  # the main views go back to score colours
             return
-        self._make_room()
+        make_room(self)
         if self._stale:
             if self.mode == "free":
                 self._fill_pickers()
             self.rebuild()
         QTimer.singleShot(0, self._take_focus)
-
-    def _make_room(self) -> None:
-        """Grow a docked bottom panel shorter than ``ROOM_SHARE`` of the window to that."""
-        dock, window = self.parentWidget(), self.window()
-        if not isinstance(dock, QDockWidget) or dock.isFloating() or not isinstance(window, QMainWindow):
-            return
-        if window.dockWidgetArea(dock) != Qt.DockWidgetArea.BottomDockWidgetArea:
-            return
-        want = int(window.height() * ROOM_SHARE)
-        if dock.height() < want:
-            window.resizeDocks([dock], [want], Qt.Orientation.Vertical)
 
     def _take_focus(self) -> None:
         if self.visibility.on_screen and self.window().isActiveWindow():

@@ -1,7 +1,13 @@
 """A histogram of scores with a draggable threshold (pyqtgraph ``InfiniteLine(movable=True)``).
 
 Bars at or above the threshold are drawn in the keep colour, the others in the drop
-colour; dragging the line recolours them and emits ``thresholdChanged`` on every move.
+colour; dragging the line recolours them and emits ``thresholdChanged`` (a score) on
+every move.
+
+A scorer that saturates puts every score within a hair of 1 (0.99996-1.00004 on an axis
+of scores): then the x axis is the logit of the score, log(s / (1 - s)), which spreads
+them out again, and where even that cannot tell them apart, their rank (the share of
+samples scoring lower). The line and the signal still speak in scores.
 """
 
 from __future__ import annotations
@@ -15,6 +21,27 @@ KEEP_COLOR = (80, 170, 90)
 DROP_COLOR = (200, 75, 65)
 MAX_BINS = 40
 MIN_BINS = 10
+TINY_SPREAD = 0.01
+"""Scores closer together than this (highest minus lowest) are shown on the logit scale."""
+TINY_LOGIT_SPREAD = 0.05
+"""Logits closer together than this are shown by rank."""
+LOGIT_EPS = 1e-7
+"""Scores are clipped to [eps, 1 - eps] before the logit (a stored 1.0 has none)."""
+AXIS_LABELS = {"score": "score", "logit": "logit of the score, log(s / (1 − s))",
+               "rank": "rank: % of samples scoring lower"}
+
+
+def logit(scores: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(scores, np.float64), LOGIT_EPS, 1 - LOGIT_EPS)
+    return np.log(p / (1 - p))
+
+
+def choose_scale(scores: np.ndarray) -> str:
+    """'score', or 'logit' when the scores bunch within ``TINY_SPREAD``, or 'rank' when
+    even their logits do."""
+    if scores.size < 2 or np.ptp(scores) >= TINY_SPREAD:
+        return "score"
+    return "logit" if np.ptp(logit(scores)) >= TINY_LOGIT_SPREAD else "rank"
 
 
 class ScoreHistogram(pg.PlotWidget):
@@ -42,12 +69,33 @@ class ScoreHistogram(pg.PlotWidget):
         self.addItem(self.line)
         self.edges = np.zeros(0)
         self.counts = np.zeros(0, np.int64)
+        self.scale = "score"
+        self._sorted = np.zeros(0)
         self._quiet = False
         self.line.sigPositionChanged.connect(self._moved)
 
     @property
     def threshold(self) -> float:
-        return float(self.line.value())
+        """The keep threshold as a score."""
+        return self.to_score(float(self.line.value()))
+
+    def to_axis(self, scores):
+        """Scores -> x positions on the current scale."""
+        scores = np.asarray(scores, np.float64)
+        if self.scale == "logit":
+            return logit(scores)
+        if self.scale == "rank":
+            return 100.0 * np.searchsorted(self._sorted, scores, side="left") / max(len(self._sorted), 1)
+        return scores
+
+    def to_score(self, x: float) -> float:
+        """An x position on the current scale -> the score there (the lowest score kept)."""
+        if self.scale == "logit":
+            return float(1 / (1 + np.exp(-x)))
+        if self.scale == "rank":
+            n = len(self._sorted)
+            return float(self._sorted[min(max(int(np.ceil(x / 100 * n - 1e-9)), 0), n - 1)]) if n else 0.0
+        return float(x)
 
     def set_scores(self, scores: np.ndarray, threshold: float) -> None:
         """scores: (N,) float; the line starts at ``threshold`` (no signal)."""
@@ -61,11 +109,15 @@ class ScoreHistogram(pg.PlotWidget):
     def _set_scores(self, scores: np.ndarray) -> None:
         scores = np.asarray(scores, np.float64)
         scores = scores[np.isfinite(scores)]
+        self._sorted = np.sort(scores)
+        self.scale = choose_scale(scores)
+        self.setLabel("bottom", AXIS_LABELS[self.scale])
         if scores.size:
-            lo, hi = float(scores.min()), float(scores.max())
+            x = self.to_axis(scores)
+            lo, hi = float(x.min()), float(x.max())
             pad = max(hi - lo, 1e-3) * 0.05
             bins = int(np.clip(2 * np.sqrt(scores.size), MIN_BINS, MAX_BINS))
-            self.counts, self.edges = np.histogram(scores, bins=bins, range=(lo - pad, hi + pad))
+            self.counts, self.edges = np.histogram(x, bins=bins, range=(lo - pad, hi + pad))
             self.line.setBounds((lo - pad, hi + pad))
         else:
             self.counts, self.edges = np.zeros(0, np.int64), np.zeros(0)
@@ -79,18 +131,20 @@ class ScoreHistogram(pg.PlotWidget):
         """Move the line (without emitting ``thresholdChanged`` unless ``emit``)."""
         self._quiet = not emit
         try:
-            self.line.setValue(float(value))
+            self.line.setValue(float(self.to_axis(float(value))))
         finally:
             self._quiet = False
-        self.bars.setOpts(brushes=self._brushes(self.threshold))
+        self._recolour()
 
-    def _brushes(self, threshold: float) -> list:
-        if self.edges.size == 0:
-            return []
+    def _recolour(self) -> None:
+        """Bars right of the line in the keep colour; the line's label in scores."""
+        x = float(self.line.value())
         centres = (self.edges[:-1] + self.edges[1:]) / 2
-        return [pg.mkBrush(*(KEEP_COLOR if c >= threshold else DROP_COLOR)) for c in centres]
+        self.bars.setOpts(brushes=[pg.mkBrush(*(KEEP_COLOR if c >= x else DROP_COLOR)) for c in centres])
+        self.line.label.setFormat(f"keep ≥ {self.threshold:.3f}" if self.scale == "score" else
+                                  f"keep ≥ {self.threshold:.6f}")
 
     def _moved(self) -> None:
-        self.bars.setOpts(brushes=self._brushes(self.threshold))
+        self._recolour()
         if not self._quiet:
             self.thresholdChanged.emit(self.threshold)

@@ -44,3 +44,7 @@ class StoreError(AdhmrError):
 
 class JobCancelled(AdhmrError):
     """Raised inside long work when its cancel check returns True."""
+
+
+class DeviceError(AdhmrError):
+    """A device name is unknown, or this machine or torch build does not have that device."""

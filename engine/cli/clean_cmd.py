@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.common import device_name
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 
 
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
     p.add_argument("--override", type=_override, action="append", default=[], metavar="ROW=keep|drop")
     p.add_argument("--decisions", type=Path, default=None, help="write every call as CSV")
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", type=device_name, default=None)
     p.set_defaults(func=_run, parser=p)
 
 

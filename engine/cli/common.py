@@ -8,9 +8,36 @@ DEVICE_HELP = "auto (CUDA when available), cpu, cuda, cuda:1, ..."
 THREADS_HELP = "CPU threads for torch (default: torch's choice; 1 is faster on a CPU other programs keep busy)"
 
 
+def device_name(text: str) -> str:
+    """argparse type for --device: the name as given, once this machine is known to have
+    it (an unknown name or a CUDA-less torch is a one-line usage error, exit 2)."""
+    from engine.devices import check_device
+    from engine.errors import DeviceError
+
+    try:
+        check_device(text)
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+SEED_MAX = 2**63 - 1  # torch keeps seeds in a signed 64-bit integer
+
+
+def seed_value(text: str) -> int:
+    """argparse type for --seed: a whole number 0..2**63-1 (usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: a whole number 0..{SEED_MAX}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"seed {text} is out of range 0..{SEED_MAX}")
+    return value
+
+
 def add_compute_options(p: argparse.ArgumentParser, device_default: str | None = "auto") -> None:
     """--device and --threads."""
-    p.add_argument("--device", default=device_default, help=DEVICE_HELP)
+    p.add_argument("--device", type=device_name, default=device_default, help=DEVICE_HELP)
     p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, apply_threads, seed_value
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 
 
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-M", type=int, default=10)
     p.add_argument("--save-every", type=int, default=100)
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--workers", type=int, default=0, help="data loading processes")
     add_compute_options(p)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")

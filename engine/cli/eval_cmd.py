@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, add_consensus_option, apply_threads
+from engine.cli.common import add_compute_options, add_consensus_option, apply_threads, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=1, help="hypotheses the Select row averages")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--max-images", type=int, default=None, help="evaluate the first N people only")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--batch-size", type=int, default=8, help="people per batch")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     add_compute_options(p)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, apply_threads, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: the bundled scorer)")
     p.add_argument("-M", "--hypotheses", type=int, default=20, help="candidates per view (default 20)")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, apply_threads, seed_value
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 
 
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-margin", type=float, default=0.2,
                    help="smallest winner - loser gap in log-odds, logit(s_w) - logit(s_l) (default 0.2)")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--max-images", type=int, default=None, help="use the first N people only")
     add_compute_options(p)
     p.set_defaults(func=_run, parser=p)

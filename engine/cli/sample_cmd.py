@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, add_consensus_option
+from engine.cli.common import add_compute_options, add_consensus_option, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-score", action="store_true", help="do not score the candidates")
     add_consensus_option(p)
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
                    help="the person's box in pixels")
     add_compute_options(p, device_default="cpu")
@@ -58,17 +58,19 @@ def _load_scorer(args: argparse.Namespace, body):
 
 def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
+    from engine.devices import check_device
     from engine.models.diffusion_hmr import DiffusionHMR
     from engine.models.pipeline import sample_image, write_sample_outputs
+    from engine.models.sample_settings import SampleSettings
 
+    args.device = str(check_device(args.device))  # "auto" becomes the device it means here
     body = BodyModel(device=args.device)
     model = DiffusionHMR.load(args.checkpoint, body=body, device=args.device)
     scorer = _load_scorer(args, body)
-    result = sample_image(
-        args.photo, model, M=args.hypotheses, box=tuple(args.box) if args.box else None,
-        scorer=scorer, steps=args.steps, seed=args.seed, body=body, precision=args.precision,
-        consensus=not args.no_consensus,
-    )
+    settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
+                              precision=args.precision, consensus=not args.no_consensus, device=args.device)
+    result = sample_image(args.photo, model, settings, box=tuple(args.box) if args.box else None, scorer=scorer,
+                          body=body)
     paths = write_sample_outputs(result, args.out, faces=body.faces)
     c = result.candidates
     if c.scores is not None:

@@ -111,9 +111,11 @@ def _update_json(path: Path, scores: np.ndarray, order: np.ndarray) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
+    from engine.devices import check_device
     from engine.models.scorer import HMRScorer
 
     src = args.candidates / "candidates.npz" if args.candidates.is_dir() else args.candidates
+    args.device = str(check_device(args.device))  # "auto" becomes the device it means here
     body = BodyModel(device=args.device)
     scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
     scores = score_file(src, args.photo, scorer, body, consensus=not args.no_consensus)

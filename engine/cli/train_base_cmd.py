@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, apply_threads, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="data loading processes")
     p.add_argument("--amp", action="store_true", help="mixed precision (bf16, or fp16 with loss scaling)")
     add_compute_options(p)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=10)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads
+from engine.cli.common import add_compute_options, apply_threads, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop-size", type=int, default=None, help="default: the base model's, else 128")
     p.add_argument("--no-augment", action="store_true", help="train on the plain crops")
     p.add_argument("--workers", type=int, default=0, help="data loading processes")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--val-images", type=int, default=64)
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--save-every", type=int, default=500)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,7 @@ def load_checkpoint(
         raise CheckpointError(f"{weights}: a {config['kind']} checkpoint, expected {' or '.join(kinds)}")
     if body is not None:
         check_body(weights, config, body)
+    check_architecture(weights, config)
     try:
         if weights.suffix == ".pt":
             state = torch.load(weights, map_location="cpu", weights_only=True)
@@ -118,7 +120,67 @@ def load_checkpoint(
         raise CheckpointError(f"{weights}: refused to load ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise CheckpointError(f"{weights}: does not hold a dictionary of tensors")
+    check_size(weights, config, sum(v.numel() for v in state.values()))
     return state, config
+
+
+# Sane bounds of the architecture numbers a config may hold (a model outside them would
+# allocate gigabytes before its weights could be found not to fit).
+INT_BOUNDS = {"crop_size": (16, 1024), "width": (8, 4096), "layers": (1, 64), "heads": (1, 64),
+              "grid": (1, 64), "num_timesteps": (1, 100_000)}
+FLOAT_BOUNDS = {"mlp_ratio": (0.25, 16.0), "beta_start": (0.0, 1.0), "beta_end": (0.0, 1.0),
+                "x0_clip": (0.0, 1e6)}
+MAX_CHANNELS = 4096
+
+
+def _whole(weights: Path, name: str, value: Any, lo: int, hi: int) -> int:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value != int(value) or not lo <= value <= hi:
+        raise CheckpointError(f"{weights}: config {name} must be a whole number {lo}..{hi}, got {value!r}")
+    return int(value)
+
+
+def _arch(config: dict[str, Any]) -> Any:
+    """The architecture numbers: at the top of a base model's config, under
+    "architecture" in a scorer's."""
+    return config.get("architecture", config)
+
+
+def check_architecture(weights: Path, config: dict[str, Any]) -> None:
+    """Refuse architecture numbers of the wrong type or out of bounds (before the
+    weights are read and anything is built)."""
+    arch = _arch(config)
+    if not isinstance(arch, dict):
+        raise CheckpointError(f"{weights}: config architecture is not a mapping")
+    for key, (lo, hi) in INT_BOUNDS.items():
+        if key in arch:
+            _whole(weights, key, arch[key], lo, hi)
+    for key, (lo, hi) in FLOAT_BOUNDS.items():
+        value = arch.get(key, lo)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise CheckpointError(f"{weights}: config {key} must be a number {lo:g}..{hi:g}, got {value!r}")
+    channels = arch.get("encoder_channels", [])
+    if not isinstance(channels, list) or not 0 < len(channels) <= 16 and "encoder_channels" in arch:
+        raise CheckpointError(f"{weights}: config encoder_channels must be a list of 1..16 numbers")
+    for c in channels:
+        _whole(weights, "encoder_channels", c, 1, MAX_CHANNELS)
+    losses = arch.get("loss_weights", {})
+    if not isinstance(losses, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in losses.values()
+    ):
+        raise CheckpointError(f"{weights}: config loss_weights must map names to finite numbers")
+
+
+def check_size(weights: Path, config: dict[str, Any], numel: int) -> None:
+    """Refuse a config that describes a transformer larger than its weights: each layer
+    holds at least 4 width^2 numbers (query, key, value and output projections)."""
+    arch = _arch(config)
+    width, layers = arch.get("width"), arch.get("layers")
+    if isinstance(width, (int, float)) and isinstance(layers, (int, float)) and layers * 4 * width**2 > numel:
+        raise CheckpointError(
+            f"{weights}: config describes {layers:g} layers of width {width:g}, more than its "
+            f"{numel} weights can hold"
+        )
 
 
 def body_signature(body: Any) -> dict[str, Any]:
@@ -130,8 +192,13 @@ def check_body(weights: Path, config: dict, body: Any) -> None:
     recorded = config.get("body_model")
     if not recorded:
         raise CheckpointError(f"{weights}: checkpoint does not record its body model")
+    if not isinstance(recorded, dict):
+        raise CheckpointError(f"{weights}: config body_model is not a mapping")
     now = body_signature(body)
-    if recorded.get("name") != now["name"] or int(recorded.get("num_vertices", -1)) != now["num_vertices"]:
+    vertices = recorded.get("num_vertices")
+    if isinstance(vertices, bool) or not isinstance(vertices, int):
+        raise CheckpointError(f"{weights}: config body_model.num_vertices must be a whole number, got {vertices!r}")
+    if recorded.get("name") != now["name"] or vertices != now["num_vertices"]:
         raise CheckpointError(
             f"{weights}: trained with body model {recorded.get('name')!r} ({recorded.get('num_vertices')} vertices), "
             f"but the body model in use is {now['name']!r} ({now['num_vertices']} vertices)"

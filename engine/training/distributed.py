@@ -41,9 +41,11 @@ class DistInfo:
 
 def pick_device(name: str = "auto", local_rank: int = 0) -> torch.device:
     """'auto' -> this process's CUDA device when there is one, else the CPU."""
+    from engine.devices import check_device
+
     if name == "auto":
         return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    device = torch.device(name)
+    device = check_device(name)
     if device.type == "cuda" and device.index is None:
         device = torch.device(f"cuda:{local_rank}")
     return device

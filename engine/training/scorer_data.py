@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
 
 
 def pick_device(name: str | None) -> torch.device:
-    """The named device; None or 'auto' = CUDA when available, else the CPU."""
-    if name and name != "auto":
-        return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The named device; None or 'auto' = CUDA when available, else the CPU.
+
+    Raises DeviceError for an unknown or unavailable device."""
+    from engine.devices import check_device
+
+    return check_device(name)
 
 
 def labelled_records(path: str, need_camera: bool = True, include_pseudo: bool = True) -> list[PersonSample]:

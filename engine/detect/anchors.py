@@ -81,29 +81,38 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-12)
 
 
-def best_weighted(
+def weighted_nms(
     boxes: np.ndarray,
     keypoints: np.ndarray,
     scores: np.ndarray,
     min_score: float,
     overlap: float = 0.3,
-) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The strongest detection, averaged with the anchors that overlap it.
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Every detection, each averaged with the anchors that overlap it, strongest first.
 
-    This is the first cluster of MediaPipe's weighted non-maximum suppression: the
-    highest-scoring anchor and every anchor above ``min_score`` whose box overlaps it by
-    more than ``overlap`` IoU are averaged, weighted by score, which steadies the
-    keypoints that place the crop.
+    MediaPipe's weighted non-maximum suppression: repeatedly take the highest-scoring
+    anchor left, average it with every remaining anchor whose box overlaps it by more
+    than ``overlap`` IoU (weighted by score, which steadies the keypoints that place the
+    crop) and remove them all.
+
+    Args:
+        boxes: (N, 4), keypoints: (N, K, 2), scores: (N,) from :func:`decode`.
+        min_score: anchors under this are ignored.
 
     Returns:
-        (box (4,), keypoints (4, 2), score) or None when no anchor reaches ``min_score``.
+        [(box (4,), keypoints (K, 2), score)], score-descending; empty when no anchor
+        reaches ``min_score``.
     """
-    keep = np.flatnonzero(scores >= min_score)
-    if keep.size == 0:
-        return None
-    top = keep[np.argmax(scores[keep])]
-    cluster = keep[iou(boxes[top], boxes[keep]) > overlap]
-    w = scores[cluster] / scores[cluster].sum()
-    box = (boxes[cluster] * w[:, None]).sum(axis=0)
-    kps = (keypoints[cluster] * w[:, None, None]).sum(axis=0)
-    return box.astype(np.float32), kps.astype(np.float32), float(scores[top])
+    left = np.flatnonzero(scores >= min_score)
+    left = left[np.argsort(-scores[left], kind="stable")]
+    out = []
+    while left.size:
+        top = left[0]
+        near = iou(boxes[top], boxes[left]) > overlap
+        near[0] = True
+        cluster, left = left[near], left[~near]
+        w = scores[cluster] / scores[cluster].sum()
+        box = (boxes[cluster] * w[:, None]).sum(axis=0)
+        kps = (keypoints[cluster] * w[:, None, None]).sum(axis=0)
+        out.append((box.astype(np.float32), kps.astype(np.float32), float(scores[top])))
+    return out

@@ -1,8 +1,8 @@
-"""Stage 1: find the person and the rotated square around their body.
+"""Stage 1: find the people and the rotated square around each one's body.
 
 Runs BlazePose's detector (224 x 224 input, values in [-1, 1]) on the letterboxed image
-or on a user box, keeps the strongest detection, and turns its mid-hip and full-body
-scale keypoints into the crop the landmark model reads.
+or on a region of it, suppresses overlapping anchors, and turns each detection's
+mid-hip and full-body scale keypoints into the crop the landmark model reads.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.detect.anchors import INPUT_SIZE, anchor_centres, best_weighted, decode
+from engine.detect.anchors import INPUT_SIZE, anchor_centres, decode, weighted_nms
 from engine.detect.geometry import RotatedSquare, apply_affine, letterbox
 from engine.detect.weights import open_interpreter
 
@@ -23,7 +23,7 @@ ROI_SCALE = 1.25
 
 @dataclass(frozen=True, eq=False)
 class PersonCandidate:
-    """The detector's strongest person.
+    """One person the detector found.
 
     face_box: x0, y0, x1, y1 in image pixels (the detector's box is around the face).
     keypoints: (4, 2) float32 image pixels: mid-hip, full-body scale point,
@@ -66,18 +66,21 @@ class PersonFinder:
         self._centres = anchor_centres()
         self.min_score = min_score
 
-    def find(
-        self, image: np.ndarray, region: tuple[int, int, int, int] | None = None
-    ) -> PersonCandidate | None:
-        """The strongest person in an image or in a region of it.
+    def find_all(
+        self,
+        image: np.ndarray,
+        region: tuple[int, int, int, int] | None = None,
+        min_score: float | None = None,
+    ) -> list[PersonCandidate]:
+        """Every person one detector pass sees in an image or in a region of it.
 
         Args:
             image: (H, W, 3) uint8 RGB.
             region: x0, y0, x1, y1 integer pixel bounds to search, or None for all.
+            min_score: detections under this are dropped (None: the finder's own).
 
         Returns:
-            the candidate, in full-image pixels, or None when nobody scores
-            ``min_score``.
+            the candidates in full-image pixels, strongest first.
         """
         x0, y0 = (region[0], region[1]) if region else (0, 0)
         view = image[region[1] : region[3], region[0] : region[2]] if region else image
@@ -88,18 +91,27 @@ class PersonFinder:
         raw_boxes = self.interpreter.get_tensor(self._boxes_out)[0]
         raw_scores = self.interpreter.get_tensor(self._scores_out)[0]
         boxes, keypoints, scores = decode(raw_boxes, raw_scores, self._centres)
-        best = best_weighted(boxes, keypoints, scores, self.min_score)
-        if best is None:
-            return None
-        box, kps, score = best
         image_from_unit = view_from_square.copy()
         image_from_unit[:, :2] *= INPUT_SIZE
         image_from_unit[:, 2] += (x0, y0)
-        kps_px = apply_affine(image_from_unit, kps.astype(np.float64))
-        corners = apply_affine(image_from_unit, box.reshape(2, 2).astype(np.float64))
-        return PersonCandidate(
-            face_box=tuple(float(v) for v in corners.ravel()),
-            keypoints=kps_px.astype(np.float32),
-            score=score,
-            square=body_square(kps_px),
-        )
+        out = []
+        for box, kps, score in weighted_nms(
+            boxes, keypoints, scores, self.min_score if min_score is None else min_score
+        ):
+            kps_px = apply_affine(image_from_unit, kps.astype(np.float64))
+            corners = apply_affine(image_from_unit, box.reshape(2, 2).astype(np.float64))
+            out.append(PersonCandidate(
+                face_box=tuple(float(v) for v in corners.ravel()),
+                keypoints=kps_px.astype(np.float32),
+                score=score,
+                square=body_square(kps_px),
+            ))
+        return out
+
+    def find(
+        self, image: np.ndarray, region: tuple[int, int, int, int] | None = None
+    ) -> PersonCandidate | None:
+        """The strongest person in an image or in a region of it (see :meth:`find_all`),
+        or None when nobody scores ``min_score``."""
+        found = self.find_all(image, region)
+        return found[0] if found else None

@@ -1,8 +1,9 @@
 """2D person keypoints for a raw photo: BlazePose-full, detector then landmarks.
 
-``PoseDetector.detect`` finds the strongest person (optionally inside a user box), crops
-a rotated square around their body, runs the landmark model on it and maps the 33
-landmarks, the COCO-17 subset and the person mask back to full-image pixels.
+``PoseDetector.detect`` finds the strongest person (optionally inside a user box),
+``PoseDetector.detect_all`` every person; each is cropped as a rotated square around
+their body, the landmark model runs on it, and the 33 landmarks, the COCO-17 subset,
+the world landmarks and the person mask are mapped back to full-image pixels.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy as np
 from engine.detect.activations import sigmoid
 from engine.detect.keypoints import BLAZEPOSE_NAMES, BLAZEPOSE_TO_COCO17
 from engine.detect.landmarker import Landmarker, LandmarkResult
-from engine.detect.person_finder import PersonCandidate, PersonFinder
+from engine.detect.people import PhotoDetections, distinct_people, merge_candidates
+from engine.detect.person_finder import ROI_SCALE, PersonCandidate, PersonFinder
+from engine.detect.views import detector_views
 from engine.detect.weights import find_model_files
 from engine.errors import NoPersonError, ShapeError
 from engine.image_io import load_image
@@ -31,6 +34,9 @@ LEFT_EYE, RIGHT_EYE, MOUTH_LEFT, MOUTH_RIGHT = (
 
 MIN_DETECTION_SCORE = 0.5
 MIN_POSE_SCORE = 0.5
+# People whose box's longer side is under this many pixels are skipped by detect_all:
+# the landmark model reads them from a handful of pixels and guesses.
+MIN_PERSON_SIZE = 48.0
 # Landmarks at least this visible span the person box; the padding stands in for the
 # hair, hands and feet that reach past the outermost landmarks.
 BOX_MIN_CONFIDENCE = 0.5
@@ -123,13 +129,23 @@ def _crown(landmarks: np.ndarray) -> np.ndarray | None:
     return eyes + CROWN_FROM_EYES * (eyes - mouth)
 
 
-def person_box(landmarks: np.ndarray, width: int, height: int) -> tuple[float, float, float, float]:
-    """Padded box around the confident landmarks and the crown, clipped to the image.
+def person_box(
+    landmarks: np.ndarray, width: int, height: int, presence: np.ndarray | None = None
+) -> tuple[float, float, float, float]:
+    """Padded box around the person's landmarks and the crown, clipped to the image.
+
+    The landmarks that count are the confident ones and, with ``presence``, those the
+    model places in its crop though hidden (behind another person, say), so the box
+    covers the body's likely extent in the image and not only what is seen.
 
     Args:
-        landmarks: (33, 4) x, y (px), z, visibility in [0, 1].
+        landmarks: (33, 4) x, y (px), z, confidence in [0, 1].
+        presence: (33,) in [0, 1], or None.
     """
-    pts = landmarks[landmarks[:, 3] >= BOX_MIN_CONFIDENCE, :2]
+    counted = landmarks[:, 3] >= BOX_MIN_CONFIDENCE
+    if presence is not None:
+        counted |= presence >= BOX_MIN_CONFIDENCE
+    pts = landmarks[counted, :2]
     if len(pts) < 2:
         pts = landmarks[:, :2]
     crown = _crown(landmarks)
@@ -217,6 +233,62 @@ class PoseDetector:
             raise NoPersonError(f"no person found in box {box!r} (the pose found lies outside it)")
         return detection
 
+    def detect_all(
+        self,
+        image: np.ndarray,
+        min_size: float = MIN_PERSON_SIZE,
+        min_score: float = MIN_DETECTION_SCORE,
+    ) -> PhotoDetections:
+        """Every person in the image, largest box first.
+
+        The detector runs on the whole image and on overlapping tiles of wide or large
+        photos (``engine.detect.views``); repeated detections are merged, the landmark
+        model runs on each person's rotated square, and crops that drifted onto a body
+        already found are dropped. People cut by the frame or by another person stay:
+        their hidden landmarks have confidence 0.
+
+        Args:
+            image: (H, W, 3) uint8 RGB.
+            min_size: people whose box's longer side is under this (px) are counted in
+                ``too_small`` and skipped.
+            min_score: the detector's confidence a person needs, in [0, 1].
+
+        Raises:
+            ShapeError: ``image`` is not (H, W, 3) uint8, or a threshold is invalid.
+            NoPersonError: nobody of at least ``min_size`` was found (the message
+                counts the smaller people skipped).
+        """
+        image = _check_image(image)
+        if not (math.isfinite(min_size) and min_size >= 0):
+            raise ShapeError(f"min_size must be a number of pixels >= 0, got {min_size!r}")
+        if not 0 <= min_score <= 1:
+            raise ShapeError(f"min_score must be in [0, 1], got {min_score!r}")
+        h, w = image.shape[:2]
+        found: list[PersonDetection] = []
+        too_small = 0
+        with self._lock:
+            candidates = [
+                c for view in detector_views(w, h) for c in self.finder.find_all(image, view, min_score)
+            ]
+            for candidate in merge_candidates(candidates):
+                if candidate.square.size / ROI_SCALE < min_size:
+                    too_small += 1
+                    continue
+                result = self.landmarker.run(image, candidate.square)
+                if result.pose_score >= MIN_POSE_SCORE:
+                    found.append(self._assemble(candidate, result, w, h))
+        persons = []
+        for d in distinct_people(found):
+            x0, y0, x1, y1 = d.box
+            if min(x1 - x0, y1 - y0) <= 0 or max(x1 - x0, y1 - y0) < min_size:
+                too_small += 1
+            else:
+                persons.append(d)
+        if not persons:
+            skipped = f" ({too_small} smaller than {min_size:g} px skipped)" if too_small else ""
+            raise NoPersonError(f"no person found in the image{skipped}")
+        return PhotoDetections(tuple(persons), too_small)
+
     @staticmethod
     def _assemble(
         candidate: PersonCandidate, result: LandmarkResult, width: int, height: int
@@ -233,7 +305,7 @@ class PoseDetector:
         keypoints = landmarks[list(BLAZEPOSE_TO_COCO17)][:, [0, 1, 3]]
         return PersonDetection(
             keypoints=_frozen(keypoints),
-            box=person_box(landmarks, width, height),
+            box=person_box(landmarks, width, height, presence),
             mask=_frozen(result.mask),
             landmarks=_frozen(landmarks),
             score=candidate.score,
@@ -241,6 +313,22 @@ class PoseDetector:
             landmark_visibility=_frozen(visibility),
             landmark_presence=_frozen(presence),
         )
+
+
+def detect_all_file(
+    path: str | Path,
+    detector: PoseDetector | None = None,
+    min_size: float = MIN_PERSON_SIZE,
+    min_score: float = MIN_DETECTION_SCORE,
+) -> PhotoDetections:
+    """Load an image file and detect every person in it (see
+    :meth:`PoseDetector.detect_all`); errors name the file."""
+    image = load_image(path)
+    detector = detector or PoseDetector()
+    try:
+        return detector.detect_all(image, min_size, min_score)
+    except (NoPersonError, ShapeError) as err:
+        raise type(err)(f"{path}: {err}") from None
 
 
 def detect_file(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.detect.anchors import anchor_centres, best_weighted
+from engine.detect.anchors import anchor_centres, weighted_nms
 from engine.detect.geometry import (
     RotatedSquare,
     apply_affine,
@@ -31,15 +31,17 @@ def test_anchor_layout_matches_the_detector_outputs() -> None:
     np.testing.assert_allclose(centres[-1], [6.5 / 7, 6.5 / 7])
 
 
-def test_best_detection_averages_its_overlapping_anchors() -> None:
-    boxes = np.array([[0, 0, 1, 1], [0.1, 0, 1.1, 1], [5, 5, 6, 6]], np.float32)
-    kps = np.zeros((3, 4, 2), np.float32)
-    kps[:, 0, 0] = [1.0, 2.0, 9.0]
-    scores = np.array([0.9, 0.6, 0.95], np.float32)
-    box, kp, score = best_weighted(boxes[:2], kps[:2], scores[:2], min_score=0.5)
-    assert score == pytest.approx(0.9)
-    assert kp[0, 0] == pytest.approx((0.9 * 1 + 0.6 * 2) / 1.5)
-    assert best_weighted(boxes, kps, scores, min_score=0.99) is None
+def test_nms_averages_overlapping_anchors_and_keeps_separate_people() -> None:
+    boxes = np.array([[0, 0, 1, 1], [0.1, 0, 1.1, 1], [5, 5, 6, 6], [5, 5.1, 6, 6.1]], np.float32)
+    kps = np.zeros((4, 4, 2), np.float32)
+    kps[:, 0, 0] = [1.0, 2.0, 9.0, 7.0]
+    scores = np.array([0.9, 0.6, 0.95, 0.4], np.float32)
+    found = weighted_nms(boxes, kps, scores, min_score=0.5)
+    assert [round(s, 2) for _, _, s in found] == [0.95, 0.9]  # strongest first
+    assert found[0][1][0, 0] == pytest.approx(9.0)  # the 0.4 anchor is under min_score
+    assert found[1][1][0, 0] == pytest.approx((0.9 * 1 + 0.6 * 2) / 1.5)
+    np.testing.assert_allclose(found[1][0], [0.04, 0, 1.04, 1], atol=1e-6)
+    assert weighted_nms(boxes, kps, scores, min_score=0.99) == []
 
 
 @pytest.mark.parametrize(

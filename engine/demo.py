@@ -8,7 +8,9 @@
 * ``photos/``: public-domain photos of people that installed packages ship (found at run
   time, e.g. scikit-image's astronaut), imported as ``photos`` through the detector;
 * the bundled checkpoints (``resources/checkpoints/base``, ``scorer``) registered, and
-  candidates sampled (and scored) for every person when they are installed;
+  candidates sampled (and scored) for every person when they are installed; the scorer
+  is then calibrated on the demo's own candidates (``engine.projects.calibration``: a
+  copy whose scores centre on 0.5 here) and the candidates re-scored with it;
 * ``demo.adhmr``, the project, and ``.demo-complete`` once everything is there.
 
 Data paths are stored relative to the project, so the folder can be moved. A complete
@@ -41,7 +43,7 @@ DEMO_M = 10
 # (file name, scikit-image loader): photos of people in scikit-image's bundled data.
 PHOTOS = (("astronaut.png", "astronaut"), ("cameraman.png", "camera"))
 # Shares of the progress bar per stage.
-_STAGES = {"synth": 0.5, "import": 0.15, "photos": 0.1, "sample": 0.25}
+_STAGES = {"synth": 0.5, "import": 0.15, "photos": 0.1, "sample": 0.2, "calibrate": 0.05}
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,16 @@ def create_demo_project(
                 at += share
         else:
             notes.append("no candidates sampled (no base checkpoint)")
+        if sampled and "scorer" in registered:
+            from engine.projects.calibration import calibrate_scorer
+
+            calibrated = calibrate_scorer(project, bundled_checkpoint("scorer"), [ds.id for ds in datasets],
+                                          project.data_dir / "checkpoints", should_cancel=should_cancel,
+                                          progress=lambda e: progress(ProgressEvent(at, f"calibrating: {e.message}")))
+            if calibrated is not None:
+                registered["scorer-calibrated"] = calibrated[0]
+                notes.append(f"scorer calibrated on the demo's candidates (logit offset {calibrated[1]:.2f})")
+        at += _STAGES["calibrate"]
         summary = DemoSummary(
             datasets={ds.name: _count_persons(project, ds.id) for ds in datasets},
             checkpoints=sorted(registered),

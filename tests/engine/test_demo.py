@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "projects"))  # the data builders
@@ -46,7 +47,12 @@ def test_demo_has_both_domains_a_detected_photo_and_candidates(demo):
         photos = {Path(im.path).name: p for im, p in _persons(project, "photos")}
         astronaut = photos["astronaut.png"]
         assert astronaut.keypoints[:7, 2].min() > 0.5  # face and shoulders detected
-        assert sorted(c.kind for c in st.list_checkpoints(project)) == ["base", "scorer"]
+        # The bundled scorer, and its copy calibrated on the demo's candidates: their scores centre on 0.5.
+        assert sorted(c.kind for c in st.list_checkpoints(project)) == ["base", "scorer", "scorer"]
+        from engine.projects.calibration import dataset_scores
+
+        scores = dataset_scores(project, [d.id for d in st.list_datasets(project)])
+        assert abs(float(np.median(scores)) - 0.5) < 0.02
         counts = st.count_images_by_status(project)
         assert counts["unsampled"] == 0 and counts["sampled"] == 2 * PER_DOMAIN + len(photos)
         (run,) = st.sample_runs_of_person(project, astronaut.id)
@@ -55,7 +61,7 @@ def test_demo_has_both_domains_a_detected_photo_and_candidates(demo):
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     summary = read_summary(path.parent)
-    assert summary.checkpoints == ["base", "scorer"] and summary.sampled == 2 * PER_DOMAIN + len(photos)
+    assert summary.checkpoints == ["base", "scorer", "scorer-calibrated"] and summary.sampled == 2 * PER_DOMAIN + len(photos)
 
 
 def test_a_complete_demo_is_left_as_it_is(demo):

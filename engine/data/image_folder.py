@@ -1,4 +1,5 @@
-"""A folder of photos with no annotations: boxes and keypoints from the pose detector."""
+"""A folder of photos with no annotations: every person's box, keypoints, world landmarks
+and mask from the pose detector."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.data.masks import encode_mask
 from engine.data.records import LoadResult, PersonSample, reason
 from engine.errors import DataError, DetectorError, ImageError, ShapeError
 from engine.image_io import load_image
@@ -31,29 +33,39 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not f.is_dir())
 
 
-def detect_image(path: str | Path, detector: Any) -> PersonSample:
-    """A record for the most prominent person in one photo.
-
-    detector: an object with ``detect(image (H, W, 3) uint8 RGB) -> PersonDetection``
-        (``engine.detect.PoseDetector``).
-
-    Raises:
-        ImageError: the file is missing or not a readable image.
-        DetectorError: the detector failed on it (NoPersonError: nobody in it).
-    """
-    image = load_image(path)
-    det = detector.detect(image)
-    extra = {"detection_score": np.float32(det.score)}
-    landmarks = getattr(det, "landmarks", None)
-    if landmarks is not None:
-        extra["landmarks"] = np.asarray(landmarks, np.float32)
+def detection_record(path: str | Path, det: Any) -> PersonSample:
+    """A record of one detected person (an ``engine.detect.PersonDetection``) in a photo:
+    box, keypoints, world landmarks, visibility, presence and the mask (PNG), with
+    ``extra['landmarks']`` (33, 4) and ``extra['detection_score']``."""
     return PersonSample(
         image_path=os.path.abspath(path),
         box=np.asarray(det.box, np.float32),
         keypoints=np.asarray(det.keypoints, np.float32),
         source="detector",
-        extra=extra,
+        extra={"detection_score": np.float32(det.score), "landmarks": np.asarray(det.landmarks, np.float32)},
+        world_landmarks=det.world_landmarks,
+        landmark_visibility=det.landmark_visibility,
+        landmark_presence=det.landmark_presence,
+        mask=encode_mask(det.mask),
     )
+
+
+def detect_people(path: str | Path, detector: Any) -> list[PersonSample]:
+    """A record for every person in one photo, largest box first.
+
+    detector: an object with ``detect_all(image (H, W, 3) uint8 RGB) -> PhotoDetections``
+        (``engine.detect.PoseDetector``; its own min_size / min_score apply).
+
+    Raises:
+        ImageError: the file is missing or not a readable image.
+        DetectorError: the detector failed on it (NoPersonError: nobody in it, the
+            message counting people skipped for their size).
+    """
+    image = load_image(path)
+    found = detector.detect_all(image)
+    if found.too_small:
+        log.info("%s: %d people under the minimum size skipped", path, found.too_small)
+    return [detection_record(path, det) for det in found.persons]
 
 
 def load_image_folder(
@@ -64,13 +76,12 @@ def load_image_folder(
 ) -> LoadResult:
     """Records for every photo in a folder, from the pose detector.
 
-    detector: an ``engine.detect.PoseDetector`` (or anything with its ``detect``); one is
-        built when None.
+    detector: an ``engine.detect.PoseDetector`` (or anything with its ``detect_all``);
+        one is built when None.
 
     Returns:
-        LoadResult: a record per image with a person (box and COCO-17 keypoints from the
-        detector, ``extra['landmarks']`` (33, 4) and ``extra['detection_score']``), and
-        (path, reason) for each image that is unreadable or shows nobody.
+        LoadResult: a record per person found (see :func:`detection_record`), photo by
+        photo, and (path, reason) for each image that is unreadable or shows nobody.
 
     Raises:
         DataError: ``folder`` is not a folder.
@@ -87,7 +98,7 @@ def load_image_folder(
     for i, f in enumerate(files):
         check_cancel(should_cancel)
         try:
-            records.append(detect_image(f, detector))
+            records += detect_people(f, detector)
         except (ImageError, DetectorError, DataError, ShapeError) as exc:
             rejected.append((str(f), reason(f, exc)))
         progress(ProgressEvent((i + 1) / len(files), f"{i + 1}/{len(files)} images"))

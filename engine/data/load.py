@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from engine.data.coco_json import read_coco_json, write_coco_json
-from engine.data.image_folder import IMAGE_SUFFIXES, detect_image, load_image_folder
+from engine.data.image_folder import IMAGE_SUFFIXES, detect_people, load_image_folder
 from engine.data.prohmr_npz import read_prohmr_npz, write_prohmr_npz
 from engine.data.records import AnnotationFile, LoadResult, PersonSample, reason
 from engine.data.spin_npz import read_spin_npz, write_spin_npz
@@ -139,7 +139,7 @@ def load_dataset(
                 rejected += found.rejected
             elif p.suffix.lower() in IMAGE_SUFFIXES:
                 detector = detector or _pose_detector()
-                records.append(detect_image(p, detector))
+                records += detect_people(p, detector)
             else:
                 f = read_annotation_file(p, image_root, label_kind)
                 kept, missing = _missing_images(list(f.records)) if check_images else (list(f.records), [])

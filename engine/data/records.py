@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from engine.data.masks import PNG_SIGNATURE
 from engine.errors import DataError, ShapeError
 
 LABEL_KINDS = ("gt", "pseudo")
@@ -76,6 +77,12 @@ class PersonSample:
     label_kind: 'gt' (measured or fitted to ground truth), 'pseudo' (predicted by a
         model), or None when unknown or when the record has no 3D label.
     source: where the record came from, e.g. 'spin:/data/coco.npz#12'.
+    world_landmarks: (33, 3) float32 BlazePose world landmarks from the pose detector,
+        metres, origin at the hip midpoint, camera axes (x right, y down, z away).
+    landmark_visibility, landmark_presence: (33,) float32 in [0, 1], the detector's
+        probability that each landmark is visible / inside its crop.
+    mask: the detector's person mask as 8-bit greyscale PNG bytes of the probability over
+        the whole image (``engine.data.masks``).
     extra: values of the source file the fields above do not hold exactly (other keys,
         joints outside COCO-17, full-precision originals), kept so that writing the record
         back gives the file it came from. The fields are authoritative: a writer uses an
@@ -83,8 +90,9 @@ class PersonSample:
 
     Raises (on construction):
         ShapeError: a field has the wrong shape, is not numeric, or is not finite.
-        DataError: a value is out of range (empty box, confidence outside [0, 1],
-            camera scale <= 0, unknown label kind, empty image path).
+        DataError: a value is out of range (empty box, confidence, visibility or presence
+            outside [0, 1], camera scale <= 0, unknown label kind, empty image path, a
+            mask that is not PNG bytes).
     """
 
     image_path: str
@@ -97,6 +105,10 @@ class PersonSample:
     label_kind: str | None = None
     source: str = ""
     extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+    world_landmarks: np.ndarray | None = None
+    landmark_visibility: np.ndarray | None = None
+    landmark_presence: np.ndarray | None = None
+    mask: bytes | None = None
 
     def __post_init__(self) -> None:
         path = self.image_path
@@ -126,6 +138,16 @@ class PersonSample:
         if not isinstance(self.source, str):
             raise DataError(f"source: expected a string, got {type(self.source).__name__}")
         set_(self, "extra", _extra(self.extra))
+        set_(self, "world_landmarks", _optional("world_landmarks", self.world_landmarks, (33, 3)))
+        for name in ("landmark_visibility", "landmark_presence"):
+            arr = _optional(name, getattr(self, name), (33,))
+            if arr is not None and (arr.min() < 0 or arr.max() > 1):
+                raise DataError(f"{name}: values must be in [0, 1]")
+            set_(self, name, arr)
+        if self.mask is not None:
+            if not isinstance(self.mask, (bytes, bytearray)) or not bytes(self.mask[:8]) == PNG_SIGNATURE:
+                raise DataError("mask: expected PNG bytes (engine.data.masks.encode_mask)")
+            set_(self, "mask", bytes(self.mask))
 
     @property
     def crop_square(self) -> tuple[np.ndarray, float]:

@@ -115,6 +115,18 @@ def _check_box(box: object, width: int, height: int) -> tuple[int, int, int, int
     return ix0, iy0, ix1, iy1
 
 
+def _check_thresholds(min_size: object, min_score: object) -> tuple[float, float]:
+    try:
+        size, score = float(min_size), float(min_score)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ShapeError(f"min_size and min_score must be numbers, got {min_size!r}, {min_score!r}") from None
+    if not (math.isfinite(size) and size >= 0):
+        raise ShapeError(f"min_size must be a number of pixels >= 0, got {min_size!r}")
+    if not 0 <= score <= 1:
+        raise ShapeError(f"min_score must be in [0, 1], got {min_score!r}")
+    return size, score
+
+
 def _crown(landmarks: np.ndarray) -> np.ndarray | None:
     """Estimated top of the head, (2,) pixels, or None when the face is not seen.
 
@@ -184,16 +196,26 @@ class PoseDetector:
     Calls are serialised by a lock, so one instance can be shared between threads.
     """
 
-    def __init__(self, model_dir: str | Path | None = None, num_threads: int = 2) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        num_threads: int = 2,
+        min_size: float = MIN_PERSON_SIZE,
+        min_score: float = MIN_DETECTION_SCORE,
+    ) -> None:
         """
         Args:
             model_dir: folder holding ``pose_detection.tflite`` and
                 ``pose_landmark_full.tflite``; None uses the installed mediapipe wheel.
             num_threads: CPU threads each interpreter may use.
+            min_size, min_score: :meth:`detect_all`'s thresholds when a call gives none
+                (so code that only passes a detector along gets the user's choice).
 
         Raises:
             DetectorError: the weights are missing (the message names the pip command).
+            ShapeError: a threshold is invalid.
         """
+        self.min_size, self.min_score = _check_thresholds(min_size, min_score)
         files = find_model_files(model_dir)
         self.finder = PersonFinder(files.detector, num_threads, MIN_DETECTION_SCORE)
         self.landmarker = Landmarker(files.landmarks, num_threads)
@@ -236,8 +258,8 @@ class PoseDetector:
     def detect_all(
         self,
         image: np.ndarray,
-        min_size: float = MIN_PERSON_SIZE,
-        min_score: float = MIN_DETECTION_SCORE,
+        min_size: float | None = None,
+        min_score: float | None = None,
     ) -> PhotoDetections:
         """Every person in the image, largest box first.
 
@@ -250,8 +272,9 @@ class PoseDetector:
         Args:
             image: (H, W, 3) uint8 RGB.
             min_size: people whose box's longer side is under this (px) are counted in
-                ``too_small`` and skipped.
-            min_score: the detector's confidence a person needs, in [0, 1].
+                ``too_small`` and skipped (None: the detector's own, 48 by default).
+            min_score: the detector's confidence a person needs, in [0, 1] (None: the
+                detector's own, 0.5 by default).
 
         Raises:
             ShapeError: ``image`` is not (H, W, 3) uint8, or a threshold is invalid.
@@ -259,10 +282,10 @@ class PoseDetector:
                 counts the smaller people skipped).
         """
         image = _check_image(image)
-        if not (math.isfinite(min_size) and min_size >= 0):
-            raise ShapeError(f"min_size must be a number of pixels >= 0, got {min_size!r}")
-        if not 0 <= min_score <= 1:
-            raise ShapeError(f"min_score must be in [0, 1], got {min_score!r}")
+        min_size, min_score = _check_thresholds(
+            self.min_size if min_size is None else min_size,
+            self.min_score if min_score is None else min_score,
+        )
         h, w = image.shape[:2]
         found: list[PersonDetection] = []
         too_small = 0
@@ -318,8 +341,8 @@ class PoseDetector:
 def detect_all_file(
     path: str | Path,
     detector: PoseDetector | None = None,
-    min_size: float = MIN_PERSON_SIZE,
-    min_score: float = MIN_DETECTION_SCORE,
+    min_size: float | None = None,
+    min_score: float | None = None,
 ) -> PhotoDetections:
     """Load an image file and detect every person in it (see
     :meth:`PoseDetector.detect_all`); errors name the file."""

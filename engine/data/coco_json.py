@@ -58,6 +58,8 @@ def _load_json(path: Path) -> Any:
         raise DataError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise DataError(f"{path}: JSON nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise DataError(f"{path}: holds a number too long to read; not a COCO JSON file") from None
 
 
 def _person_ids(doc: Mapping[str, Any]) -> set[str] | None:
@@ -207,7 +209,7 @@ def _raw(record: PersonSample, key: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(str(record.extra[key]))
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 

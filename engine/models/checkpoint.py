@@ -97,8 +97,8 @@ def load_checkpoint(
         raise CheckpointError(f"{cfg_path}: checkpoint config not found (it must sit beside the weights)")
     try:
         config = json.loads(cfg_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{cfg_path}: not a readable checkpoint config ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON, UTF-8, or a 5000-digit number
+        raise CheckpointError(f"{cfg_path}: not a readable checkpoint config ({str(exc).splitlines()[0]})") from None
     if not isinstance(config, dict) or "kind" not in config:
         raise CheckpointError(f"{cfg_path}: checkpoint config has no 'kind'")
     if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:

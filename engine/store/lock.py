@@ -147,7 +147,10 @@ class FileLock:
 def is_locked(path: Path) -> bool:
     """Whether some live process (this one included) holds the lock on ``path``."""
     try:
-        fd = _open_lock_file(path, os.O_RDWR)
+        try:
+            fd = _open_lock_file(path, os.O_RDWR)
+        except PermissionError:  # a project on a read-only medium: flock needs no write access
+            fd = _open_lock_file(path, os.O_RDONLY)
     except FileNotFoundError:
         return False
     try:

@@ -10,13 +10,16 @@ threads and processes can read while one writes.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import StoreError
@@ -36,20 +39,28 @@ def data_dir_for(path: Path) -> Path:
     return path.with_name(f"{path.stem}_data")
 
 
-def _make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
+def writable(path: Path) -> bool:
+    """Whether this process may write the project file and create SQLite's -wal and
+    -shm files beside it; a project on a read-only medium is opened read-only."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _make_engine(path: Path, read_only: bool = False) -> Engine:
+    if read_only:
+        # mode=ro still needs the -shm file of a WAL database, which a read-only folder
+        # cannot hold: there the file is opened as immutable (nobody can change it).
+        how = "mode=ro" if os.access(path.parent, os.W_OK) else "immutable=1"
+        engine = create_engine(f"sqlite:///file:{path.resolve()}?{how}&uri=true")
+    else:
+        engine = create_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (the driver's own handling
         # defers it past SELECTs, which breaks read-then-write transactions).
         dbapi_connection.isolation_level = None
-        for pragma in (
-            "journal_mode=WAL",
-            "foreign_keys=ON",
-            f"busy_timeout={BUSY_TIMEOUT_MS}",
-            "synchronous=FULL",
-        ):
+        writing = ("journal_mode=WAL", "synchronous=FULL") if not read_only else ()
+        for pragma in (*writing, "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -103,6 +114,24 @@ def _backup(path: Path, revision: str) -> Path:
     return target
 
 
+def _upgrade(path: Path, engine: Engine, revision: str) -> None:
+    """Upgrade to the head schema after a backup copy; on failure the upgrade's
+    transaction is rolled back and the copy removed, so each failed open leaves nothing."""
+    backup = _backup(path, revision)
+    log.info("upgrading %s from schema %s, backup at %s", path, revision, backup)
+    try:
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+    except (SQLAlchemyError, CommandError) as exc:
+        engine.dispose()
+        backup.unlink(missing_ok=True)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StoreError(
+            f"{path}: its tables do not match the schema revision {revision} it records, so it cannot be "
+            f"upgraded ({reason})"
+        ) from None
+
+
 class Project:
     """An open project file. Use ``Project.create`` or ``Project.open``, then ``close``.
 
@@ -110,8 +139,9 @@ class Project:
     ``with project.session() as s: ...`` (committed when the block ends without error).
     """
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self.data_dir = data_dir_for(path)
         self.lock_path = path.with_name(path.name + ".lock")
         self.engine = engine
@@ -145,14 +175,19 @@ class Project:
         return cls(path, engine)
 
     @classmethod
-    def open(cls, path: str | Path) -> Project:
+    def open(cls, path: str | Path, read_only: bool | None = None) -> Project:
         """Open an existing project, upgrading an older schema after a backup copy.
 
+        read_only: open without ever writing (listing, viewing, exporting); None: when
+        the file or its folder is not writable. A write then raises StoreError.
         Raises StoreError, leaving the file untouched, when it is missing, not a project,
-        or written by a newer version of the software.
+        written by a newer version of the software, or its tables do not match the
+        schema revision it records (then no backup copy is left either).
         """
         path = Path(path)
         check_project_file(path)
+        if read_only is None:
+            read_only = not writable(path)
         revision = _peek_revision(path)
         if revision is None:
             raise StoreError(f"{path}: damaged project file, it records no schema revision")
@@ -161,14 +196,15 @@ class Project:
                 f"{path}: written by a newer version of ADHMR Studio (schema {revision}, this "
                 f"version knows up to {migrate.head_revision()}); update the software to open it"
             )
-        engine = _make_engine(path)
+        engine = _make_engine(path, read_only)
         if revision != migrate.head_revision():
-            backup = _backup(path, revision)
-            log.info("upgrading %s from schema %s, backup at %s", path, revision, backup)
-            with engine.begin() as conn:
-                migrate.upgrade(conn)
-        data_dir_for(path).mkdir(exist_ok=True)
-        return cls(path, engine)
+            if read_only:
+                raise StoreError(f"{path}: read-only, and its schema {revision} needs an upgrade to "
+                                 f"{migrate.head_revision()}; open a writable copy")
+            _upgrade(path, engine, revision)
+        if not read_only:
+            data_dir_for(path).mkdir(exist_ok=True)
+        return cls(path, engine, read_only)
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
@@ -177,10 +213,17 @@ class Project:
         write: take SQLite's write lock at BEGIN. Use it for read-then-write work, so
         that a concurrent writer makes this one wait (busy timeout) rather than fail.
         """
-        with self._sessions.begin() as session:
-            if write:
-                session.connection(execution_options={_IMMEDIATE: True})
-            yield session
+        if write and self.read_only:
+            raise StoreError(f"{self.path}: opened read-only (the file or its folder is not writable)")
+        try:
+            with self._sessions.begin() as session:
+                if write:
+                    session.connection(execution_options={_IMMEDIATE: True})
+                yield session
+        except OperationalError as exc:
+            if "readonly" not in str(exc) and "read-only" not in str(exc):
+                raise
+            raise StoreError(f"{self.path}: cannot write, the project is read-only") from None
 
     @property
     def revision(self) -> str:

@@ -152,6 +152,8 @@ def read_pairs_jsonl(path: str | Path) -> list[PreferencePair]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{p}:{n}: not JSON ({exc.msg})") from None
+        except (ValueError, RecursionError):  # a 5000-digit number, or nesting deeper than Python's stack
+            raise DataError(f"{p}:{n}: not a pairs record (a number too long or nesting too deep)") from None
         out.append(pair_from_json(obj, p.absolute().parent, f"{p}:{n}"))
     return out
 

@@ -10,11 +10,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from engine.data.image_folder import detect_people
 from engine.data.records import reason
-from engine.errors import DetectorError, ImageError, NoPersonError, ShapeError
-from engine.image_io import load_image
+from engine.errors import DataError, DetectorError, ImageError, NoPersonError, ShapeError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.store import Project, add_person, get_dataset, image_files, persons_of_image
+from engine.store.repo_images import detector_outputs
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,9 @@ def detect_dataset(
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> dict[str, Any]:
-    """Detect the person of each image of ``dataset`` that has none, and store it.
+    """Detect every person of each image of ``dataset`` that has none, and store them.
 
-    detector: a PoseDetector (built when None).
+    detector: a PoseDetector (built when None; its min_size / min_score apply).
     Returns outputs: dataset, images (without persons at the start), detected,
     skipped (listed in skip_file), failed: [[path, reason], ...].
     Raises DetectorError when the detector cannot be built; JobCancelled between images.
@@ -59,10 +60,13 @@ def detect_dataset(
             skipped += 1
         else:
             try:
-                det = detector.detect(load_image(path))
-                add_person(project, image_id, det.box, det.keypoints)
+                records = detect_people(path, detector)
+                with project.session(write=True) as s:  # all of a photo's people, or none
+                    for record in records:
+                        add_person(s, image_id, record.box, record.keypoints,
+                                   detector=detector_outputs(record))
                 detected += 1
-            except (ImageError, NoPersonError, ShapeError) as e:
+            except (ImageError, NoPersonError, ShapeError, DataError) as e:
                 failed.append([str(path), reason(path, e)])
                 if skip_path is not None:
                     with open(skip_path, "a") as f:

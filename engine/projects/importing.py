@@ -29,6 +29,7 @@ from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, n
 from engine.projects.labels import label_params
 from engine.projects.sources import Source, add_sources
 from engine.store import Project, add_dataset, add_image, add_person, get_dataset, image_files
+from engine.store.repo_images import detector_outputs
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,7 @@ class _Writer:
                                 s, image_id, r.box, r.keypoints, label,
                                 r.label_kind if label is not None else None,
                                 None if r.joints3d is None else r.joints3d[:, :3],
+                                detector_outputs(r),
                             )
                 except AdhmrError as e:
                     self.rejected += [(r.source or image_path, reason(image_path, e)) for r in records]
@@ -276,8 +278,10 @@ def import_dataset(
     image_root: the folder annotation image names are relative to (default: each file's
         folder); also where stored image paths are relative to.
     label_kind: 'gt' or 'pseudo' for labels whose file does not say.
-    detect: find each photo's person with the pose detector (``detector``, built when
-        needed); False adds the photos without persons (``detect_dataset`` fills them).
+    detect: find every person in each photo with the pose detector (``detector``, built
+        when needed; its min_size / min_score apply), one person row each with the
+        detector's outputs; False adds the photos without persons (``detect_dataset``
+        fills them).
     body: the BodyModel for fitting cameras to labels without one (built when needed).
 
     Raises DataError for a bad argument or a format clash with the existing dataset,
@@ -363,7 +367,11 @@ def import_dataset(
                 detector = PoseDetector()
             res = load_dataset(chunk, detector=detector, should_cancel=should_cancel)
             rejected += res.rejected
-            writer.write([(norm_path(r.image_path), [r]) for r in res.records])
+            # A photo holds as many records as people found: one image row for them all.
+            by_photo: dict[str, list[PersonSample]] = {}
+            for r in res.records:
+                by_photo.setdefault(norm_path(r.image_path), []).append(r)
+            writer.write(list(by_photo.items()))
         else:
             writer.write([(norm_path(p), []) for p in chunk])
         tick(len(chunk), f"{writer.images} images imported")

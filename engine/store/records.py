@@ -17,6 +17,10 @@ from engine.store.blobs import blob_to_array
 ImageStatus = Literal["unsampled", "sampled", "paired", "reviewed"]
 
 
+def _maybe(blob: bytes | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    return None if blob is None else blob_to_array(blob, shape)
+
+
 def utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
@@ -57,7 +61,11 @@ class PersonRecord:
 
     box: (x0, y0, x1, y1) pixels. keypoints: (17, 3) float32, COCO-17 (x, y) pixels and
     confidence. label_params: (D,) float32 pseudo-label or None. joints3d: (J, 3) float32
-    metres or None.
+    metres or None. The pose detector's outputs, None for persons it did not find:
+    landmarks (33, 4) float32 BlazePose x, y, z px and confidence; world_landmarks
+    (33, 3) float32 metres, hip-midpoint origin, camera axes; landmark_visibility and
+    landmark_presence (33,) float32 in [0, 1]; mask: PNG bytes of the person probability
+    over the image (``engine.data.masks.decode_mask``); detection_score in [0, 1].
     """
 
     id: int
@@ -68,6 +76,12 @@ class PersonRecord:
     label_source: str | None
     has_3d: bool
     joints3d: np.ndarray | None
+    landmarks: np.ndarray | None = None
+    world_landmarks: np.ndarray | None = None
+    landmark_visibility: np.ndarray | None = None
+    landmark_presence: np.ndarray | None = None
+    mask: bytes | None = None
+    detection_score: float | None = None
 
     @classmethod
     def of(cls, row: s.Person) -> PersonRecord:
@@ -80,6 +94,12 @@ class PersonRecord:
             row.label_source,
             row.has_3d,
             None if row.joints3d is None else blob_to_array(row.joints3d, (-1, 3)),
+            _maybe(row.landmarks, (33, 4)),
+            _maybe(row.world_landmarks, (33, 3)),
+            _maybe(row.landmark_visibility, (33,)),
+            _maybe(row.landmark_presence, (33,)),
+            row.mask,
+            row.detection_score,
         )
 
 

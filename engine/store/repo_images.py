@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +27,30 @@ from engine.store.tx import Db, get_row, transaction
 # the ORM's unit of work; a failed statement leaves the caller's transaction usable.
 _INSERT_IMAGE = insert(Image).returning(Image.id)
 _INSERT_PERSON = insert(Person).returning(Person.id)
+
+DETECTOR_SHAPES = {
+    "landmarks": (33, 4),
+    "world_landmarks": (33, 3),
+    "landmark_visibility": (33,),
+    "landmark_presence": (33,),
+}
+
+
+def detector_outputs(sample: Any) -> dict[str, Any]:
+    """``add_person``'s ``detector`` argument from a ``PersonSample`` (its fields, and
+    ``extra['landmarks']`` / ``extra['detection_score']`` when it has them)."""
+    out: dict[str, Any] = {
+        k: getattr(sample, k)
+        for k in ("world_landmarks", "landmark_visibility", "landmark_presence", "mask")
+        if getattr(sample, k) is not None
+    }
+    extra = sample.extra
+    if "landmarks" in extra and np.shape(extra["landmarks"]) == (33, 4):
+        out["landmarks"] = extra["landmarks"]
+    if "detection_score" in extra and np.size(extra["detection_score"]) == 1:
+        out["detection_score"] = float(np.asarray(extra["detection_score"]).reshape(()))
+    return out
+
 
 IMAGE_STATUSES: tuple[ImageStatus, ...] = ("unsampled", "sampled", "paired", "reviewed")
 
@@ -101,13 +126,25 @@ def add_person(
     label_params: ArrayLike | None = None,
     label_source: str | None = None,
     joints3d: ArrayLike | None = None,
+    detector: Mapping[str, Any] | None = None,
 ) -> int:
     """A person in an image.
 
     box: (x0, y0, x1, y1) pixels. keypoints: (17, 3) COCO-17 (x, y) pixels and confidence.
     label_params: (D,) pseudo-label parameters or None. joints3d: (J, 3) metres or None
-    (its presence sets has_3d).
+    (its presence sets has_3d). detector: the pose detector's outputs for this person,
+    any of ``landmarks`` (33, 4), ``world_landmarks`` (33, 3), ``landmark_visibility``
+    and ``landmark_presence`` (33,), ``mask`` (PNG bytes), ``detection_score`` (see
+    :func:`detector_outputs`).
     """
+    extra = dict(detector or {})
+    unknown = set(extra) - set(DETECTOR_SHAPES) - {"mask", "detection_score"}
+    if unknown:
+        raise ShapeError(f"detector: unknown output(s) {', '.join(sorted(unknown))}")
+    mask = extra.get("mask")
+    if mask is not None and not isinstance(mask, (bytes, bytearray)):
+        raise ShapeError(f"mask: expected PNG bytes, got {type(mask).__name__}")
+    score = extra.get("detection_score")
     if len(box) != 4 or not np.isfinite(np.asarray(box, dtype=float)).all():
         raise ShapeError(f"box: expected 4 finite numbers (x0, y0, x1, y1), got {box!r}")
     x0, y0, x1, y1 = (float(v) for v in box)
@@ -122,6 +159,9 @@ def add_person(
         label_source=label_source,
         has_3d=joints3d is not None,
         joints3d=_checked(joints3d, (-1, 3), "joints3d"),
+        **{k: _checked(extra.get(k), shape, k) for k, shape in DETECTOR_SHAPES.items()},
+        mask=None if mask is None else bytes(mask),
+        detection_score=None if score is None else float(score),
         created_at=utcnow(),
     )
     with transaction(db) as session:

@@ -1,6 +1,6 @@
 """Evaluate single-view methods on a calibrated multi-camera recording of one person.
 
-1. Detect the person in every frame of every video (BlazePose, the largest person).
+1. Detect the person in every frame of every video (BlazePose; the largest person).
 2. Triangulate the 12 evaluation joints per frame from the detector's 2D landmarks
    (confidence-weighted DLT on undistorted pixels) and drop frames whose mean
    reprojection error is over ``max_error_px`` (:mod:`engine.multiview.triangulation`).
@@ -86,6 +86,12 @@ def match_videos(cameras: Sequence[Camera], videos: Sequence[str | Path]) -> lis
     return videos
 
 
+def _largest_person(detector, frame: np.ndarray):
+    """The largest person ``detector.detect_all`` finds (the recording's subject, in
+    front of anyone passing by); NoPersonError when nobody is found."""
+    return detector.detect_all(frame).persons[0]
+
+
 def _detect_views(detector, cameras, videos, stride, max_frames, progress, should_cancel) -> np.ndarray:
     """(F, V, 12, 3) the detector's landmarks at the evaluation joints: pixels + visibility,
     zeros where nobody was found."""
@@ -96,7 +102,7 @@ def _detect_views(detector, cameras, videos, stride, max_frames, progress, shoul
             check_cancel(should_cancel)
             check_frame_size(cam, frame.shape[1], frame.shape[0])
             try:
-                landmarks = detector.detect(frame).landmarks
+                landmarks = _largest_person(detector, frame).landmarks
                 rows.append(to_eval12(np.asarray(landmarks)[:, [0, 1, 3]]))
             except NoPersonError:
                 log.info("%s frame %d: no person", video, index)
@@ -143,7 +149,7 @@ def evaluate_recording(
             if not reference.kept[f] or seen[f, v, :, 2].max() <= 0:
                 continue
             check_cancel(should_cancel)
-            detection = detector.detect(frame)
+            detection = _largest_person(detector, frame)
             ref_cam = reference_in_camera(reference.points[f], cam.R)
             for method in methods:
                 pred = method.predict(frame, detection)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
+from engine.cli.person_options import add_person_thresholds, threshold_params
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="kind of 3D labels whose file does not say")
     p.add_argument("--no-detect", action="store_true",
                    help="add photos without detecting persons ('adhmr detect --project' does it later)")
+    add_person_thresholds(p)
     p.set_defaults(func=_run)
 
 
@@ -52,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         "image_root": None if args.image_root is None else str(Path(args.image_root).absolute()),
         "label_kind": args.label_kind,
         "detect": not args.no_detect,
+        **threshold_params(args),
     }
     with open_project(args.project) as project:
         result = run_in_foreground(project, JobSpec("import", params), "import")

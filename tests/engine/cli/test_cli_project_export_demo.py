@@ -59,8 +59,8 @@ def test_detect_a_photo_and_a_project_dataset(tmp_path, capsys):
     save_image(photo, data.astronaut())
     kp, overlay = tmp_path / "kp.json", tmp_path / "seen.png"
     assert main(["detect", str(photo), "--out", str(kp), "--overlay", str(overlay)]) == 0
-    doc = json.loads(kp.read_text())
-    assert len(doc["keypoints"]) == 17 and doc["names"][0] == "nose" and doc["keypoints"][0][2] > 0.5
+    (doc,) = json.loads(kp.read_text())  # a list: one entry per person
+    assert len(doc["keypoints"]) == 17 and doc["person"] == 0 and doc["keypoints"][0][2] > 0.5
     assert load_image(overlay).shape == (512, 512, 3)
     assert "nose" in capsys.readouterr().out
     assert main(["detect", str(tmp_path / "none.png")]) == 1
@@ -72,7 +72,7 @@ def test_detect_a_photo_and_a_project_dataset(tmp_path, capsys):
     assert main(["init", str(project)]) == 0
     assert main(["import", str(project), str(photo), "--name", "photos", "--no-detect"]) == 0
     assert main(["detect", "--project", str(project), "--dataset", "photos"]) == 0
-    assert "1 of 1 photos without a person detected" in capsys.readouterr().out
+    assert "people found in 1 of 1 photos without a person" in capsys.readouterr().out
     with st.Project.open(project) as p:
         (person,) = st.persons_of_image(p, st.list_images(p)[0].id)
         np.testing.assert_allclose(person.keypoints, doc["keypoints"], atol=1e-3)

@@ -1,8 +1,9 @@
 """The work behind the app's Sample and Pick-person actions (no Qt: runs in a worker).
 
-``sample_person`` loads the models the preferences name (kept in a ``ModelCache``), runs
-``engine.models.pipeline.sample_image`` on one stored person, measures each candidate
-against the person's 3D label when there is one, and stores the run. Checkpoints are
+``sample_person`` loads the models the preferences name (kept in a ``ModelCache``) and
+runs ``engine.projects.sampling.store_person_samples`` on one stored person with the
+preferences' sampling settings (``Preferences.sample_settings``): it samples, scores,
+measures each candidate against the person's 3D label when there is one, and stores the run. Checkpoints are
 found with ``engine.projects.checkpoints`` (a file is registered in the project).
 """
 
@@ -19,6 +20,8 @@ import numpy as np
 from app.settings import Preferences
 from engine import store
 from engine.errors import CheckpointError
+from engine.image_io import load_image
+from engine.models.candidates import Candidates
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
@@ -85,14 +88,14 @@ class ModelCache:
 
 @dataclass(frozen=True, eq=False)
 class SampleOutcome:
-    """A stored sampling run: its id, and the pipeline's result (meshes included).
+    """A stored sampling run: its id and its decoded candidates (meshes included).
 
     scored: whether a scorer scored the candidates. base, scorer: checkpoint labels.
     """
 
     run_id: int
     person_id: int
-    result: Any
+    candidates: Candidates
     scored: bool
     base: str
     scorer: str
@@ -104,12 +107,11 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
     """Sample ``prefs.sample_count`` candidates of a stored person and store them as a run.
 
     Candidates are scored when a scorer is set or registered (or bundled), and measured
-    against the person's label when it has one (``engine.projects.sampling.label_errors``).
+    against the person's label when it has one (``engine.projects.sampling.store_person_samples``).
     Raises CheckpointError (no model), ImageError, ShapeError, JobCancelled.
     """
-    from engine.models.pipeline import sample_image
     from engine.projects.checkpoints import resolve_checkpoint
-    from engine.projects.sampling import label_errors
+    from engine.projects.sampling import store_person_samples
 
     progress(ProgressEvent(0.05, "loading models"))
     base_rec = resolve_checkpoint(project, checkpoint_ref(prefs.base_checkpoint), ("base", "dpo"))
@@ -126,18 +128,10 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
     check_cancel(should_cancel)
     seed = len(store.sample_runs_of_person(project, person.id))
     progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
-    result = sample_image(image_path, model, M=prefs.sample_count, box=person.box, keypoints=person.keypoints,
-                          scorer=scorer, steps=prefs.sampler_steps, seed=seed, body=body,
-                          precision=prefs.precision, consensus=prefs.sample_consensus)
-    check_cancel(should_cancel)
-    progress(ProgressEvent(0.85, "measuring and storing"))
-    c = result.candidates
-    errors = label_errors(person, c, model.layout, body)
-    scores = None if c.scores is None else c.scores[0].numpy()
-    run_id = store.add_sample_run(project, person.id, c.params[0].numpy(), seed=seed, steps=prefs.sampler_steps,
-                                  checkpoint_id=base_rec.id, scores=scores, errors=errors)
+    run_id, candidates = store_person_samples(project, load_image(image_path), person, model, body,
+                                              prefs.sample_settings(seed), base_rec.id, scorer)
     progress(ProgressEvent(1.0, "done"))
-    return SampleOutcome(run_id, person.id, result, scores is not None, _label(base_rec),
+    return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, _label(base_rec),
                          "none" if scorer_rec is None else _label(scorer_rec))
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import platformdirs
 from PyQt6.QtCore import QByteArray, QSettings
 
+from engine.models.sample_settings import SampleSettings
+
 APP_NAME = "adhmr-studio"
 CONFIG_ENV = "ADHMR_STUDIO_CONFIG_DIR"
 MAX_RECENT = 10
@@ -64,6 +66,13 @@ class Preferences:
     sample_consensus: bool = True
     overlay_mode: str = "fill"
     show_keypoints: bool = True
+
+    def sample_settings(self, seed: int, num_candidates: int | None = None) -> SampleSettings:
+        """The engine's sampling settings these preferences ask for (precision and
+        consensus included); num_candidates: M when not ``sample_count``."""
+        return SampleSettings(num_candidates=self.sample_count if num_candidates is None else num_candidates,
+                              steps=self.sampler_steps, seed=seed, precision=self.precision,
+                              consensus=self.sample_consensus, device=self.device)
 
 
 class AppSettings:

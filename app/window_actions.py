@@ -296,11 +296,11 @@ class WindowActions:
             cset = s.candidates
             if cset is not None:
                 fresh = [i for i in range(len(cset)) if cset.run_ids[i] == outcome.run_id]
-                c = outcome.result.candidates
+                c = outcome.candidates
                 for j, i in enumerate(fresh):
                     cset.seed_meshes_at(i, c.vertices[0, j].numpy(), c.keypoints3d[0, j].numpy())
-            best = "" if not outcome.scored else f", best score {float(outcome.result.candidates.scores.max()):.3f}"
-            self.show_message(f"Sampled {outcome.result.candidates.num_hypotheses} candidates "
+            best = "" if not outcome.scored else f", best score {float(outcome.candidates.scores.max()):.3f}"
+            self.show_message(f"Sampled {outcome.candidates.num_hypotheses} candidates "
                               f"(model {outcome.base}, scorer {outcome.scorer}){best}")
 
         task = self.tasks.start("Sampling", _detect_then_sample, s.project, image_id, s.image_rgb, s.image_path,

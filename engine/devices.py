@@ -35,3 +35,16 @@ def check_device(name: str | None) -> torch.device:
     elif device.type != "cpu":
         raise DeviceError(f"device {name!r}: the engine runs on CPU or CUDA only (use {USABLE})")
     return device
+
+
+def pick_device(name: str | None = "auto", local_rank: int = 0) -> torch.device:
+    """The device to run on: ``check_device(name)``, with a CUDA device that names no
+    index ('auto', 'cuda') made this process's GPU (``local_rank`` under torchrun).
+
+    The one device helper of the engine: training, sampling, scoring and evaluation all
+    call it. Raises DeviceError as ``check_device``.
+    """
+    device = check_device(name)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device(f"cuda:{local_rank}")
+    return device

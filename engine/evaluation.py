@@ -19,7 +19,7 @@ learned beyond "the average person in the average pose".
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,22 @@ from torch.utils.data import default_collate
 
 from engine.body.model import BodyModel
 from engine.data.dataset import PersonCropDataset
+from engine.devices import pick_device
 from engine.errors import DataError, ShapeError
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
-from engine.models.candidates import decode_candidates
-from engine.models.consensus import mean_sibling_distance
+from engine.models.candidates import Candidates, decode_candidates
 from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.sample_and_score import PersonCrops, sample_and_score
+from engine.models.sample_settings import SampleSettings
 from engine.models.scorer import HMRScorer
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.training.candidate_noise import ERROR_NAMES, candidate_errors
-from engine.training.scorer_data import BaseSampler, labelled_records, pick_device
+from engine.training.dpo import DPOConfig
+from engine.training.scorer_data import BaseSampler, labelled_records
 from engine.training.scorer_eval import mixed_candidate_correlation
 
 log = logging.getLogger(__name__)
 
-ROWS_PER_CHUNK = 256
-"""Hypotheses decoded (with meshes) at once; a large M is processed in chunks of this."""
 BASELINE_CAMERA = "zero-noise hypothesis"
 
 
@@ -122,17 +123,13 @@ def evaluate(
     base_ckpt: str | Path | None,
     scorer_ckpt: str | Path | None,
     data_npz: str | Path,
-    M: int = 20,
-    steps: int = 4,
+    settings: SampleSettings = SampleSettings(),
     top_k: int = 1,
     max_images: int | None = None,
-    seed: int = 0,
     batch_size: int = 8,
-    device: str | None = None,
     body_model: str | Path | None = None,
     use_scorer: bool = True,
     mixed: bool = True,
-    consensus: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> EvalResult:
@@ -140,25 +137,24 @@ def evaluate(
 
     use_scorer: False leaves the scorer out (no Select row, no correlations).
     mixed: also measure the scorer on the mixed candidate protocol (needs camera labels).
-    consensus: rank each person's hypotheses with the scorer's sample-consensus term
-        (``engine.models.consensus``); False measures the scorer's network alone.
     data_npz: labelled people (SMPL pose; betas where known, else the average shape).
-    M: hypotheses per person (>= 1; the scorer's correlations need M >= 2).
+    settings: num_candidates M per person (the scorer's correlations need M >= 2), steps,
+        precision, device; consensus ranks each person's hypotheses with the scorer's
+        sample-consensus term (``engine.models.consensus``), False measures the scorer's
+        network alone; seed: the batch starting at person i uses seed + i, so results
+        depend on seed and batch_size, not on chunk_size.
     top_k: how many top-scored hypotheses the Select row averages.
     max_images: evaluate only the first this many people.
-    seed: the sampler's seed (the batch starting at person i uses seed + i, so results
-        depend on seed and batch_size, not on how hypotheses are chunked).
 
     Raises:
         CheckpointError, DataError, ShapeError; JobCancelled when ``should_cancel``.
     """
-    if M < 1:
-        raise ShapeError(f"eval: M must be at least 1, got {M}")
+    M = settings.num_candidates
     if not 1 <= top_k <= M:
         raise ShapeError(f"eval: top_k must be in [1, M={M}], got {top_k}")
     if max_images is not None and max_images < 1:
         raise ShapeError(f"eval: max_images must be at least 1, got {max_images}")
-    dev = pick_device(device)
+    dev = pick_device(settings.device)
     body = BodyModel(body_model, device=dev)
     base = DiffusionHMR.load(base_ckpt, body=body, device=dev)
     scorer = HMRScorer.load(scorer_ckpt, body=body, device=dev) if use_scorer else None
@@ -177,26 +173,33 @@ def evaluate(
     for i in range(0, len(dataset), per_batch):
         check_cancel(should_cancel)
         batch = default_collate([dataset[k] for k in range(i, min(i + per_batch, len(dataset)))])
-        images, keypoints = batch["image"].to(dev), batch["keypoints"].to(dev)
+        crops = PersonCrops(batch["image"], batch["keypoints"], batch["crop_center"], batch["crop_size"])
         betas = (batch["betas"] * batch["has_betas"][:, None]).to(dev)
         with torch.no_grad():
             truth = body(batch["pose"].to(dev), betas, rotation_format="axis_angle")
-            params = base.sample(images, keypoints, M, steps=steps, seed=seed + i).cpu()
             scorer_images = None
             if scorer_size is not None:
-                scorer_images = batch.get(f"image_{scorer_size}", batch["image"]).to(dev)
-            batch_errors, batch_logits, batch_sibling = _score_and_measure(params, batch, body, base, scorer,
-                                                                           scorer_images, keypoints, truth)
-            mean = decode_candidates(_mean_pose(base, params[:, 0])[:, None], base.layout, body,
+                scorer_images = batch.get(f"image_{scorer_size}", batch["image"])
+            parts: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
+
+            def measure(cands: Candidates) -> None:
+                for k, v in candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(),
+                                             truth.vertices.cpu()).items():
+                    parts[k].append(v)
+
+            sampled = sample_and_score(base, body, crops, replace(settings, seed=settings.seed + i), scorer,
+                                       scorer_images, keep_candidates=False, on_chunk=measure)
+            batch_errors = {k: torch.cat(v, dim=1).numpy() for k, v in parts.items()}
+            mean = decode_candidates(_mean_pose(base, sampled.params[:, 0])[:, None], base.layout, body,
                                      batch["crop_center"], batch["crop_size"])
             base_err = candidate_errors(mean.joints, mean.vertices, truth.joints.cpu(), truth.vertices.cpu())
         for k in ERROR_NAMES:
             errors[k].append(batch_errors[k])
             baseline[k].append(base_err[k][:, 0].numpy())
-        if batch_logits is not None:
-            scores.append(scorer.scores_from_logits(batch_logits, batch_sibling if consensus else None).numpy())
-            logits.append(batch_logits.numpy())
-            siblings.append(batch_sibling.numpy())
+        if sampled.scores is not None:
+            scores.append(sampled.scores.numpy())
+            logits.append(sampled.logits.numpy())
+            siblings.append(sampled.sibling_mm.numpy())
         done = min(i + per_batch, len(dataset))
         progress(ProgressEvent(done / len(dataset), f"{done}/{len(dataset)} people"))
 
@@ -213,14 +216,15 @@ def evaluate(
         progress(ProgressEvent(1.0, "scoring the mixed candidates"))
         try:
             mixed_correlation = mixed_candidate_correlation(
-                scorer, BaseSampler(base), body, data_npz, max_images=max_images, seed=seed, batch_size=per_batch)
+                scorer, BaseSampler(base), body, data_npz, max_images=max_images, seed=settings.seed,
+                batch_size=per_batch)
         except DataError as exc:
             log.info("no mixed-candidate correlation: %s", exc)
     settings = {
         "base": str(base_ckpt) if base_ckpt is not None else "default",
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
-        "consensus_weight": scorer.consensus_weight if scorer is not None and consensus else None,
-        "data": str(data_npz), "M": M, "steps": steps, "top_k": top_k, "seed": seed,
+        "consensus_weight": scorer.consensus_weight if scorer is not None and settings.consensus else None,
+        "data": str(data_npz), "M": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
         "num_images": len(dataset),
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,
@@ -228,27 +232,21 @@ def evaluate(
                       np.concatenate(siblings) if siblings else None)
 
 
-def _score_and_measure(
-    params: torch.Tensor, batch: dict, body: Any, base: Any, scorer: Any, scorer_images: torch.Tensor | None,
-    keypoints: torch.Tensor, truth: Any,
-) -> tuple[dict[str, np.ndarray], torch.Tensor | None, torch.Tensor | None]:
-    """Errors {metric: (B, M) mm}, the scorer's logits (B, M) and each hypothesis's mean
-    distance to its siblings (B, M) mm (both None without a scorer) of sampled params
-    (B, M, D) raw, decoded a chunk of hypotheses at a time to bound memory.
-    scorer_images: (B, 3, S, S) the people's crops at the scorer's size S."""
-    B, M = params.shape[:2]
-    chunk = max(1, ROWS_PER_CHUNK // B)
-    errs: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
-    logits, joints = [], []
-    for m0 in range(0, M, chunk):
-        cands = decode_candidates(params[:, m0 : m0 + chunk], base.layout, body, batch["crop_center"], batch["crop_size"])
-        part = candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(), truth.vertices.cpu())
-        for k in ERROR_NAMES:
-            errs[k].append(part[k])
-        if scorer is not None:
-            logits.append(scorer.candidate_logits(scorer_images, keypoints, cands).cpu())
-            joints.append(cands.joints.cpu())
-    out = {k: torch.cat(v, dim=1).numpy() for k, v in errs.items()}
-    if scorer is None:
-        return out, None, None
-    return out, torch.cat(logits, dim=1).float(), mean_sibling_distance(torch.cat(joints, dim=1))
+def flat_metrics(result: EvalResult, prefix: str = "eval") -> dict[str, float]:
+    """{'eval_<Row>_<metric>': mm} for each row (Min, Select, Zero-noise, Mean) and metric
+    (MPJPE, PA-MPJPE, PVE) of an evaluation."""
+    out = {}
+    for row, values in result.report.to_dict().items():
+        for metric, v in values.items():
+            out[f"{prefix}_{row}_{metric}"] = float(v)
+    return out
+
+
+def evaluate_dpo_checkpoint(config: DPOConfig) -> dict[str, float]:
+    """Held-out evaluation during fine-tuning (``train_dpo``'s evaluator): the checkpoint
+    saved at ``config.out`` on ``config.eval_data`` (its first ``eval_images`` people,
+    ``eval_M`` hypotheses, the Select row when ``config.scorer`` is set), as flat metrics."""
+    settings = SampleSettings(num_candidates=config.eval_M, seed=config.seed, device=config.device)
+    result = evaluate(config.out, config.scorer, config.eval_data, settings, max_images=config.eval_images,
+                      use_scorer=config.scorer is not None)
+    return flat_metrics(result)

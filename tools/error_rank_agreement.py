@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from engine.evaluation import evaluate
+from engine.models.sample_settings import SampleSettings
 from engine.metrics import spearman
 from engine.training.candidate_noise import ERROR_NAMES
 
@@ -30,8 +31,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    errors = evaluate(args.checkpoint, None, args.data, M=args.M, max_images=args.max_images, seed=args.seed,
-                      use_scorer=False, mixed=False).errors
+    errors = evaluate(args.checkpoint, None, args.data, SampleSettings(num_candidates=args.M, seed=args.seed),
+                      max_images=args.max_images, use_scorer=False, mixed=False).errors
     n = len(errors[ERROR_NAMES[0]])
     print(f"{n} people, M = {args.M} samples each: per-person Spearman correlation of the errors' orders")
     print("| errors | SRCC |\n|---|---:|")

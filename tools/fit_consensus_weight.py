@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from engine.evaluation import evaluate
+from engine.models.sample_settings import SampleSettings
 from engine.metrics import ranking_correlation
 from engine.training.consensus_fit import fit_consensus_weight
 
@@ -37,8 +38,9 @@ def main() -> None:
     stem = args.scorer.with_suffix("") if args.scorer.suffix in (".json", ".safetensors") else args.scorer
     config_path = stem.with_suffix(".json")
     config = json.loads(config_path.read_text())
-    result = evaluate(args.checkpoint, stem, args.data, M=args.M, max_images=args.max_images, seed=args.seed,
-                      mixed=False, consensus=False)
+    result = evaluate(args.checkpoint, stem, args.data,
+                      SampleSettings(num_candidates=args.M, seed=args.seed, consensus=False),
+                      max_images=args.max_images, mixed=False)
     error_weights = (config.get("training") or {}).get("error_weights") or {}
     fit = fit_consensus_weight(result.logits, result.sibling_mm, result.errors, error_weights)
     names = list(result.errors)

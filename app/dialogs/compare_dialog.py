@@ -26,10 +26,13 @@ from PyQt6.QtWidgets import (
 )
 
 from app.candidate_set import ERROR_COLUMNS, CandidateSet, Crop
+from app.sampling import ModelCache, checkpoint_ref
+from app.settings import Preferences
 from app.widgets.ab_compare import ABCompare
 from engine import store
 from engine.errors import AdhmrError, CheckpointError
-from engine.progress import ProgressEvent, check_cancel
+from engine.models.sample_settings import SampleSettings
+from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel
 
 ERROR_TITLES = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "pve": "PVE"}
 
@@ -85,10 +88,10 @@ def dpo_checkpoints(
 
 
 def sample_both(project: store.Project, image_path: Path, person: store.PersonRecord, before_path: str,
-                after_path: str, prefs, models, M: int, steps: int, seed: int,
-                progress, should_cancel) -> tuple[Side, Side]:
-    """Sample the person with both models (same seed), score and measure each set."""
-    from app.sampling import checkpoint_ref
+                after_path: str, prefs: Preferences, models: ModelCache, settings: SampleSettings,
+                progress: ProgressFn, should_cancel: CancelFn) -> tuple[Side, Side]:
+    """Sample the person with both models (the same settings and seed), score and measure
+    each set. settings: from the user's preferences (precision, consensus, steps)."""
     from engine.models.pipeline import sample_image
     from engine.projects.checkpoints import resolve_checkpoint
     from engine.projects.sampling import label_errors
@@ -103,10 +106,10 @@ def sample_both(project: store.Project, image_path: Path, person: store.PersonRe
             raise
     sides = []
     for k, (label, path) in enumerate((("before", before_path), ("after", after_path))):
-        progress(ProgressEvent(0.05 + 0.45 * k, f"sampling {M} hypotheses with the {label} model"))
+        progress(ProgressEvent(0.05 + 0.45 * k, f"sampling {settings.num_candidates} hypotheses with the {label} model"))
         model = models.base(prefs, path)
-        result = sample_image(image_path, model, M=M, box=person.box, keypoints=person.keypoints, scorer=scorer,
-                              steps=steps, seed=seed, body=body)
+        result = sample_image(image_path, model, settings, box=person.box, keypoints=person.keypoints, scorer=scorer,
+                              body=body)
         check_cancel(should_cancel)
         c = result.candidates
         sides.append(Side(label, c.params[0].numpy(), None if c.scores is None else c.scores[0].numpy(),
@@ -188,7 +191,7 @@ class CompareDialog(QDialog):
         self.status.setText("Sampling…")
         task = self.window_.tasks.start(
             "Before / after", sample_both, s.project, image_path, person, self.before.path, self.after.path,
-            s.prefs, s.models, self.m_spin.value(), s.prefs.sampler_steps, self.seed_spin.value(),
+            s.prefs, s.models, s.prefs.sample_settings(self.seed_spin.value(), self.m_spin.value()),
             on_done=lambda sides: self.show_sides(sides, s.image_rgb, person), on_error=self._failed)
         if task is None:
             self.status.setText("Another task is running: try again when it ends.")

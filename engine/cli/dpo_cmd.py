@@ -70,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         args.parser.error("--out is required")
     from engine.cli.progress import TqdmProgress
     from engine.training.dpo import DPOConfig
+    from engine.evaluation import evaluate_dpo_checkpoint
     from engine.training.dpo_train import train_dpo
 
     config = DPOConfig(
@@ -80,10 +81,10 @@ def _run(args: argparse.Namespace) -> int:
         eval_images=args.eval_images, eval_M=args.eval_M, save_every=args.save_every, log_every=args.log_every,
         seed=args.seed, workers=args.workers, device=args.device, resume=args.resume)
     if int(os.environ.get("RANK", "0")) != 0:
-        train_dpo(config)
+        train_dpo(config, evaluator=evaluate_dpo_checkpoint)
         return 0
     with TqdmProgress("dpo") as bar:
-        weights = train_dpo(config, bar)
+        weights = train_dpo(config, bar, evaluator=evaluate_dpo_checkpoint)
     print(f"wrote {weights}")
     return 0
 

@@ -51,13 +51,14 @@ def _run(args: argparse.Namespace) -> int:
     apply_threads(args)
     from engine.cli.progress import TqdmProgress
     from engine.evaluation import evaluate
+    from engine.models.sample_settings import SampleSettings
 
     with TqdmProgress("eval") as bar:
+        settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
+                                  consensus=not args.no_consensus, device=args.device or "auto")
         result = evaluate(
-            args.checkpoint, args.scorer, args.data, M=args.hypotheses, steps=args.steps, top_k=args.top_k,
-            max_images=args.max_images, seed=args.seed, batch_size=args.batch_size, device=args.device,
-            use_scorer=not args.no_scorer, mixed=not args.no_mixed, consensus=not args.no_consensus,
-            progress=bar,
+            args.checkpoint, args.scorer, args.data, settings, top_k=args.top_k, max_images=args.max_images,
+            batch_size=args.batch_size, use_scorer=not args.no_scorer, mixed=not args.no_mixed, progress=bar,
         )
     print(result.to_markdown())
     if args.json is not None:

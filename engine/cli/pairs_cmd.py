@@ -96,7 +96,7 @@ def _build(args: argparse.Namespace) -> list:
     from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
     from engine.models.scorer import DEFAULT_SCORER_PATH, HMRScorer
     from engine.training.pairs import build_pairs
-    from engine.training.scorer_data import pick_device
+    from engine.devices import pick_device
 
     config = _config(args)
     loaded = load_dataset(args.data)

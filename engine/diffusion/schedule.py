@@ -78,10 +78,7 @@ class NoiseSchedule:
         x0: (B, D) clean data. t: (B,) long in [0, T). noise: (B, D) standard normal ε.
         Returns x_t: (B, D), dtype of x0.
         """
-        if noise.shape != x0.shape:
-            raise ShapeError(f"q_sample: noise {tuple(noise.shape)} differs from x0 {tuple(x0.shape)}")
-        signal, sigma = self._coefficients(t, x0)
-        return signal * x0 + sigma * noise
+        return forward_noise(x0, noise, *self._coefficients(t, x0))
 
     def predict_x0(self, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """Clean data implied by x_t and its noise: (x_t - sqrt(1 - ᾱ_t) ε) / sqrt(ᾱ_t).
@@ -104,6 +101,18 @@ class NoiseSchedule:
         """Signal-to-noise ratio ᾱ_t / (1 - ᾱ_t) for t: (B,) long -> (B,) float64."""
         a = self.alpha_bar(t)
         return a / (1.0 - a)
+
+
+def forward_noise(x0: torch.Tensor, noise: torch.Tensor, signal: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """The forward process, the one place it is written: x_t = sqrt(ᾱ_t) x0 + sqrt(1 - ᾱ_t) ε.
+
+    x0, noise: (B, D). signal, sigma: sqrt(ᾱ_t) and sqrt(1 - ᾱ_t), (B, 1) (whoever holds
+    the schedule looks them up: ``NoiseSchedule`` in float64, a model from its own buffers).
+    Returns x_t: (B, D). Raises ShapeError when noise and x0 differ in shape.
+    """
+    if noise.shape != x0.shape:
+        raise ShapeError(f"q_sample: noise {tuple(noise.shape)} differs from x0 {tuple(x0.shape)}")
+    return signal * x0 + sigma * noise
 
 
 def linear_schedule(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> NoiseSchedule:

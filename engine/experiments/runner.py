@@ -99,7 +99,7 @@ def run_experiment(
     from engine.models.checkpoint import checkpoint_paths
     from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
     from engine.models.scorer import DEFAULT_SCORER_PATH, HMRScorer
-    from engine.training.scorer_data import pick_device
+    from engine.devices import pick_device
 
     started = time.perf_counter()
     b = config.budget
@@ -167,9 +167,11 @@ class _Context:
 
     def evaluate(self, checkpoint: str, seed: int, progress: ProgressFn) -> dict[str, Any]:
         from engine.evaluation import evaluate
+        from engine.models.sample_settings import SampleSettings
 
-        result = evaluate(checkpoint, str(self.scorer_w), self.data.test, M=self.b.eval_M, seed=seed,
-                          device=str(self.device), progress=progress, should_cancel=self.should_cancel)
+        settings = SampleSettings(num_candidates=self.b.eval_M, seed=seed, device=str(self.device))
+        result = evaluate(checkpoint, str(self.scorer_w), self.data.test, settings, progress=progress,
+                          should_cancel=self.should_cancel)
         return {"report": result.report.to_dict(), "baseline": result.baseline,
                 "correlation": result.to_dict()["scorer_correlation"], "num_images": result.settings["num_images"]}
 

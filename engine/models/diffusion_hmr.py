@@ -17,13 +17,13 @@ import torch
 from torch import nn
 
 from engine.body.model import RESOURCES
-from engine.diffusion import ddim_sample, linear_schedule
+from engine.diffusion import ddim_sample, forward_noise, linear_schedule
 from engine.errors import CheckpointError, ShapeError
+from engine.models import losses
 from engine.models.checkpoint import body_signature, checkpoint_paths, load_checkpoint, save_checkpoint
 from engine.models.denoiser import Denoiser
 from engine.models.encoder import NUM_KEYPOINTS, STRIDE, Condition, ConditionEncoder
 from engine.models.param_layout import Normalizer, ParamLayout
-from engine.training import losses
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,12 @@ class DiffusionHMR(nn.Module):
         x0: (N, D) normalised clean vectors; t: (N,) long; noise: (N, D) the ε that
         noises x0 to x_t; cond: the Condition of each row. What Diffusion-DPO compares.
         """
-        x_t = self._q_sample(x0, t, noise)
+        x_t = self.q_sample(x0, t, noise)
         return (self.predict_eps(x_t, t, cond) - noise).square().mean(1)
 
-    def _q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        signal, sigma = self._coefficients(t, x0)
-        return signal * x0 + sigma * noise
+    def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """x0: (N, D) normalised, noised to step t: (N,) long with noise (N, D): x_t (N, D)."""
+        return forward_noise(x0, noise, *self._coefficients(t, x0))
 
     # ---------------------------------------------------------------- training
 
@@ -185,7 +185,7 @@ class DiffusionHMR(nn.Module):
         x0 = self.normalizer.normalize(self.layout.from_axis_angle(pose, betas, camera)) * mask
         t = stratified_timesteps(B, self.schedule.num_timesteps, device)
         noise = torch.randn_like(x0)
-        x_t = self._q_sample(x0, t, noise)
+        x_t = self.q_sample(x0, t, noise)
         cond = self.encode(batch["image"], keypoints)
         x0_hat = self.predict_x0(x_t, t, cond).float()
 

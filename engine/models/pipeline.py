@@ -11,18 +11,22 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-import torch
 
-from engine.data.crops import CropTransform, crop_image, transform_keypoints
-from engine.data.dataset import normalise_image
+from engine.body.model import BodyModel
+from engine.data.crops import CropTransform, crop_image
 from engine.errors import ShapeError
 from engine.image_io import load_image, save_image
-from engine.models.candidates import Candidates, decode_candidates
-from engine.models.precision import inference_precision
+from engine.models.candidates import Candidates
+from engine.models.protocols import Sampler, Scorer
+from engine.models.sample_and_score import sample_person
+from engine.models.sample_settings import SampleSettings
+
+if TYPE_CHECKING:
+    from engine.detect import PoseDetector
 
 log = logging.getLogger(__name__)
 
@@ -64,32 +68,23 @@ def keypoint_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def sample_image(
     image: str | Path | np.ndarray,
-    model: Any,
-    M: int = 100,
+    model: Sampler,
+    settings: SampleSettings = SampleSettings(),
     box: tuple[float, float, float, float] | None = None,
     keypoints: np.ndarray | None = None,
-    detector: Any | None = None,
-    scorer: Any | None = None,
-    steps: int = 4,
-    seed: int = 0,
-    crop_size: int | None = None,
-    body: Any | None = None,
-    precision: str = "fp32",
-    consensus: bool = True,
+    detector: PoseDetector | None = None,
+    scorer: Scorer | None = None,
+    body: BodyModel | None = None,
 ) -> ImageCandidates:
-    """Sample M candidate meshes for the person in a photo.
+    """Sample ``settings.num_candidates`` candidate meshes for the person in a photo.
 
-    image: a path or (H, W, 3) uint8 RGB. model: a DiffusionHMR.
+    image: a path or (H, W, 3) uint8 RGB. model: the sampler (a DiffusionHMR).
+    settings: M, steps, seed, precision, consensus, ... (see ``SampleSettings``).
     box: x0, y0, x1, y1 px around the person (picks one in a group photo).
     keypoints: (17, 3) COCO-17 px + confidence; detected with ``detector`` (a
         PoseDetector, built when None) when not given.
-    scorer: an HMRScorer to score the candidates, or None.
-    crop_size: crop side in pixels (default: the model's).
+    scorer: scores the candidates (an HMRScorer), or None.
     body: the BodyModel to decode with (default: the configured one).
-    precision: 'fp32', 'bf16' or 'auto' (bf16 where the device runs it natively) for
-        the sampler and scorer networks; decoding always runs in float32.
-    consensus: let the scorer compare the M candidates with each other (its
-        sample-consensus term); False scores each on its own.
     Raises ImageError, NoPersonError, ShapeError.
     """
     if isinstance(image, (str, os.PathLike)):
@@ -111,28 +106,10 @@ def sample_image(
     if keypoints.shape != (17, 3) or not np.isfinite(keypoints).all():
         raise ShapeError(f"keypoints: expected finite (17, 3) pixels + confidence, got {keypoints.shape}")
     box = keypoint_box(keypoints, width, height) if box is None else np.asarray(box, np.float32)
-    crop = CropTransform.for_box(box, crop_size or model.crop_size)
-    pixels = crop_image(image, crop)
-    crop_t = normalise_image(pixels)[None]
-    kp_t = torch.from_numpy(transform_keypoints(keypoints, crop))[None]
-    with inference_precision(precision, model.device):
-        params = model.sample(crop_t, kp_t, M, steps=steps, seed=seed).float()
     if body is None:
-        from engine.body.model import BodyModel
-
         body = BodyModel()
-    candidates = decode_candidates(
-        params, model.layout, body, torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size]))
-    if scorer is not None:
-        scorer_size = int(getattr(getattr(scorer, "config", None), "crop_size", crop.out_size))
-        if scorer_size != crop.out_size:
-            scorer_crop = CropTransform(crop.center, crop.size, scorer_size)
-            crop_t = normalise_image(crop_image(image, scorer_crop))[None]
-        with inference_precision(precision, scorer.device):
-            scores = scorer.score_candidates(crop_t.to(scorer.device), kp_t.to(scorer.device), candidates,
-                                             consensus=consensus).float()
-        candidates = candidates.with_scores(scores)
-    return ImageCandidates(image, crop, pixels, keypoints, candidates, detection)
+    crop, sampled = sample_person(image, box, keypoints, model, body, settings, scorer)
+    return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection)
 
 
 def write_sample_outputs(

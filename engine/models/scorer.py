@@ -118,6 +118,11 @@ class HMRScorer(nn.Module):
     def device(self) -> torch.device:
         return self.cls.device
 
+    @property
+    def crop_size(self) -> int:
+        """Side in pixels of the square crops it reads (``Scorer`` protocol)."""
+        return self.config.crop_size
+
     def _check_inputs(self, images, keypoints, cand_joints_crop, cand_depth) -> tuple[int, int]:
         S = self.config.crop_size
         if images.ndim != 4 or tuple(images.shape[1:]) != (3, S, S):

@@ -64,12 +64,11 @@ class DiffusionSampler:
 
     def predict(self, image: np.ndarray, detection: Any) -> Prediction:
         from engine.models.pipeline import sample_image
+        from engine.models.sample_settings import SampleSettings
 
-        result = sample_image(
-            image, self.model, M=self.M, keypoints=np.asarray(detection.keypoints, np.float32),
-            box=tuple(detection.box), scorer=self.scorer, steps=self.steps, seed=self.seed,
-            body=self.body, precision=self.precision,
-        )
+        settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision)
+        result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
+                              box=tuple(detection.box), scorer=self.scorer, body=self.body)
         c = result.candidates
         scores = None if c.scores is None else c.scores[0].numpy()
         return Prediction(to_eval12(c.keypoints3d[0].numpy()), scores)

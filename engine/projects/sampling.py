@@ -16,11 +16,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
+from engine.devices import pick_device
 from engine.errors import AdhmrError, ImageError
 from engine.image_io import load_image
 from engine.models.candidates import Candidates, decode_candidates
+from engine.models.protocols import Sampler, Scorer
+from engine.models.sample_and_score import sample_person
+from engine.models.sample_settings import SampleSettings
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.projects.checkpoints import resolve_checkpoint
 from engine.store import (
@@ -115,30 +120,24 @@ def sample_dataset(
     dataset: str | int,
     checkpoint: str | int | None = None,
     scorer: str | int | None = None,
-    M: int = 20,
-    steps: int = 4,
-    seed: int = 0,
-    device: str | None = None,
-    consensus: bool = True,
+    settings: SampleSettings = SampleSettings(),
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> dict[str, Any]:
-    """Sample M candidates for each person of ``dataset`` and store them as runs.
+    """Sample ``settings.num_candidates`` candidates for each person of ``dataset`` and
+    store them as runs (every person with ``settings.seed``).
 
     checkpoint: the base (or DPO) model (see ``checkpoints.resolve_checkpoint``; None =
         the newest registered, else the bundled one). scorer: a scorer reference to score
-        the candidates with, or None to leave them unscored. consensus: False scores each
-        candidate by the scorer network alone (no sample-consensus term).
+        the candidates with, or None to leave them unscored.
     Returns outputs: dataset, checkpoint_id, scorer_id, persons, sampled, skipped (had a
-    run already), failed (unreadable image), M, steps, seed.
-    Raises CheckpointError, StoreError; JobCancelled between persons.
+    run already), failed (unreadable image), num_candidates, steps, seed.
+    Raises CheckpointError, StoreError, DeviceError; JobCancelled between persons.
     """
-    from engine.body.model import BodyModel
     from engine.models.diffusion_hmr import DiffusionHMR
     from engine.models.scorer import HMRScorer
-    from engine.training.scorer_data import pick_device
 
-    dev = pick_device(device)
+    dev = pick_device(settings.device)
     persons = dataset_persons(project, dataset)
     base_rec = resolve_checkpoint(project, checkpoint, ("base", "dpo"))
     scorer_rec = None if scorer is None else resolve_checkpoint(project, scorer, ("scorer",))
@@ -150,13 +149,12 @@ def sample_dataset(
     for n, (path, person) in enumerate(persons):
         check_cancel(should_cancel)
         runs = sample_runs_of_person(project, person.id)
-        if any(r.checkpoint_id == base_rec.id and r.seed == seed for r in runs):
+        if any(r.checkpoint_id == base_rec.id and r.seed == settings.seed for r in runs):
             skipped += 1
         elif (image := cache.get_or_warn(path, person.id)) is None:
             failed += 1
         else:
-            _sample_person(project, image, person, model, score_model, body, base_rec.id, M, steps, seed, dev,
-                           consensus)
+            store_person_samples(project, image, person, model, body, settings, base_rec.id, score_model)
             sampled += 1
         progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
     return {
@@ -167,29 +165,31 @@ def sample_dataset(
         "sampled": sampled,
         "skipped": skipped,
         "failed": failed,
-        "M": M,
-        "steps": steps,
-        "seed": seed,
+        "num_candidates": settings.num_candidates,
+        "steps": settings.steps,
+        "seed": settings.seed,
     }
 
 
-def _sample_person(
-    project: Project, image: np.ndarray, person: PersonRecord, model: Any, scorer: Any, body: Any,
-    checkpoint_id: int, M: int, steps: int, seed: int, device: Any, consensus: bool = True,
-) -> int:
-    inp = crop_input(image, person, model.crop_size, device)
-    params = model.sample(inp.image, inp.keypoints, M, steps=steps, seed=seed).cpu()
-    cands = decode_for(params, inp.crop, model.layout, body)
-    scores = None
-    if scorer is not None:
-        s_inp = crop_input(image, person, scorer.config.crop_size, scorer.device)
-        scores = scorer.score_candidates(s_inp.image, s_inp.keypoints, cands, consensus=consensus)[0].cpu().numpy()
+def store_person_samples(
+    project: Project, image: np.ndarray, person: PersonRecord, model: Sampler, body: BodyModel,
+    settings: SampleSettings, checkpoint_id: int | None, scorer: Scorer | None = None,
+) -> tuple[int, Candidates]:
+    """Sample, decode and score one stored person, measure the candidates against its
+    label (when it has one) and store them as a sample run.
+
+    image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
+    """
+    _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer)
+    cands = sampled.candidates
     try:
         errors = label_errors(person, cands, model.layout, body)
     except AdhmrError as e:
         log.warning("person %d: no errors against its label (%s)", person.id, e)
         errors = None
-    return add_sample_run(
-        project, person.id, params[0].numpy(), seed=seed, steps=steps,
+    scores = None if sampled.scores is None else sampled.scores[0].numpy()
+    run_id = add_sample_run(
+        project, person.id, sampled.params[0].numpy(), seed=settings.seed, steps=settings.steps,
         checkpoint_id=checkpoint_id, scores=scores, errors=errors,
     )
+    return run_id, cands

@@ -45,7 +45,7 @@ def score_dataset(
     """
     from engine.body.model import BodyModel
     from engine.models.scorer import HMRScorer
-    from engine.training.scorer_data import pick_device
+    from engine.devices import pick_device
 
     dev = pick_device(device)
     done_path = None if done_file is None else Path(done_file)

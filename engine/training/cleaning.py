@@ -206,7 +206,7 @@ def clean_file(
     from engine.body.model import BodyModel
     from engine.data.load import read_annotation_file, save_annotation_file
     from engine.models.scorer import HMRScorer
-    from engine.training.scorer_data import pick_device
+    from engine.devices import pick_device
 
     src, dst = Path(data), Path(out)
     if dst.absolute() == src.absolute():
@@ -248,7 +248,7 @@ def clean_project_dataset(
     from engine.projects.checkpoints import resolve_checkpoint
     from engine.projects.sampling import ImageCache, crop_input, dataset_persons, decode_for
     from engine.store import add_cleaning_run, get_dataset
-    from engine.training.scorer_data import pick_device
+    from engine.devices import pick_device
 
     dev = pick_device(device)
     ds = get_dataset(project, dataset)

@@ -16,6 +16,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DistributedSampler, Sampler
 
+from engine.devices import pick_device
+
 log = logging.getLogger(__name__)
 
 
@@ -37,18 +39,6 @@ class DistInfo:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def pick_device(name: str = "auto", local_rank: int = 0) -> torch.device:
-    """'auto' -> this process's CUDA device when there is one, else the CPU."""
-    from engine.devices import check_device
-
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    device = check_device(name)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device(f"cuda:{local_rank}")
-    return device
 
 
 def init_distributed(device: str = "auto") -> DistInfo:

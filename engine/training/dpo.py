@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import DataError
-from engine.training import losses
+from engine.models import losses
 
 MODES = ("dpo", "reprojection", "supervised")
 
@@ -188,7 +188,7 @@ def reprojection_loss(model: Any, body: Any, batch: dict, t: torch.Tensor, noise
     x0 = interleave(batch["winner"].to(dev), batch["loser"].to(dev))
     tt = t.to(dev).repeat_interleave(2)
     eps = noise.to(dev).repeat_interleave(2, 0)
-    x_t = model.sqrt_alpha_bar[tt][:, None] * x0 + model.sqrt_one_minus_alpha_bar[tt][:, None] * eps
+    x_t = model.q_sample(x0, tt, eps)
     x0_hat = model.predict_x0(x_t, tt, cond).float()
     rot, betas, cam = model.layout.split(model.normalizer.denormalize(x0_hat))
     pred = body(rot, betas, cam)

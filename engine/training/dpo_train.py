@@ -15,9 +15,9 @@ import copy
 import logging
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -40,6 +40,10 @@ from engine.training.pairs import PreferencePair, check_layout, merge_pairs
 
 log = logging.getLogger(__name__)
 
+Evaluator = Callable[[DPOConfig], dict[str, float]]
+"""Measures the checkpoint a run saved at ``config.out`` on ``config.eval_data``:
+{metric name: value} for the logs and live plots."""
+
 
 def train_dpo(
     config: DPOConfig,
@@ -47,18 +51,24 @@ def train_dpo(
     should_cancel: CancelFn = never_cancel,
     pairs: Sequence[PreferencePair] | None = None,
     sft_records: Sequence[PersonSample] | None = None,
+    evaluator: Evaluator | None = None,
 ) -> Path:
     """Fine-tune (or resume); returns the checkpoint's weights path.
 
     pairs: pairs to use instead of reading ``config.pairs``; sft_records: labelled
-    people instead of reading ``config.sft_data``.
+    people instead of reading ``config.sft_data``. evaluator: measures the saved
+    checkpoint on ``config.eval_data`` (``engine.evaluation.evaluate_dpo_checkpoint``;
+    evaluation sits above training, so the caller hands it in); needed when eval_data is set.
     Raises DataError (no or bad pairs, missing images, another parameter layout),
     CheckpointError (bad base checkpoint, resume without or with a mismatched state),
     JobCancelled (after saving a state to resume from).
     """
+    if config.eval_data and evaluator is None:
+        raise DataError(f"{config.eval_data}: held-out evaluation needs an evaluator "
+                        "(engine.evaluation.evaluate_dpo_checkpoint)")
     info = init_distributed(config.device)
     try:
-        return DPOTrainer(config, info, progress, should_cancel, pairs, sft_records).run()
+        return DPOTrainer(config, info, progress, should_cancel, pairs, sft_records, evaluator).run()
     finally:
         shutdown_distributed(info)
 
@@ -72,8 +82,9 @@ class DPOTrainer:
 
     def __init__(self, config: DPOConfig, info: DistInfo, progress: ProgressFn = no_progress,
                  should_cancel: CancelFn = never_cancel, pairs: Sequence[PreferencePair] | None = None,
-                 sft_records: Sequence[PersonSample] | None = None):
+                 sft_records: Sequence[PersonSample] | None = None, evaluator: Evaluator | None = None):
         self.config, self.info = config, info
+        self.evaluator = evaluator
         self.progress = progress if info.is_main else no_progress
         self.should_cancel = should_cancel
         device = info.device
@@ -216,13 +227,9 @@ class DPOTrainer:
         log.info("step %d: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
 
     def _evaluate(self) -> None:
-        if not self.info.is_main:
+        if not self.info.is_main or self.evaluator is None:
             return
-        from engine.training.dpo_eval import evaluate_checkpoint
-
-        cfg = self.config
-        self.last_eval = evaluate_checkpoint(cfg.out, cfg.eval_data, cfg.scorer, cfg.eval_M, cfg.eval_images,
-                                             cfg.seed, str(self.info.device))
+        self.last_eval = self.evaluator(replace(self.config, device=str(self.info.device)))
         self._report({**self.last_eval, "eval_step": float(self.step)})
 
     @property

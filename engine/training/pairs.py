@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
-import torch
 
-from engine.data.crops import CropTransform, crop_image, transform_keypoints
-from engine.data.dataset import normalise_image
+from engine.data.crops import CropTransform
 from engine.data.records import PersonSample
 from engine.errors import DataError, ImageError, ShapeError
+from engine.params import SEED_MAX, param
 from engine.image_io import load_image
-from engine.models.candidates import decode_candidates
+from engine.models.sample_and_score import sample_person
+from engine.models.sample_settings import SampleSettings
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,16 @@ class PairConfig:
     steps: DDIM steps of the sampler. seed: person i is sampled with seed + i.
     """
 
-    num_candidates: int = 50
-    pairs_per_image: int = 4
-    top_k: int = 5
-    bottom_k: int = 5
-    min_margin: float = 0.2
-    steps: int = 4
-    seed: int = 0
+    num_candidates: int = field(default=50, metadata=param("hypotheses sampled per person", ge=2, aliases=("M",)))
+    pairs_per_image: int = field(default=4, metadata=param("pairs proposed per person", ge=1,
+                                                           aliases=("per_person",)))
+    top_k: int = field(default=5, metadata=param("winners come from this many best-scored candidates", ge=1))
+    bottom_k: int = field(default=5, metadata=param("losers come from this many worst-scored candidates", ge=1))
+    min_margin: float = field(default=0.2, metadata=param(
+        "smallest gap in log-odds between the winner's and the loser's score (0.2 is about 0.05 near a score "
+        "of 0.5)", ge=0, le=MAX_MARGIN))
+    steps: int = field(default=4, metadata=param("DDIM network evaluations per hypothesis", ge=1))
+    seed: int = field(default=0, metadata=param("person i is sampled with seed + i", ge=0, le=SEED_MAX))
 
     def __post_init__(self) -> None:
         if self.num_candidates < 2 or self.pairs_per_image < 1 or self.steps < 1:
@@ -260,28 +263,6 @@ def check_layout(pairs: Sequence[PreferencePair], dim: int, where: str = "pairs"
         raise DataError(f"{where}: parameter vectors of length {bad[0]}, but the model's layout has {dim}")
 
 
-@torch.no_grad()
-def score_person(
-    image: np.ndarray, record: PersonSample, base: Any, scorer: Any, body: Any, num: int, steps: int, seed: int,
-) -> tuple[CropTransform, np.ndarray, np.ndarray]:
-    """Sample ``num`` candidates of one person and score them.
-
-    image: (H, W, 3) uint8. Returns the base model's crop, params (num, D) float32 raw
-    and scores (num,) float32.
-    """
-    crop = CropTransform.for_box(record.box, base.crop_size)
-    pixels = normalise_image(crop_image(image, crop))[None]
-    kp = torch.from_numpy(transform_keypoints(record.keypoints, crop))[None]
-    params = base.sample(pixels.to(base.device), kp.to(base.device), num, steps=steps, seed=seed).cpu()
-    cands = decode_candidates(
-        params, base.layout, body, torch.tensor(crop.center[None], dtype=torch.float32),
-        torch.tensor([crop.size], dtype=torch.float32), with_vertices=False)
-    s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
-    s_pixels = normalise_image(crop_image(image, s_crop))[None].to(scorer.device)
-    scores = scorer.score_candidates(s_pixels, kp.to(scorer.device), cands)[0].cpu().numpy()
-    return crop, params[0].numpy().astype(np.float32), scores.astype(np.float32)
-
-
 def build_pairs(
     records: Sequence[PersonSample],
     base: Any,
@@ -318,8 +299,10 @@ def build_pairs(
             log.warning("pairs: skipped person %d: %s", i, exc)
             continue
         seed = config.seed + i
-        crop, params, scores = score_person(
-            cache_image, record, base, scorer, body, config.num_candidates, config.steps, seed)
+        settings = SampleSettings(num_candidates=config.num_candidates, steps=config.steps, seed=seed)
+        crop, sampled = sample_person(cache_image, record.box, record.keypoints, base, body, settings, scorer,
+                                      with_vertices=False)
+        params, scores = sampled.params[0].numpy(), sampled.scores[0].numpy()
         person = record.source or f"{record.image_path}#{i}"
         for w, lo in select_pairs(scores, config):
             out.append(PreferencePair(

@@ -23,18 +23,9 @@ from engine.models.scorer_parts import resize_crops
 from engine.training.candidate_noise import RestRootJoint, candidate_errors, noisy_candidates, pose_candidates
 
 if TYPE_CHECKING:
-    from engine.training.scorer_train import ScorerTrainConfig
+    from engine.training.scorer_config import ScorerTrainConfig
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(name: str | None) -> torch.device:
-    """The named device; None or 'auto' = CUDA when available, else the CPU.
-
-    Raises DeviceError for an unknown or unavailable device."""
-    from engine.devices import check_device
-
-    return check_device(name)
 
 
 def labelled_records(path: str, need_camera: bool = True, include_pseudo: bool = True) -> list[PersonSample]:

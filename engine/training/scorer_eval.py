@@ -57,7 +57,7 @@ def mixed_candidate_correlation(
 
     data: labelled people with SMPL pose and camera. Raises DataError when there are none.
     """
-    from engine.training.scorer_train import ScorerTrainConfig
+    from engine.training.scorer_config import ScorerTrainConfig
 
     config = ScorerTrainConfig(
         data=str(data), out="", val=str(data), val_images=max_images or np.iinfo(np.int32).max,

@@ -10,7 +10,6 @@ import pytest
 import torch
 from skimage import data
 
-from engine import evaluation
 from engine.body.model import BodyModel
 from engine.body.named_poses import NAMED_POSES
 from engine.cli import main as cli_main
@@ -23,11 +22,17 @@ from engine.models.checkpoint import body_signature
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import Normalizer, ParamLayout
 from engine.models.pipeline import sample_image, write_sample_outputs
+from engine.models.sample_settings import SampleSettings
 from engine.models.scorer import HMRScorer, ScorerConfig
 
 LIMBS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12), (5, 11), (6, 12))
 ROWS = ["Min", "Select", "Zero-noise", "Mean"]
 METRICS = ["MPJPE", "PA-MPJPE", "PVE"]
+
+
+def S(**kw) -> SampleSettings:
+    """Sampling settings on the CPU, as every test here runs."""
+    return SampleSettings(device="cpu", **kw)
 
 
 
@@ -71,8 +76,8 @@ def setup(tmp_path_factory):
 def test_report_has_every_row_baseline_and_correlation(setup):
     folder, _ = setup
     events = []
-    result = evaluate(folder / "base", folder / "scorer", folder / "data.npz", M=6, top_k=2,
-                      device="cpu", progress=events.append)
+    result = evaluate(folder / "base", folder / "scorer", folder / "data.npz", S(num_candidates=6), top_k=2,
+                      progress=events.append)
     assert list(result.report.rows) == ROWS and list(result.report.metrics) == METRICS
     assert result.report.num_persons == 5 and result.report.num_hypotheses == 6
     for metric in METRICS:
@@ -98,8 +103,8 @@ def test_select_follows_the_consensus_term_unless_it_is_turned_off(setup, tmp_pa
     (tmp_path / "scorer.json").write_text(json.dumps(config))
     (tmp_path / "scorer.safetensors").write_bytes((folder / "scorer.safetensors").read_bytes())
     args = (folder / "base", tmp_path / "scorer", folder / "data.npz")
-    on = evaluate(*args, M=6, device="cpu", mixed=False)
-    off = evaluate(*args, M=6, device="cpu", mixed=False, consensus=False)
+    on = evaluate(*args, S(num_candidates=6), mixed=False)
+    off = evaluate(*args, S(num_candidates=6, consensus=False), mixed=False)
     assert on.logits.shape == on.sibling_mm.shape == (5, 6)
     np.testing.assert_allclose(on.logits, off.logits, rtol=1e-5)
     rows = np.arange(5)
@@ -115,7 +120,7 @@ def test_select_follows_the_consensus_term_unless_it_is_turned_off(setup, tmp_pa
 def test_mean_pose_baseline_is_the_normaliser_mean(setup):
     folder, body = setup
     base = DiffusionHMR.load(folder / "base", body=body)
-    result = evaluate(folder / "base", None, folder / "data.npz", M=2, device="cpu", use_scorer=False)
+    result = evaluate(folder / "base", None, folder / "data.npz", S(num_candidates=2), use_scorer=False)
     # The training-set mean pose against each labelled person, measured directly.
     labels = load_dataset(folder / "data.npz").records
     mean = torch.as_tensor(base.normalizer.mean)[None].expand(5, -1)
@@ -128,21 +133,22 @@ def test_mean_pose_baseline_is_the_normaliser_mean(setup):
     assert "Select" not in result.report.rows and result.correlation == {}
 
 
-def test_large_m_is_chunked_without_changing_the_numbers(setup, monkeypatch):
+def test_large_m_is_chunked_without_changing_the_numbers(setup):
     folder, _ = setup
     args = (folder / "base", folder / "scorer", folder / "data.npz")
-    whole = evaluate(*args, M=5, max_images=2, device="cpu")
-    monkeypatch.setattr(evaluation, "ROWS_PER_CHUNK", 3)
-    chunked = evaluate(*args, M=5, max_images=2, device="cpu")
+    whole = evaluate(*args, S(num_candidates=5), max_images=2)
+    chunked = evaluate(*args, S(num_candidates=5, chunk_size=3), max_images=2)
     assert whole.report.num_persons == 2
     np.testing.assert_allclose(np.array(chunked.report.values), np.array(whole.report.values), rtol=1e-4)
 
 
 def test_bad_requests_are_refused(setup):
     folder, _ = setup
-    for kw in (dict(M=0), dict(M=3, top_k=4), dict(M=3, max_images=0)):
+    with pytest.raises(ShapeError):
+        S(num_candidates=0)
+    for kw in (dict(top_k=4), dict(max_images=0)):
         with pytest.raises(ShapeError):
-            evaluate(folder / "base", folder / "scorer", folder / "data.npz", device="cpu", **kw)
+            evaluate(folder / "base", folder / "scorer", folder / "data.npz", S(num_candidates=3), **kw)
 
 
 def test_cli_prints_the_table_and_writes_json(setup, tmp_path, capsys):
@@ -169,7 +175,7 @@ def test_score_command_rescores_sampled_candidates(setup, tmp_path, capsys):
     scorer = HMRScorer.load(folder / "scorer", body=body)
     photo = folder / "p0.png"
     keypoints = load_dataset(folder / "data.npz").records[0].keypoints
-    result = sample_image(photo, base, M=5, keypoints=keypoints, body=body, scorer=scorer)
+    result = sample_image(photo, base, S(num_candidates=5), keypoints=keypoints, body=body, scorer=scorer)
     write_sample_outputs(result, tmp_path / "out")
     np.savez(tmp_path / "out" / "candidates.npz",
              **dict(np.load(tmp_path / "out" / "candidates.npz"), scores=np.full(5, np.nan, np.float32)))
@@ -192,7 +198,7 @@ def test_score_and_sample_commands_can_leave_the_consensus_term_out(setup, tmp_p
     (tmp_path / "scorer.safetensors").write_bytes((folder / "scorer.safetensors").read_bytes())
     photo = folder / "p1.png"
     keypoints = load_dataset(folder / "data.npz").records[1].keypoints
-    result = sample_image(photo, DiffusionHMR.load(folder / "base", body=body), M=6, keypoints=keypoints, body=body,
+    result = sample_image(photo, DiffusionHMR.load(folder / "base", body=body), S(num_candidates=6), keypoints=keypoints, body=body,
                           scorer=HMRScorer.load(folder / "scorer", body=body))
     write_sample_outputs(result, tmp_path / "out")
     scores = {}

@@ -28,6 +28,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from engine.projects.checkpoints import register_checkpoint, resolve_checkpoint
     from engine.training.base_train import train_state_path
     from engine.training.dpo import DPOConfig
+    from engine.evaluation import evaluate_dpo_checkpoint
     from engine.training.dpo_train import train_dpo
     from engine.training.pair_io import load_pairs, save_pairs
     from engine.training.pairs import merge_pairs
@@ -59,7 +60,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         resume=train_state_path(out).is_file())
     if config.resume:
         ctx.log(f"resuming from {train_state_path(out)}")
-    weights = train_dpo(config, ctx.report, ctx.should_cancel)
+    weights = train_dpo(config, ctx.report, ctx.should_cancel, evaluator=evaluate_dpo_checkpoint)
     return {"checkpoint": str(weights), "pairs": len(load_pairs(frozen)),
             "checkpoint_id": register_checkpoint(ctx.project, weights, parent_id=base.id)}
 

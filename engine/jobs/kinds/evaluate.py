@@ -22,6 +22,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     Outputs: the result's ``to_dict()`` and report (path of the Markdown table)."""
     from engine.errors import DataError
     from engine.evaluation import evaluate
+    from engine.models.sample_settings import SampleSettings
     from engine.projects.checkpoints import resolve_checkpoint
 
     p = Params(KIND, params, ("checkpoint", "scorer", "data", "dataset", "M", "steps", "top_k",
@@ -29,17 +30,15 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     data, dataset = p.str("data", None), p.str("dataset", None)
     if (data is None) == (dataset is None):
         raise DataError(f"job {KIND}: give exactly one of 'data' (a file) and 'dataset' (a project dataset)")
-    settings = dict(
-        M=p.int("M", 20), steps=p.int("steps", 4), top_k=p.int("top_k", 1), max_images=p.int("max_images", None),
-        seed=p.int("seed", 0), batch_size=p.int("batch_size", 8), device=p.str("device", None),
-        consensus=p.bool("consensus", True),
-    )
+    settings = SampleSettings(num_candidates=p.int("M", 20), steps=p.int("steps", 4), seed=p.int("seed", 0),
+                              consensus=p.bool("consensus", True), device=p.str("device", None) or "auto")
     base = resolve_checkpoint(ctx.project, p.ref("checkpoint"), ("base", "dpo"))
     scorer_ref = p.ref("scorer")
     use_scorer = not (isinstance(scorer_ref, str) and scorer_ref.lower() in NO_SCORER)
     scorer = resolve_checkpoint(ctx.project, scorer_ref, ("scorer",)).path if use_scorer else None
     result = evaluate(
-        base.path, scorer, data or dataset_file(ctx, dataset), use_scorer=use_scorer, **settings,
+        base.path, scorer, data or dataset_file(ctx, dataset), settings, top_k=p.int("top_k", 1),
+        max_images=p.int("max_images", None), batch_size=p.int("batch_size", 8), use_scorer=use_scorer,
         progress=ctx.report, should_cancel=ctx.should_cancel,
     )
     report = ctx.state_dir / "report.md"

@@ -18,6 +18,7 @@ from engine.image_io import load_image, save_image
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.pipeline import sample_image, write_sample_outputs
 from engine.models.precision import bf16_supported, resolve_precision
+from engine.models.sample_settings import SampleSettings
 from engine.models.scorer import HMRScorer, ScorerConfig
 
 TINY = {"crop_size": 64, "width": 32, "layers": 1, "heads": 2}
@@ -48,7 +49,7 @@ def scorer():
 
 def test_sample_image_with_given_keypoints_scores_and_writes_everything(model, scorer, body, tmp_path):
     image = data.astronaut()
-    result = sample_image(image, model, M=7, keypoints=KEYPOINTS, scorer=scorer, body=body)
+    result = sample_image(image, model, SampleSettings(num_candidates=7), keypoints=KEYPOINTS, scorer=scorer, body=body)
     c = result.candidates
     assert result.detection is None
     assert c.params.shape == (1, 7, 157) and c.vertices.shape == (1, 7, body.num_vertices, 3)
@@ -108,7 +109,8 @@ def test_bf16_sampling_and_scoring_match_float32_with_the_default_checkpoints(bo
     model = DiffusionHMR.load(None, body=body)
     scorer = HMRScorer.load(None, body=body)
     image = data.astronaut()
-    runs = {p: sample_image(image, model, M=24, keypoints=KEYPOINTS, scorer=scorer, body=body, precision=p)
+    runs = {p: sample_image(image, model, SampleSettings(num_candidates=24, precision=p), keypoints=KEYPOINTS,
+                          scorer=scorer, body=body)
             for p in ("fp32", "bf16")}
     a, b = runs["fp32"].candidates, runs["bf16"].candidates
     assert b.params.dtype == torch.float32 and b.scores.dtype == torch.float32

@@ -15,6 +15,7 @@ import torch
 
 from engine.data.load import load_dataset
 from engine.errors import CheckpointError, DataError, JobCancelled
+from engine.evaluation import evaluate_dpo_checkpoint
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.scorer import HMRScorer
 from engine.training.distributed import DistInfo
@@ -155,7 +156,7 @@ def test_held_out_evaluation_is_logged(setup, tmp_path):
     _, _, scorer, data, _ = setup
     seen = []
     train_dpo(_config(setup, tmp_path / "dpo", steps=2, eval_data=str(data), eval_every=1, eval_images=2, eval_M=3,
-                      scorer=str(scorer)), progress=seen.append)
+                      scorer=str(scorer)), progress=seen.append, evaluator=evaluate_dpo_checkpoint)
     evals = [e.metrics for e in seen if "eval_step" in e.metrics]
     assert [m["eval_step"] for m in evals] == [1.0, 2.0]
     assert {"eval_Select_MPJPE", "eval_Zero-noise_PA-MPJPE", "eval_Mean_PVE", "eval_Min_MPJPE"} <= set(evals[0])

@@ -8,7 +8,7 @@ import torch
 from engine.body.model import BodyModel
 from engine.models.diffusion_hmr import DiffusionHMR, stratified_timesteps
 from engine.models.param_layout import ParamLayout
-from engine.training import losses
+from engine.models import losses
 
 
 def test_keypoint_loss_ignores_points_without_confidence():

@@ -1,4 +1,5 @@
-"""Loss terms of the base diffusion model, one idea each, per sample.
+"""Loss terms of the base diffusion model, one idea each, per sample (beside the model
+that computes them in ``DiffusionHMR.training_loss``; DPO reuses the 2D term).
 
 Every function returns a per-sample loss (B,) so callers can mask samples that lack a
 label (``has_pose``, ``has_betas``, ``has_camera``) and average with :func:`masked_mean`.

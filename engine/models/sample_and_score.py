@@ -1,0 +1,157 @@
+"""Sample M candidates for people, decode their meshes, score them: the one place it is done.
+
+:func:`sample_and_score` works on a batch of prepared crops (evaluation's data loader);
+:func:`sample_person` cuts one person's crops out of a photo first (the app, ``adhmr
+sample``, the sample job, pairs). Both read every knob from one
+:class:`~engine.models.sample_settings.SampleSettings` and take any
+:class:`~engine.models.protocols.Sampler` and :class:`~engine.models.protocols.Scorer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.body.model import BodyModel
+from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.dataset import normalise_image
+from engine.errors import ShapeError
+from engine.models.candidates import Candidates, decode_candidates
+from engine.models.consensus import mean_sibling_distance
+from engine.models.precision import inference_precision
+from engine.models.protocols import Sampler, Scorer
+from engine.models.sample_settings import SampleSettings
+
+
+@dataclass(frozen=True, eq=False)
+class PersonCrops:
+    """B persons as a model reads them.
+
+    images: (B, 3, S, S) normalised crops. keypoints: (B, 17, 3) normalised crop
+    coordinates + confidence (the same at any S). crop_center: (B, 2) and crop_size: (B,)
+    each crop's centre and side in the full image, pixels.
+    """
+
+    images: torch.Tensor
+    keypoints: torch.Tensor
+    crop_center: torch.Tensor
+    crop_size: torch.Tensor
+
+
+@dataclass(frozen=True, eq=False)
+class SampledPersons:
+    """What :func:`sample_and_score` returns, all float32 on the CPU.
+
+    params: (B, M, D) raw parameter vectors. candidates: the decoded candidates (scores
+    included when scored), or None when not kept. logits: (B, M) the scorer network's
+    logits; sibling_mm: (B, M) each candidate's mean PA distance to its siblings, mm;
+    scores: (B, M) in [0, 1] (with the consensus term when the settings ask for it);
+    all three None without a scorer.
+    """
+
+    params: torch.Tensor
+    candidates: Candidates | None
+    logits: torch.Tensor | None
+    sibling_mm: torch.Tensor | None
+    scores: torch.Tensor | None
+
+
+def crop_person(image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, size: int) -> tuple[CropTransform, PersonCrops]:
+    """One person's square crop of side ``size`` px around ``box`` (x0, y0, x1, y1 px).
+
+    image: (H, W, 3) uint8 RGB. keypoints_px: (17, 3) x, y px + confidence.
+    Returns the crop and its PersonCrops with B = 1.
+    """
+    crop = CropTransform.for_box(np.asarray(box, np.float32), size)
+    return crop, _crops_of(image, crop, keypoints_px)
+
+
+def _crops_of(image: np.ndarray, crop: CropTransform, keypoints_px: np.ndarray) -> PersonCrops:
+    return PersonCrops(
+        normalise_image(crop_image(image, crop))[None],
+        torch.from_numpy(transform_keypoints(np.asarray(keypoints_px, np.float32), crop))[None],
+        torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size], dtype=torch.float32))
+
+
+def sample_person(
+    image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, sampler: Sampler, body: BodyModel,
+    settings: SampleSettings, scorer: Scorer | None = None, with_vertices: bool = True,
+) -> tuple[CropTransform, SampledPersons]:
+    """Sample, decode and score one person of a photo.
+
+    image: (H, W, 3) uint8 RGB; box: (4,) x0, y0, x1, y1 px; keypoints_px: (17, 3) px +
+    confidence. The scorer reads the same region cut again at its own resolution.
+    Returns the sampler's crop and the result (B = 1, candidates kept).
+    """
+    crop, crops = crop_person(image, box, keypoints_px, sampler.crop_size)
+    scorer_images = None
+    if scorer is not None:
+        scorer_images = _crops_of(image, CropTransform(crop.center, crop.size, scorer.crop_size), keypoints_px).images
+    return crop, sample_and_score(sampler, body, crops, settings, scorer, scorer_images, with_vertices)
+
+
+def sample_and_score(
+    sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings, scorer: Scorer | None = None,
+    scorer_images: torch.Tensor | None = None, with_vertices: bool = True, keep_candidates: bool = True,
+    on_chunk: Callable[[Candidates], None] | None = None,
+) -> SampledPersons:
+    """Sample ``settings.num_candidates`` candidates of B persons, decode and score them.
+
+    crops: the persons at the sampler's crop size. scorer_images: (B, 3, S', S') the same
+    regions at the scorer's size (None: the scorer resamples ``crops.images``).
+    with_vertices: decode meshes (V x 12 bytes a candidate). keep_candidates: False
+    returns no Candidates, so a large M only ever holds one chunk of meshes.
+    on_chunk: called with each decoded chunk of hypotheses (all B persons, in order) --
+    how evaluation measures errors without keeping the meshes.
+    The networks run at ``settings.precision``; decoding and the consensus distances in
+    float32. Raises ShapeError for inputs that do not fit the models.
+    """
+    B = crops.images.shape[0]
+    if crops.keypoints.shape[0] != B:
+        raise ShapeError(f"crops: {B} images but {crops.keypoints.shape[0]} keypoint sets")
+    M = settings.num_candidates
+    with torch.no_grad(), inference_precision(settings.precision, sampler.device):
+        params = sampler.sample(crops.images.to(sampler.device), crops.keypoints.to(sampler.device), M,
+                                steps=settings.steps, eta=settings.eta, seed=settings.seed,
+                                chunk_size=settings.chunk_size).float().cpu()
+    per_chunk = max(1, settings.chunk_size // B)
+    parts: list[Candidates] = []
+    logits: list[torch.Tensor] = []
+    joints: list[torch.Tensor] = []
+    for m0 in range(0, M, per_chunk):
+        cands = decode_candidates(params[:, m0 : m0 + per_chunk], sampler.layout, body, crops.crop_center,
+                                  crops.crop_size, with_vertices=with_vertices)
+        if on_chunk is not None:
+            on_chunk(cands)
+        if scorer is not None:
+            images = scorer_images if scorer_images is not None else crops.images
+            with torch.no_grad(), inference_precision(settings.precision, scorer.device):
+                logits.append(scorer.candidate_logits(images.to(scorer.device), crops.keypoints.to(scorer.device),
+                                                      cands).float().cpu())
+            joints.append(cands.joints)
+        if keep_candidates:
+            parts.append(cands)
+    candidates = _concat(parts) if keep_candidates else None
+    if scorer is None:
+        return SampledPersons(params, candidates, None, None, None)
+    all_logits = torch.cat(logits, dim=1)
+    # Procrustes needs float32 SVDs, whatever precision the networks ran in.
+    sibling = mean_sibling_distance(torch.cat(joints, dim=1).float())
+    scores = scorer.scores_from_logits(all_logits, sibling if settings.consensus else None).float().cpu()
+    if candidates is not None:
+        candidates = candidates.with_scores(scores)
+    return SampledPersons(params, candidates, all_logits, sibling, scores)
+
+
+def _concat(parts: list[Candidates]) -> Candidates:
+    """Chunks of the same persons' hypotheses joined along M."""
+    if len(parts) == 1:
+        return parts[0]
+    joined = {}
+    for f in fields(Candidates):
+        values = [getattr(p, f.name) for p in parts]
+        joined[f.name] = None if values[0] is None else torch.cat(values, dim=1)
+    return Candidates(**joined)

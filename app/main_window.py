@@ -16,6 +16,7 @@ from PyQt6.QtCore import QByteArray, Qt, QTimer, QThreadPool
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
 
+from app.exporting import export_dialog
 from app.keep_work import KeepWork
 from app.panels import PanelSpec, extra_panels
 from app.panels.candidate_table import CandidateTable
@@ -155,6 +156,8 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         file.addSeparator()
         file.addAction(self._action("save_as", "Save Project &As…", self.save_as_dialog, S.SaveAs,
                                     tip="Save the project under another name (keeps a photo's scratch project)"))
+        file.addAction(self._action("export", "&Export Selected Candidates…", lambda: export_dialog(self), "Ctrl+E",
+                                    tip="Meshes (PLY, OBJ, glTF), overlay and 3D images and a turntable video"))
         file.addAction(self._action("close", "&Close Project", self.close_project, S.Close))
         file.addAction(self._action("settings", "&Settings…", self.open_settings, "Ctrl+,"))
         file.addSeparator()
@@ -229,7 +232,7 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
     def _update_enabled(self) -> None:
         has_project = self.state.project is not None
         idle = not self.tasks.busy
-        for name in ("import_images", "import_folder", "import_dataset", "close", "save_as"):
+        for name in ("import_images", "import_folder", "import_dataset", "close", "save_as", "export"):
             self.actions[name].setEnabled(has_project and idle)
         for name in ("sample", "detect", "pick"):
             self.actions[name].setEnabled(has_project and idle and self.state.image is not None)

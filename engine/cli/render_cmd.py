@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image", required=True, help="image id, or its file name / stored path")
     p.add_argument("--person", type=int, default=1, help="which person of the photo (1 = the first)")
     p.add_argument("--ranks", type=_ranks, default=[1], help="ranks by score, e.g. 1,2,3 (default: 1)")
+    p.add_argument("--candidates", type=_ranks, default=None,
+                   help="candidate ids instead of ranks, e.g. 412,415 (as the app's export passes them)")
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
     p.add_argument("--mesh", nargs="+", choices=("ply", "obj", "glb"), default=["ply", "obj", "glb"],
                    help="mesh formats (default: all three)")
@@ -55,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     from engine.store import Project
 
     with Project.open(args.project) as project:
-        sel = load_selection(project, args.image, args.person, args.ranks)
+        sel = load_selection(project, args.image, args.person, args.ranks, candidate_ids=args.candidates)
     args.out.mkdir(parents=True, exist_ok=True)
     written = [] if args.no_mesh else write_meshes(sel, args.out, args.mesh, color_by_error=args.error)
     overlay = args.out / "overlay.png"

@@ -35,6 +35,24 @@ def seed_value(text: str) -> int:
     return value
 
 
+# Candidates per image: memory grows linearly with M (each holds a full mesh, and the
+# networks run on all M at once), so M=20000 would need gigabytes; the paper samples 100.
+MAX_HYPOTHESES = 1000
+
+
+def hypotheses(text: str) -> int:
+    """argparse type for -M: a whole number 1..MAX_HYPOTHESES (usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a whole number 1..{MAX_HYPOTHESES}") from None
+    if not 1 <= value <= MAX_HYPOTHESES:
+        raise argparse.ArgumentTypeError(
+            f"{value} candidates is outside 1..{MAX_HYPOTHESES} (memory grows with M; sample in several runs "
+            "with different --seed for more)")
+    return value
+
+
 def add_compute_options(p: argparse.ArgumentParser, device_default: str | None = "auto") -> None:
     """--device and --threads."""
     p.add_argument("--device", type=device_name, default=device_default, help=DEVICE_HELP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, add_consensus_option, seed_value
+from engine.cli.common import add_compute_options, add_consensus_option, hypotheses, seed_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("photo", type=Path)
-    p.add_argument("-M", "--hypotheses", type=int, default=100, help="candidates to sample (default 100)")
+    p.add_argument("-M", "--hypotheses", type=hypotheses, default=100, help="candidates to sample (default 100)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: resources/checkpoints/base)")
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer if present)")

@@ -19,6 +19,15 @@ from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, n
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+# Image formats a folder may hold that are not read: an import names each such file
+# instead of skipping it silently.
+UNSUPPORTED_IMAGE_SUFFIXES = frozenset({".gif", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".svg", ".ico",
+                                        ".psd", ".dng", ".cr2", ".nef", ".arw"})
+
+
+def unsupported_images(folder: str | Path) -> list[Path]:
+    """Files directly in ``folder`` whose suffix names an image format that is not read."""
+    return sorted(f for f in Path(folder).iterdir() if f.suffix.lower() in UNSUPPORTED_IMAGE_SUFFIXES and f.is_file())
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.data.coco_json import read_coco_json
-from engine.data.image_folder import IMAGE_SUFFIXES, list_images
+from engine.data.image_folder import IMAGE_SUFFIXES, list_images, unsupported_images
 from engine.data.load import load_dataset, npz_format
 from engine.data.prohmr_npz import read_prohmr_npz
 from engine.data.records import PersonSample, reason
 from engine.data.spin_npz import read_spin_npz
 from engine.errors import AdhmrError, DataError, ImageError, StoreError
+from engine.image_io import image_size
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.projects.labels import label_params
 from engine.projects.sources import Source, add_sources
@@ -83,18 +84,11 @@ def sha256_file(path: str | Path) -> str:
 def image_info(path: str | Path) -> tuple[str, int, int]:
     """(sha256, width, height) of an image file, reading only its header for the size.
 
-    Raises ImageError when the file is missing or not an image.
+    Raises ImageError when the file is missing, not an image, or too large or small
+    (``engine.image_io.image_size``).
     """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            width, height = im.size
-        return sha256_file(path), int(width), int(height)
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ImageError(f"{path}: not a readable image ({type(e).__name__})") from None
+    width, height = image_size(path)
+    return sha256_file(path), width, height
 
 
 def norm_path(path: str | Path) -> str:
@@ -124,6 +118,9 @@ class _Plan:
         return kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "")
 
 
+_READ_SUFFIXES = ", ".join(sorted(IMAGE_SUFFIXES))
+
+
 def _plan(paths: Sequence[Path], format: str) -> _Plan:
     plan = _Plan()
     for p in paths:
@@ -132,6 +129,8 @@ def _plan(paths: Sequence[Path], format: str) -> _Plan:
                 if format not in ("auto", "images"):
                     raise DataError(f"{p}: a folder, but --format {format} expects an annotation file")
                 found = list_images(p)
+                plan.rejected += [(str(f), f"{f.suffix.lower()} images are not read (use {_READ_SUFFIXES})")
+                                  for f in unsupported_images(p)]
                 if not found:
                     raise DataError(f"{p}: no image files in this folder")
                 plan.photos += found

@@ -1,4 +1,5 @@
-"""Seeds and devices that cannot work are one line and exit 2, never a traceback."""
+"""Seeds, devices and candidate counts that cannot work are one line and exit 2, never a
+traceback."""
 
 import pytest
 import torch
@@ -19,6 +20,8 @@ MISSING_CUDA = "cuda:99" if torch.cuda.is_available() else "cuda"
     (["sample", "p.png", "--out", "o", "--device", "bogus"], "unknown device 'bogus'"),
     (["train-scorer", "--data", "d.npz", "--out", "o", "--device", "meta"], "CPU or CUDA only"),
     (["clean", "--data", "d.npz", "--out", "o.npz", "--device", "bogus"], "unknown device"),
+    (["sample", "p.png", "--out", "o", "-M", "20000"], "outside 1..1000"),
+    (["sample", "p.png", "--out", "o", "-M", "0"], "outside 1..1000"),
 ])
 def test_usage_error_in_one_line(argv, words, capsys):
     with pytest.raises(SystemExit) as e:

@@ -1,9 +1,17 @@
 """Hostile values in imported files are refused per file with a reason, and the good
 files of the same import still land."""
 
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
 from project_files import write_dataset
 
 from engine import store as st
+from engine.errors import ImageError
+from engine.image_io import load_image, save_image
 from engine.projects.importing import import_dataset
 
 
@@ -18,3 +26,37 @@ def test_a_5001_digit_integer_rejects_its_file_only(project, tmp_path, body):
     assert where == str(evil) and "number too long" in why
     assert report.persons == 2
     assert len(st.list_images(project)) == 2
+
+
+def _png_bomb(path, side: int) -> None:
+    """A valid 1-bit PNG of side x side black pixels: a few hundred KB that decode to side^2."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" * (1 + (side + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_a_folder_import_rejects_oversized_tiny_and_gif_images_one_by_one(project, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    save_image(folder / "good.png", np.full((64, 48, 3), 120, np.uint8))
+    _png_bomb(folder / "bomb.png", 20000)
+    _png_bomb(folder / "big.png", 10001)
+    save_image(folder / "dot.png", np.zeros((1, 1, 3), np.uint8))
+    (folder / "anim.gif").write_bytes(b"GIF89a" + b"\x00" * 20)
+    report = import_dataset(project, [folder], name="photos", detect=False)
+    why = {Path(where).name: reason for where, reason in report.rejected}
+    assert sorted(why) == ["anim.gif", "big.png", "bomb.png", "dot.png"]
+    assert "megapixels" in why["bomb.png"] and "10001x10001" in why["big.png"]
+    assert "too small" in why["dot.png"] and ".gif images are not read" in why["anim.gif"]
+    assert [Path(im.path).name for im in st.list_images(project)] == ["good.png"]
+
+
+def test_load_image_refuses_a_bomb_before_decoding_it(tmp_path):
+    _png_bomb(tmp_path / "bomb.png", 20000)
+    with pytest.raises(ImageError, match="megapixels"):
+        load_image(tmp_path / "bomb.png")

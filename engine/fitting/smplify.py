@@ -1,0 +1,216 @@
+"""SMPLify-style fit of the body to each person's keypoints (and world landmarks), batched.
+
+As in SPIN's SMPLify: Adam, first the camera and the root orientation on the torso
+keypoints, then everything; a Geman–McClure reprojection term weighted by the detector's
+confidence, a pose prior, a shape prior and knee/elbow bend limits; plus (this project) a
+low-weight term on the bone directions of BlazePose's 3D world landmarks. The camera is
+the diffusion model's weak-perspective crop camera (s, tx, ty), so the result is a
+parameter vector in the same layout as the model's candidates (``ParamLayout``).
+
+People are independent rows of one batch: the loss is a sum of per-person terms and Adam
+works element-wise, so a person's fit does not depend on who else is in the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from engine.body.rotations import (
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+    matrix_to_rotation_6d,
+    rotation_6d_to_axis_angle,
+    rotation_6d_to_matrix,
+)
+from engine.errors import JobCancelled, ShapeError
+from engine.fitting.camera_init import TORSO, fit_weak_perspective, orientation_from_keypoints, orientation_from_world
+from engine.fitting.losses import BONES, bone_direction_loss, bone_directions, bone_weights, reprojection_loss
+from engine.fitting.priors import bend_limit_penalty, pose_prior, shape_prior
+from engine.models.param_layout import ParamLayout
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""progress(steps done, steps in all)."""
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Steps and weights of the fit (losses in squared 224-crop pixels, see ``losses``).
+
+    camera_steps / body_steps: Adam steps of the two stages. refine_steps: body steps of
+    a refinement that starts from a candidate. lr: Adam's step size (radians, shape
+    units and camera units alike). sigma: Geman–McClure scale, crop pixels.
+    pose_prior_weight, shape_prior_weight, bend_weight, world_weight: term weights.
+    """
+
+    camera_steps: int = 40
+    body_steps: int = 120
+    refine_steps: int = 30
+    lr: float = 0.03
+    sigma: float = 30.0
+    pose_prior_weight: float = 4.78
+    shape_prior_weight: float = 5.0
+    bend_weight: float = 1.0e4
+    world_weight: float = 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """params: (B, D) float32 on the CPU, ``ParamLayout``. loss: (B,) final total loss.
+    reprojection: (B,) confidence-weighted mean keypoint distance, normalised crop units
+    (multiply by half the crop side for pixels)."""
+
+    params: torch.Tensor
+    loss: torch.Tensor
+    reprojection: torch.Tensor
+
+
+class _Vars(torch.nn.Module):
+    """The optimised variables: root (B, 6) in 6D, body pose (B, 69) axis-angle, betas, cam."""
+
+    def __init__(self, root6d: torch.Tensor, body_pose: torch.Tensor, betas: torch.Tensor, cam: torch.Tensor):
+        super().__init__()
+        self.root = torch.nn.Parameter(root6d.clone())
+        self.pose = torch.nn.Parameter(body_pose.clone())
+        self.betas = torch.nn.Parameter(betas.clone())
+        self.cam = torch.nn.Parameter(cam.clone())
+
+    def matrices(self) -> torch.Tensor:
+        B = self.root.shape[0]
+        root = rotation_6d_to_matrix(self.root)[:, None]
+        return torch.cat([root, axis_angle_to_matrix(self.pose.reshape(B, 23, 3))], dim=1)
+
+    def axis_angle(self) -> torch.Tensor:
+        """(B, 24, 3) including the root."""
+        B = self.root.shape[0]
+        root = rotation_6d_to_axis_angle(self.root)[:, None]
+        return torch.cat([root, self.pose.reshape(B, 23, 3)], dim=1)
+
+
+def _check(keypoints: torch.Tensor, world: torch.Tensor | None) -> None:
+    if keypoints.ndim != 3 or tuple(keypoints.shape[1:]) != (17, 3):
+        raise ShapeError(f"keypoints: expected (B, 17, 3) crop coordinates + confidence, got {tuple(keypoints.shape)}")
+    if world is not None and tuple(world.shape) != (keypoints.shape[0], 17, 3):
+        raise ShapeError(f"world points: expected ({keypoints.shape[0]}, 17, 3), got {tuple(world.shape)}")
+
+
+def fit_bodies(
+    keypoints: torch.Tensor,
+    body,
+    world: torch.Tensor | None = None,
+    init: torch.Tensor | None = None,
+    config: FitConfig = FitConfig(),
+    layout: ParamLayout = ParamLayout(),
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> FitResult:
+    """Fit the body to B people at once.
+
+    keypoints: (B, 17, 3) COCO-17 in normalised crop coordinates + confidence (0 = missing).
+    body: a BodyModel; the fit runs on its device.
+    world: (B, 17, 3) the world landmarks at the COCO-17 points, metres, camera axes;
+        rows of NaN (or None for all) where a person has none.
+    init: (B, D) parameter vectors to start from (a refinement: no camera stage,
+        ``config.refine_steps`` body steps); None starts from the prior's pose.
+    progress: called with (steps done, steps in all). should_cancel: polled every step;
+        True raises JobCancelled.
+    """
+    keypoints = torch.as_tensor(keypoints, dtype=torch.float32)
+    world = None if world is None else torch.as_tensor(world, dtype=torch.float32)
+    _check(keypoints, world)
+    dev = body.device
+    kp = keypoints.to(dev)
+    kp = torch.where(torch.isfinite(kp), kp, torch.zeros_like(kp))
+    kp[..., 2] = kp[..., 2].clamp(0, 1)
+    B = kp.shape[0]
+    target_dirs, dir_weights = _world_terms(world, kp, dev)
+    prior = pose_prior()
+    if init is None:
+        v = _initial_vars(kp, world, body, prior)
+        stages = [("camera", config.camera_steps), ("body", config.body_steps)]
+    else:
+        v = _vars_from_params(torch.as_tensor(init, dtype=torch.float32).to(dev), layout)
+        stages = [("body", config.refine_steps)]
+    total = sum(n for _, n in stages)
+    done = 0
+    for stage, steps in stages:
+        if stage == "camera":
+            params, joints = [v.cam, v.root], list(TORSO)
+        else:
+            params, joints = list(v.parameters()), None
+        opt = torch.optim.Adam(params, lr=config.lr)
+        for _ in range(steps):
+            if should_cancel is not None and should_cancel():
+                raise JobCancelled("fit cancelled")
+            opt.zero_grad(set_to_none=True)
+            loss = _loss(v, body, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
+            loss.sum().backward()
+            opt.step()
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    with torch.no_grad():
+        loss = _loss(v, body, kp, None, target_dirs, dir_weights, prior, config, True)
+        out = body(v.matrices(), v.betas, v.cam, rotation_format="matrix", return_vertices=False)
+        dist = (out.keypoints_2d - kp[..., :2]).norm(dim=-1)
+        reproj = (dist * kp[..., 2]).sum(-1) / kp[..., 2].sum(-1).clamp(min=1e-8)
+        rot6d = torch.cat([matrix_to_rotation_6d(rotation_6d_to_matrix(v.root))[:, None],
+                           matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(B, 23, 3)))], dim=1)
+        params = layout.join(rot6d, v.betas, v.cam)
+    return FitResult(params.float().cpu(), loss.float().cpu(), reproj.float().cpu())
+
+
+def _world_terms(world: torch.Tensor | None, kp: torch.Tensor, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Target bone directions (B, n, 3) and weights (B, n): zero for people without world points."""
+    B = kp.shape[0]
+    if world is None:
+        return torch.zeros(B, len(BONES), 3, device=dev), torch.zeros(B, len(BONES), device=dev)
+    world = world.to(dev)
+    has = torch.isfinite(world).all(-1).all(-1)
+    safe = torch.where(has[:, None, None], world, torch.zeros_like(world))
+    weights = bone_weights(kp[..., 2]) * has[:, None].float()
+    return bone_directions(safe), weights
+
+
+def _initial_vars(kp: torch.Tensor, world: torch.Tensor | None, body, prior) -> _Vars:
+    B, dev = kp.shape[0], kp.device
+    R = orientation_from_keypoints(kp)
+    if world is not None:
+        w = world.to(dev)
+        has = torch.isfinite(w).all(-1).all(-1)
+        if has.any():
+            R[has] = orientation_from_world(w[has])
+    body_pose = torch.as_tensor(prior.mean, device=dev).expand(B, 69).clone()
+    betas = torch.zeros(B, 10, device=dev)
+    with torch.no_grad():
+        mats = torch.cat([R[:, None], axis_angle_to_matrix(body_pose.reshape(B, 23, 3))], dim=1)
+        kp3d = body(mats, betas, rotation_format="matrix", return_vertices=False).keypoints
+        cam = fit_weak_perspective(kp3d, kp)
+    return _Vars(matrix_to_rotation_6d(R), body_pose, betas, cam)
+
+
+def _vars_from_params(params: torch.Tensor, layout: ParamLayout) -> _Vars:
+    if params.ndim != 2 or params.shape[1] != layout.dim:
+        raise ShapeError(f"initial parameters: expected (B, {layout.dim}), got {tuple(params.shape)}")
+    rot, betas, cam = layout.split(params)
+    B = params.shape[0]
+    body_pose = matrix_to_axis_angle(rotation_6d_to_matrix(rot[:, 1:])).reshape(B, 69)
+    return _Vars(matrix_to_rotation_6d(rotation_6d_to_matrix(rot[:, 0])), body_pose, betas, cam)
+
+
+def _loss(v: _Vars, body, kp, joints, target_dirs, dir_weights, prior, cfg: FitConfig, full: bool) -> torch.Tensor:
+    """(B,) total loss per person; ``full`` adds the priors and the 3D term (body stage)."""
+    out = body(v.matrices(), v.betas, v.cam, rotation_format="matrix", return_vertices=False)
+    loss = reprojection_loss(out.keypoints_2d, kp, cfg.sigma, joints)
+    if full:
+        loss = loss + cfg.pose_prior_weight * prior.nll(v.pose)
+        loss = loss + cfg.shape_prior_weight * shape_prior(v.betas)
+        loss = loss + cfg.bend_weight * bend_limit_penalty(v.axis_angle())
+        if cfg.world_weight > 0:
+            loss = loss + cfg.world_weight * bone_direction_loss(out.keypoints, target_dirs, dir_weights)
+    return loss

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OVERLAY_TOP_K = 5
+# Longest side of overlay.png: a 12000 x 12000 photo drawn at full size took 47 s and 8 GB
+# (float32 layers of the whole frame per candidate); the picture is for looking at.
+OVERLAY_MAX_SIDE = 2048
 KEYPOINT_BOX_PAD = 0.1
 """A box made from keypoints alone is padded by this share of its size on each side
 (the detector pads its own boxes the same way), as keypoints miss the head top and feet."""
@@ -164,45 +167,53 @@ def _score_colour(score: float | None) -> np.ndarray:
 def render_overlay(
     result: ImageCandidates, faces: np.ndarray | None = None, top_k: int = OVERLAY_TOP_K, alpha: float = 0.45
 ) -> np.ndarray:
-    """The photo with the top-k candidates drawn over it: (H, W, 3) uint8.
+    """The photo with the top-k candidates drawn over it: (h, w, 3) uint8, the photo's
+    (H, W) scaled down so that the longer side is at most OVERLAY_MAX_SIDE.
 
     Meshes are filled face by face far to near (painter's order) with Lambert shading in
     a colour for their score, blended translucently, best candidate on top; then the
     detected keypoints (white dots) and the crop box (white square).
     """
     c = result.candidates
-    canvas = result.image.astype(np.float32)
+    height, width = result.image.shape[:2]
+    scale = min(1.0, OVERLAY_MAX_SIDE / max(height, width))
+    image = result.image
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = cv2.resize(result.image, size, interpolation=cv2.INTER_AREA)
+    canvas = image.astype(np.float32)
     chosen = c.ranking()[0, :top_k].tolist()
     for m in reversed(chosen):
         score = None if c.scores is None else float(c.scores[0, m])
         colour = _score_colour(score)
-        layer, mask = _draw_candidate(result, m, faces, colour)
+        layer, mask = _draw_candidate(result, m, faces, colour, scale, image.shape[:2])
         canvas[mask] = (1 - alpha) * canvas[mask] + alpha * layer[mask]
     out = canvas.round().clip(0, 255).astype(np.uint8)
     for x, y, conf in result.keypoints_px:
         if conf > 0:
-            cv2.circle(out, (int(round(x)), int(round(y))), 3, (255, 255, 255), -1, cv2.LINE_AA)
-    corners = result.crop.crop_norm_to_image(np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64))
+            cv2.circle(out, (int(round(x * scale)), int(round(y * scale))), 3, (255, 255, 255), -1, cv2.LINE_AA)
+    corners = scale * result.crop.crop_norm_to_image(np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64))
     cv2.polylines(out, [np.round(corners).astype(np.int32)], True, (255, 255, 255), 1, cv2.LINE_AA)
     return out
 
 
 def _draw_candidate(
-    result: ImageCandidates, m: int, faces: np.ndarray | None, colour: np.ndarray
+    result: ImageCandidates, m: int, faces: np.ndarray | None, colour: np.ndarray, scale: float,
+    size: tuple[int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One candidate on a blank layer: (H, W, 3) float32 colours and (H, W) bool coverage."""
+    """One candidate on a blank layer of ``size`` (h, w), photo pixels times ``scale``:
+    (h, w, 3) float32 colours and (h, w) bool coverage."""
     c = result.candidates
-    h, w = result.image.shape[:2]
-    layer = np.zeros((h, w, 3), np.float32)
+    layer = np.zeros((*size, 3), np.float32)
     if faces is None or c.vertices is None:
-        pts = np.round(c.joints_px[0, m].numpy()).astype(np.int32)
+        pts = np.round(c.joints_px[0, m].numpy() * scale).astype(np.int32)
         for p in pts:
             cv2.circle(layer, (int(p[0]), int(p[1])), 4, colour.tolist(), -1)
         return layer, layer.any(-1)
     verts = c.vertices[0, m].numpy().astype(np.float64)
     s, tx, ty = c.cam[0, m].numpy().astype(np.float64)
     xy = s * (verts[:, :2] + [tx, ty])
-    px = result.crop.crop_norm_to_image(xy)
+    px = result.crop.crop_norm_to_image(xy) * scale
     tri = verts[faces]
     normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12

@@ -112,6 +112,7 @@ class CandidateSet:
     _cams: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     overlay: dict = field(default_factory=dict, repr=False)
     """Drawings of candidates for the 2D view, kept by it with the set (key: index, mode)."""
+    _label: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def from_records(cls, records, box: Sequence[float], decoder: BodyDecoder | None) -> CandidateSet:
@@ -223,6 +224,18 @@ class CandidateSet:
     def keypoints_px(self, i: int) -> np.ndarray:
         """(17, 2) image pixels of candidate i's COCO keypoints."""
         return self.to_pixels(i, self.keypoints(i))
+
+    def vertex_errors(self, indices: Sequence[int], label_params: np.ndarray) -> dict[int, np.ndarray]:
+        """Candidate index -> (V,) float32 mm from each vertex to the 3D label's (``label_params``
+        (D,), the person's), both bodies aligned at their hips' midpoint (COCO 11, 12)."""
+        if self._label is None:
+            verts, kps, _ = self.decoder.decode(np.asarray(label_params, np.float32)[None])
+            self._label = verts[0] - kps[0, 11:13].mean(0)
+        out = {}
+        for i in indices:
+            v = self.vertices(i) - self.keypoints(i)[11:13].mean(0)
+            out[int(i)] = (1000 * np.linalg.norm(v - self._label, axis=1)).astype(np.float32)
+        return out
 
     def translation(self, i: int, focal: float, principal: np.ndarray) -> np.ndarray:
         """(3,) metres: where candidate i stands for a pinhole camera with ``focal`` px and

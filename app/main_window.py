@@ -95,6 +95,7 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         for signal in (self.state.candidatesChanged, self.state.selectionChanged,
                        self.state.visibilityChanged, self.state.personChanged, self.state.colorsChanged):
             signal.connect(self._update_3d_timer.start)
+        self.view3d.error_check.toggled.connect(self._update_3d_timer.start)
         self.state.imageChanged.connect(self._image_changed)
         self.state.projectChanged.connect(self._project_changed)
         self.state.message.connect(self.show_message)
@@ -263,7 +264,12 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
             size = (s.image.width or 640, s.image.height or 480)
         if s.candidates is not None and len(s.candidates):
             visible = [int(i) for i in s.candidates.ranking() if int(i) in s.visible]
-            self.view3d.show_candidates(s.candidates, s.colors(), visible, set(s.selected), size, new_view=new_view)
+            errors = None  # the per-vertex error view, where the person has a 3D label
+            if s.person is not None and s.person.label_params is not None and s.candidates.decoder is not None:
+                errors = (s.candidates.vertex_errors([i for i in visible if i in s.selected], s.person.label_params)
+                          if self.view3d.error_check.isChecked() else {})
+            self.view3d.show_candidates(s.candidates, s.colors(), visible, set(s.selected), size, new_view=new_view,
+                                        vertex_errors=errors)
         elif s.image is not None:
             placeholder = s.placeholder()
             self.view3d.show_candidates(placeholder, None, [0] if placeholder else [], set(), size,

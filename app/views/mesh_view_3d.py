@@ -9,6 +9,10 @@ Every candidate stands where a pinhole camera at the origin (OpenCV frame: looki
 camera does. The focal length is unknown for a photo; like CLIFF, take the image
 diagonal in pixels. "Image view" puts the 3D camera there, so the meshes line up with
 the photo; a ground plane sits under the lowest vertex.
+
+*Error* colours each selected candidate's vertices by their distance to the person's 3D
+label (mm, both bodies aligned at the hips; blue 0 mm, white 75, red 150 and more): the
+per-vertex error view, where a label exists.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QToolButton, QVBoxLa
 from pyvistaqt import QtInteractor
 
 from app.candidate_set import CandidateSet
+from engine.projects.rendering import error_colors
 
 BACKGROUND = (0.16, 0.16, 0.18)
 GROUND_COLOR = (0.45, 0.45, 0.48)
@@ -71,12 +76,23 @@ class _Slot:
     def actor(self):
         return self.lite_actor if self.coarse else self.full_actor
 
-    def show(self, points: np.ndarray, rgb: tuple[float, float, float], opacity: float, coarse: bool) -> None:
+    def show(self, points: np.ndarray, rgb: tuple[float, float, float], opacity: float, coarse: bool,
+             vertex_rgb: np.ndarray | None = None) -> None:
+        """vertex_rgb: (V, 3) uint8 per-vertex colours instead of ``rgb`` (full mesh only)."""
         self.coarse = coarse
         if coarse:
             self.lite.points = points[self.lite_ids]
         else:
             self.full.points = points
+        mapper = self.full_actor.GetMapper()
+        if vertex_rgb is not None and not coarse:
+            self.full.point_data["error_rgb"] = np.asarray(vertex_rgb, np.uint8)
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("error_rgb")
+            mapper.SetColorModeToDirectScalars()
+            mapper.ScalarVisibilityOn()
+        else:
+            mapper.ScalarVisibilityOff()
         prop = self.actor.GetProperty()
         prop.SetColor(rgb)
         prop.SetOpacity(opacity)
@@ -111,11 +127,16 @@ class MeshView3D(QWidget):
         self.snap_button.setToolTip("Look from the photo's camera (C)")
         self.ground_check = QCheckBox("Ground")
         self.ground_check.setChecked(True)
+        self.error_check = QCheckBox("Error")
+        self.error_check.setToolTip("Colour the selected candidates by each vertex's distance to the person's 3D "
+                                    "label: blue 0 mm, white 75 mm, red 150 mm and more")
+        self.error_check.setEnabled(False)
         self.count_label = QLabel()
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.snap_button)
         bar.addWidget(self.ground_check)
+        bar.addWidget(self.error_check)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         layout = QVBoxLayout(self)
@@ -149,13 +170,16 @@ class MeshView3D(QWidget):
 
     def show_candidates(self, candidates: CandidateSet | None, colors: np.ndarray, visible: list[int],
                         selected: set[int], image_size: tuple[int, int], placeholder: bool = False,
-                        new_view: bool = False) -> None:
+                        new_view: bool = False, vertex_errors: dict[int, np.ndarray] | None = None) -> None:
         """Show candidates ``visible`` (indices into the set) of a person.
 
         colors: (N, 3) uint8. selected: indices drawn opaque. placeholder: draw them in
         neutral grey (the average body where no candidates exist yet). new_view: another
-        image or person; the camera goes back to the photo's camera.
+        image or person; the camera goes back to the photo's camera. vertex_errors:
+        candidate index -> (V,) mm to the 3D label (None: no label); drawn while *Error*
+        is checked.
         """
+        self.error_check.setEnabled(vertex_errors is not None)
         self._image_size = image_size
         if candidates is None or candidates.decoder is None or not visible:
             for slot in self.slots:
@@ -177,7 +201,9 @@ class MeshView3D(QWidget):
             chosen = placeholder or i in selected
             rgb = PLACEHOLDER_COLOR if placeholder else tuple(float(c) / 255 for c in colors[i])
             opacity = 1.0 if chosen else (UNSELECTED_OPACITY if selected else 0.5)
-            slot.show(points, rgb, opacity, coarse=not placeholder and i not in detailed)
+            errors = vertex_errors.get(i) if vertex_errors and self.error_check.isChecked() else None
+            slot.show(points, rgb, opacity, coarse=not placeholder and i not in detailed,
+                      vertex_rgb=None if errors is None else error_colors(errors))
             slot.candidate = int(i)
             lowest = max(lowest, float(points[:, 1].max()))
             lo, hi = np.minimum(lo, points.min(0)), np.maximum(hi, points.max(0))

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from engine.data.detector_columns import coco_fields, from_coco
 from engine.data.joint_sets import COCO17_NAMES
 from engine.data.npz_columns import relative_name
 from engine.data.records import AnnotationFile, PersonSample, is_finite_number, resolve_image_path
@@ -138,6 +139,7 @@ def read_coco_json(
                 keypoints=kp,
                 source=f"coco:{p}#{ann.get('id', i)}",
                 extra={_ANN: np.array(json.dumps(ann)), _IMG: np.array(json.dumps(image))},
+                **from_coco(ann),
             ))
         except (AdhmrError, TypeError) as exc:
             rejected.append((where, str(exc)))
@@ -199,6 +201,7 @@ def _annotation(record: PersonSample, base: dict[str, Any], image_id: Any, cat: 
         image_id=image_id,
         category_id=base.get("category_id", cat),
         iscrowd=0,
+        **coco_fields(record),
     )
     ann.setdefault("area", _number((x1 - x0) * (y1 - y0)))
     return ann

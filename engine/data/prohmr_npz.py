@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from engine.data.joint_sets import COCO17_FROM_OPENPOSE25, COCO17_FROM_SPIN24, SPIN24_FACE_FROM_OPENPOSE25
+from engine.data.detector_columns import NPZ_GROUP as DETECTOR_OUTPUTS
 from engine.data.npz_columns import (
     BOX, CAMERA, IMAGE, LABEL_KIND, SCALE_SHAPES, TEXT, Context, Group, NpzFormat, Row,
     keep_unchanged, read_flagged, read_npz, write_npz,
@@ -148,6 +149,7 @@ PROHMR = NpzFormat(
               lambda r: r.joints3d is not None),
         LABEL_KIND,
         CAMERA,
+        DETECTOR_OUTPUTS,
     ),
     file_flags=_file_flags,
     write_flags=_write_flags,

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from engine.data.joint_sets import COCO17_FROM_SPIN24
+from engine.data.detector_columns import NPZ_GROUP as DETECTOR_OUTPUTS
 from engine.data.npz_columns import (
     BOX, CAMERA, IMAGE, LABEL_KIND, SCALE_SHAPES, TEXT, Context, Group, NpzFormat, Row,
     keep_unchanged, read_flagged, read_npz, write_npz,
@@ -83,6 +84,7 @@ SPIN = NpzFormat(
         Group(("S",), _read_s, _write_s, lambda r: r.joints3d is not None),
         LABEL_KIND,
         CAMERA,
+        DETECTOR_OUTPUTS,
     ),
 )
 

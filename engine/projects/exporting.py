@@ -123,10 +123,27 @@ def export_dataset(
     records, extras = _source_records(project, ds.id, fmt, kept)
     exact = records is not None
     if records is None:
-        records = [sample_of(p, path) for path, p in kept]
+        records = [_with_detector_outputs(sample_of(p, path), p) for path, p in kept]
     WRITERS[fmt](out, records, extras, image_root)
     log.info("exported %d of %d persons of %r to %s", len(records), len(persons), ds.name, out)
     return DatasetExport(str(out), fmt, len(records), len(persons), exact)
+
+
+def _with_detector_outputs(record: PersonSample, person: PersonRecord) -> PersonSample:
+    """The record with the pose detector's outputs that the person row holds (the 33
+    landmarks and the detection score as extras, as a photo import makes them)."""
+    extra = dict(record.extra)
+    if person.landmarks is not None:
+        extra["landmarks"] = person.landmarks
+    if person.detection_score is not None:
+        extra["detection_score"] = np.float32(person.detection_score)
+    return record.replace(
+        world_landmarks=person.world_landmarks,
+        landmark_visibility=person.landmark_visibility,
+        landmark_presence=person.landmark_presence,
+        mask=person.mask,
+        extra=extra,
+    )
 
 
 def _source_records(

@@ -73,3 +73,22 @@ def test_person_rows_without_detector_outputs(project):
     with pytest.raises(ShapeError, match="world_landmarks"):
         st.add_person(project, image_id, (0, 0, 10, 10), np.zeros((17, 3)),
                       detector={"world_landmarks": np.zeros((17, 3))})
+
+
+@pytest.mark.parametrize("fmt, suffix", [("spin", "npz"), ("prohmr", "npz"), ("coco", "json")])
+def test_exports_carry_the_detector_outputs(project, street_file, detector, tmp_path, fmt, suffix):
+    from engine.data.load import read_annotation_file
+    from engine.projects import export_dataset
+
+    report = import_dataset(project, [street_file], detector=detector)
+    (image,) = st.list_images(project, report.dataset_id)
+    persons = st.persons_of_image(project, image.id)
+    out = tmp_path / f"street.{suffix}"
+    export_dataset(project, report.dataset, out, format=fmt)
+    records = read_annotation_file(out).records
+    assert len(records) == 4
+    for r, p in zip(records, persons, strict=True):
+        np.testing.assert_allclose(r.world_landmarks, p.world_landmarks, atol=1e-5)
+        np.testing.assert_allclose(r.landmark_visibility, p.landmark_visibility, atol=1e-5)
+        np.testing.assert_allclose(r.landmark_presence, p.landmark_presence, atol=1e-5)
+        assert r.mask == p.mask

@@ -48,3 +48,7 @@ class JobCancelled(AdhmrError):
 
 class DeviceError(AdhmrError):
     """A device name is unknown, or this machine or torch build does not have that device."""
+
+
+class PluginError(AdhmrError):
+    """A sampler or scorer plug-in is unknown, fails to load, or is not a Sampler / Scorer."""

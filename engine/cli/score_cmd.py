@@ -7,9 +7,15 @@ import json
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from engine.cli.common import add_compute_options, add_consensus_option
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
+    from engine.models.protocols import Scorer
 
 REQUIRED = {"params": 2, "crop_center": 1, "crop_size": 0, "detected_keypoints_px": 2}
 
@@ -24,13 +30,16 @@ def register(sub: argparse._SubParsersAction) -> None:
             "with the ranking in candidates.json beside it. Re-scores with another scorer too.\n\n"
             "examples:\n"
             "  adhmr score out/photo --photo photo.jpg\n"
-            "  adhmr score out/photo/candidates.npz --photo photo.jpg --scorer runs/scorer --out rescored.npz"
+            "  adhmr score out/photo/candidates.npz --photo photo.jpg --scorer runs/scorer --out rescored.npz\n"
+            "  adhmr score out/photo --photo photo.jpg --scorer mymodel  # a plug-in"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("candidates", type=Path, help="candidates.npz, or the folder holding it")
     p.add_argument("--photo", type=Path, required=True, help="the photo the candidates were sampled from")
-    p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
+    p.add_argument("--scorer", default=None, metavar="NAME_OR_CHECKPOINT",
+                   help="a scorer plug-in's name ('adhmr.scorers' entry points), else a checkpoint of the "
+                        "built-in scorer (default: resources/checkpoints/scorer)")
     p.add_argument("--out", type=Path, default=None, help="write here instead of updating the file in place")
     p.add_argument("--top", type=int, default=5, help="how many of the best to list")
     add_consensus_option(p)
@@ -61,9 +70,9 @@ def read_candidates(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def score_file(path: Path, photo: Path, scorer, body, consensus: bool = True) -> np.ndarray:
+def score_file(path: Path, photo: Path, scorer: Scorer, body: BodyModel, consensus: bool = True) -> np.ndarray:
     """(M,) scores of the candidates in ``path`` against ``photo`` (consensus: compare them
-    with each other, the scorer's sample-consensus term)."""
+    with each other, the scorer's sample-consensus term). Any Scorer (plug-ins too)."""
     import torch
 
     from engine.data.crops import CropTransform, crop_image, transform_keypoints
@@ -71,18 +80,25 @@ def score_file(path: Path, photo: Path, scorer, body, consensus: bool = True) ->
     from engine.errors import DataError
     from engine.image_io import load_image
     from engine.models.candidates import decode_candidates
+    from engine.models.consensus import mean_sibling_distance
+    from engine.models.param_layout import ParamLayout
 
     arrays = read_candidates(path)
+    layout = ParamLayout()
     params = torch.from_numpy(arrays["params"].astype(np.float32))[None]
-    if params.shape[-1] != scorer.layout.dim:
-        raise DataError(f"{path}: candidates have {params.shape[-1]} parameters, the scorer expects {scorer.layout.dim}")
+    if params.shape[-1] != layout.dim:
+        raise DataError(f"{path}: candidates have {params.shape[-1]} parameters, expected {layout.dim}")
     center, size = arrays["crop_center"].astype(np.float64), float(arrays["crop_size"])
-    crop = CropTransform(center, size, scorer.config.crop_size)
-    image = normalise_image(crop_image(load_image(photo), crop))[None]
-    keypoints = torch.from_numpy(transform_keypoints(arrays["detected_keypoints_px"], crop))[None]
-    cands = decode_candidates(params, scorer.layout, body, torch.tensor(center[None], dtype=torch.float32),
+    crop = CropTransform(center, size, scorer.crop_size)
+    image = normalise_image(crop_image(load_image(photo), crop))[None].to(scorer.device)
+    keypoints = torch.from_numpy(transform_keypoints(arrays["detected_keypoints_px"], crop))[None].to(scorer.device)
+    cands = decode_candidates(params, layout, body, torch.tensor(center[None], dtype=torch.float32),
                               torch.tensor([size]), with_vertices=False)
-    return scorer.score_candidates(image, keypoints, cands, consensus=consensus)[0].cpu().numpy()
+    with torch.no_grad():
+        logits = scorer.candidate_logits(image, keypoints, cands)
+        # Procrustes needs float32 SVDs (as in engine.models.sample_and_score).
+        sibling = mean_sibling_distance(cands.joints.float()) if consensus else None
+        return scorer.scores_from_logits(logits, sibling)[0].float().cpu().numpy()
 
 
 def _write(path: Path, source: Path, scores: np.ndarray) -> None:
@@ -111,13 +127,13 @@ def _update_json(path: Path, scores: np.ndarray, order: np.ndarray) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
+    from engine.cli.plugin_options import load_scorer_option
     from engine.devices import check_device
-    from engine.models.scorer import HMRScorer
 
     src = args.candidates / "candidates.npz" if args.candidates.is_dir() else args.candidates
     args.device = str(check_device(args.device))  # "auto" becomes the device it means here
     body = BodyModel(device=args.device)
-    scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
+    scorer = load_scorer_option(args.scorer, body, args.device)
     scores = score_file(src, args.photo, scorer, body, consensus=not args.no_consensus)
     order = np.argsort(-scores, kind="stable")
     dst = args.out or src

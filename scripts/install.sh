@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install ADHMR Studio into .venv at the repository root (idempotent, fast when done).
 #   bash scripts/install.sh          # the app
-#   bash scripts/install.sh dev      # the app + test tools
+#   bash scripts/install.sh dev      # the app + test tools + the tests' toy plug-in
 # Order matters: torch first (the CPU build, so nothing pulls the multi-GB CUDA wheels),
 # then the project, then the BlazePose weights carrier without its dependencies.
 set -euo pipefail
@@ -23,6 +23,10 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 if [ -n "$extra" ]; then
     "${pip[@]}" -e ".[$extra]"
+    if [ "$extra" = dev ]; then
+        # The toy sampler/scorer plug-in the tests use through its entry points.
+        "${pip[@]}" -e tests/plugins/adhmr_toy_plugin
+    fi
 else
     "${pip[@]}" -e .
 fi

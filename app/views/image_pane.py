@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
 
 from app.state import AppState
 from app.views.image_overlay import ImageOverlayView
+from app.views.mask_outline import MaskOutline
 from app.widgets.score_legend import ScoreLegend
 
 
@@ -42,6 +43,9 @@ class ImagePane(QWidget):
         self.keypoints_check = QCheckBox("Keypoints")
         self.keypoints_check.setToolTip("Show the person's 2D keypoints (K)")
         self.keypoints_check.setChecked(state.prefs.show_keypoints)
+        self.mask_check = QCheckBox("Mask")
+        self.mask_check.setToolTip("Outline the person's mask, as the pose detector found it")
+        self.mask_outline = MaskOutline(self.view.scene())
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(10, 100)
         self.opacity_slider.setValue(int(self.view.opacity * 100))
@@ -65,6 +69,7 @@ class ImagePane(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self.wire_check)
         bar.addWidget(self.keypoints_check)
+        bar.addWidget(self.mask_check)
         bar.addWidget(QLabel("Opacity"))
         bar.addWidget(self.opacity_slider)
         bar.addStretch(1)
@@ -87,6 +92,7 @@ class ImagePane(QWidget):
         self.person_combo.activated.connect(self._person_chosen)
         self.wire_check.toggled.connect(lambda on: self.view.set_mode("wire" if on else "fill"))
         self.keypoints_check.toggled.connect(self.view.set_show_keypoints)
+        self.mask_check.toggled.connect(self.mask_outline.set_visible)
         self.opacity_slider.valueChanged.connect(lambda v: self.view.set_opacity(v / 100))
         self.box_button.toggled.connect(self.view.set_box_mode)
         self.fit_button.clicked.connect(self.view.fit)
@@ -129,6 +135,9 @@ class ImagePane(QWidget):
         self.person_combo.setEnabled(len(s.persons) > 1)
         self.view.set_persons([p.box for p in s.persons], current)
         self.view.set_keypoints(None if s.person is None else s.person.keypoints)
+        mask = None if s.person is None else s.person.mask
+        self.mask_outline.set_mask(mask)
+        self.mask_check.setEnabled(mask is not None)
 
     def _person_chosen(self, index: int) -> None:
         person_id = self.person_combo.itemData(index)

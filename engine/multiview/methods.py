@@ -1,11 +1,15 @@
 """The methods the multi-view benchmark compares, each one camera-oriented 3D body per view.
 
-A method takes one video frame and the detector's person in it and returns
-hypotheses (K, 12, 3) in metres (OpenCV camera axes, any position; see
-:mod:`engine.multiview.evaluate`) and, for a scored sampler, their scores (K,).
+A method takes the views of one moment (each camera's frame and the detector's person
+in it) and returns, per view, hypotheses (K, 12, 3) in metres (OpenCV camera axes, any
+position; see :mod:`engine.multiview.evaluate`) and, for a scored sampler, their scores
+(K,). Each view is predicted on its own; the views come together only so that a method
+can batch them (the fit optimises all of them at once).
 
 * ``blazepose_world``: BlazePose's 33 world landmarks (metres, camera-oriented), read at
   the 12 evaluation joints by name.
+* ``fit``: the SMPLify-style fit of the body to the detector's COCO-17 keypoints and
+  world landmarks (``engine.fitting.fit_people``), read at the body's COCO-17 keypoints.
 * ``zero_noise`` / ``select`` / ``min``: a diffusion model's M candidates through the
   project's sampling entry point, read at the body model's COCO-17 keypoints (regressed
   from the mesh, the points the detector's landmarks name); hypothesis 0 is the
@@ -14,6 +18,7 @@ hypotheses (K, 12, 3) in metres (OpenCV camera axes, any position; see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,7 +27,7 @@ import numpy as np
 from engine.errors import DataError
 from engine.multiview.joints import to_eval12
 
-METHOD_GROUPS = ("blazepose_world", "diffusion")
+METHOD_GROUPS = ("blazepose_world", "fit", "diffusion")
 """What ``build_methods`` can build; "diffusion" reports zero_noise, select and min."""
 
 
@@ -39,7 +44,9 @@ class Method(Protocol):
 
     names: tuple[str, ...]
 
-    def predict(self, image: np.ndarray, detection: Any) -> Prediction: ...
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+        """images: each view's (H, W, 3) uint8 RGB frame; detections: its PersonDetection."""
+        ...
 
 
 class BlazePoseWorld:
@@ -47,9 +54,27 @@ class BlazePoseWorld:
 
     names = ("blazepose_world",)
 
-    def predict(self, image: np.ndarray, detection: Any) -> Prediction:
-        world = np.asarray(detection.world_landmarks, np.float64)[:, :3]
-        return Prediction(to_eval12(world)[None])
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+        return [Prediction(to_eval12(np.asarray(d.world_landmarks, np.float64)[:, :3])[None]) for d in detections]
+
+
+class BodyFit:
+    """The body fitted to the detected person alone."""
+
+    names = ("fit",)
+
+    def __init__(self, body: Any) -> None:
+        self.body = body
+
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+        from engine.fitting import fit_people
+
+        fit = fit_people(
+            np.stack([d.keypoints for d in detections]), np.array([d.box for d in detections]), self.body,
+            world_landmarks=np.stack([d.world_landmarks for d in detections]),
+        )
+        keypoints = fit.candidates(self.body, with_vertices=False).keypoints3d[:, 0].numpy()
+        return [Prediction(to_eval12(k)[None]) for k in keypoints]
 
 
 class DiffusionSampler:
@@ -62,7 +87,10 @@ class DiffusionSampler:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
 
-    def predict(self, image: np.ndarray, detection: Any) -> Prediction:
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+        return [self._predict_one(image, detection) for image, detection in zip(images, detections)]
+
+    def _predict_one(self, image: np.ndarray, detection: Any) -> Prediction:
         from engine.models.pipeline import sample_image
         from engine.models.sample_settings import SampleSettings
 
@@ -91,16 +119,19 @@ def build_methods(
     unknown = [g for g in groups if g not in METHOD_GROUPS]
     if unknown:
         raise DataError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(METHOD_GROUPS)}")
+    from engine.body.model import BodyModel
+
+    body = BodyModel(device=device) if {"fit", "diffusion"} & set(groups) else None
     methods: list[Method] = []
     for group in groups:
         if group == "blazepose_world":
             methods.append(BlazePoseWorld())
+        elif group == "fit":
+            methods.append(BodyFit(body))
         else:
-            from engine.body.model import BodyModel
             from engine.models.diffusion_hmr import DiffusionHMR
             from engine.models.scorer import HMRScorer
 
-            body = BodyModel(device=device)
             model = DiffusionHMR.load(checkpoint, body=body, device=device)
             judge = HMRScorer.load(scorer, body=body, device=device)
             methods.append(DiffusionSampler(model, judge, body, M=M, steps=steps, seed=seed))

@@ -142,23 +142,25 @@ def evaluate_recording(
         )
     single: dict[str, list[tuple[float, float]]] = {}
     multi: dict[tuple[str, ...], list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = {}
-    for v, (cam, video) in enumerate(zip(cameras, videos)):
-        for f, (_, frame) in enumerate(read_frames(video, stride, max_frames)):
-            if f >= len(reference.kept):
-                break
-            if not reference.kept[f] or seen[f, v, :, 2].max() <= 0:
-                continue
-            check_cancel(should_cancel)
-            detection = _largest_person(detector, frame)
-            ref_cam = reference_in_camera(reference.points[f], cam.R)
-            for method in methods:
-                pred = method.predict(frame, detection)
+    readers = [read_frames(video, stride, max_frames) for video in videos]
+    for f, frames in enumerate(zip(*readers)):
+        if f >= len(reference.kept):
+            break
+        views = [v for v in range(len(cameras)) if reference.kept[f] and seen[f, v, :, 2].max() > 0]
+        if not views:
+            continue
+        check_cancel(should_cancel)
+        images = [frames[v][1] for v in views]
+        detections = [_largest_person(detector, image) for image in images]
+        refs = [reference_in_camera(reference.points[f], cameras[v].R) for v in views]
+        for method in methods:
+            for pred, ref_cam in zip(method.predict(images, detections), refs):
                 errors = view_errors(pred.hypotheses, ref_cam)
                 if len(method.names) == 1:
                     single.setdefault(method.names[0], []).append((errors[0][0], errors[1][0]))
                 else:
                     multi.setdefault(method.names, []).append((*errors, pred.scores))
-        progress(ProgressEvent(0.2 + 0.8 * (v + 1) / len(cameras), f"evaluated {cam.name}"))
+        progress(ProgressEvent(0.2 + 0.8 * (f + 1) / len(reference.kept), f"evaluated frame {f + 1}"))
     results: dict[str, MethodResult] = {}
     for method in methods:
         if len(method.names) == 1:

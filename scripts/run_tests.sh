@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_system_deps.sh
 bash scripts/install.sh dev
+.venv/bin/lint-imports  # the layer contract in pyproject.toml
 exec .venv/bin/python -m pytest -q "$@"

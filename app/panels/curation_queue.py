@@ -73,12 +73,12 @@ def propose_pairs(
     candidate_ids: Sequence[int], run_ids: Sequence[int], scores: Sequence[float], person_id: int
 ) -> list[store.PairProposal]:
     """The pairs the 'pairs' job would propose for one person: per fully scored run,
-    ``engine.training.pairs.select_pairs`` (winners from the top of the ranking, losers
+    ``engine.projects.pairs.select_pairs`` (winners from the top of the ranking, losers
     from the bottom, at least ``PairConfig.min_margin`` apart).
 
     candidate_ids, run_ids, scores: (N,) each (NaN where a candidate has no score).
     """
-    from engine.training.pairs import PairConfig, select_pairs
+    from engine.projects.pairs import PairConfig, select_pairs
 
     ids, runs = np.asarray(candidate_ids, np.int64), np.asarray(run_ids, np.int64)
     s = np.asarray(scores, np.float64)
@@ -131,7 +131,7 @@ def scorer_queue(project: store.Project, mode: str, person_id: int | None) -> li
     """
     pairs = store.list_pairs(project, person_id=person_id, source="auto")
     if mode == "uncertain":
-        from engine.training.pairs import log_odds
+        from engine.projects.pairs import log_odds
 
         scores = store.candidate_scores(project, [c for p in pairs for c in (p.winner_id, p.loser_id)])
 

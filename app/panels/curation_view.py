@@ -27,7 +27,7 @@ from app.widgets.action_buttons import action_row, is_plain_key
 from app.widgets.decision_history import is_redo_key, is_undo_key
 from app.widgets.dock_room import make_room
 from app.widgets.dock_visibility import DockVisibility
-from engine.training.pairs import log_odds
+from engine.projects.pairs import log_odds
 
 CHOICE_KEYS = {
     Qt.Key.Key_A: "a", Qt.Key.Key_Left: "a", Qt.Key.Key_L: "a",

@@ -11,8 +11,8 @@ parameters, the image and crop), and mix in one training set through
 same two candidates.
 
 Pairs are built from plain files (:func:`build_pairs`: records of any dataset the
-engine reads, plus checkpoints) or inside a project (:func:`propose_project_pairs` over
-stored, scored candidates; :func:`project_pairs` reads a project's pairs back for
+engine reads, plus checkpoints) or inside a project (``engine.projects.pairs.propose_project_pairs`` over
+stored, scored candidates; ``project_pairs`` reads a project's pairs back for
 training). :mod:`engine.training.pair_io` reads and writes them as JSONL or npz.
 """
 

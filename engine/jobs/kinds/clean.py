@@ -1,4 +1,4 @@
-"""The "clean" job: ``engine.training.cleaning.clean_project_dataset`` (one cleaning run,
+"""The "clean" job: ``engine.projects.cleaning.clean_project_dataset`` (one cleaning run,
 recorded once: a resumed job returns the run it already made)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     """params: dataset, scorer (id | latest | default | path), keep_fraction (0.8) or
     threshold, device. Outputs: cleaning_run, dataset, scorer_id, persons, scored, kept,
     dropped."""
-    from engine.training.cleaning import CleaningRule, clean_project_dataset
+    from engine.projects.cleaning import clean_project_dataset
+    from engine.training.cleaning import CleaningRule
 
     p = Params(KIND, params, ("dataset", "scorer", "keep_fraction", "threshold", "device"))
     done = ctx.state_dir / "outputs.json"

@@ -32,7 +32,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from engine.training.dpo_train import train_dpo
     from engine.training.pair_io import load_pairs, save_pairs
     from engine.training.pairs import merge_pairs
-    from engine.training.project_pairs import project_pairs
+    from engine.projects.pairs import project_pairs
 
     p = Params(KIND, params, NAMES)
     base = resolve_checkpoint(ctx.project, p.ref("checkpoint"), ("base", "dpo"))

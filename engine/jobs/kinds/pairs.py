@@ -1,4 +1,4 @@
-"""The "pairs" job: ``engine.training.project_pairs.propose_project_pairs`` over a dataset's
+"""The "pairs" job: ``engine.projects.pairs.propose_project_pairs`` over a dataset's
 scored candidates (re-running adds only the pairs not there yet)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     export (optional .jsonl / .npz path: the project's training pairs written there)."""
     from engine.training.pair_io import save_pairs
     from engine.training.pairs import PairConfig
-    from engine.training.project_pairs import project_pairs, propose_project_pairs
+    from engine.projects.pairs import project_pairs, propose_project_pairs
 
     p = Params(KIND, params, ("dataset", "min_margin", "per_person", "top_k", "bottom_k", "export"))
     top, bottom = p.int("top_k", 5), p.int("bottom_k", 5)

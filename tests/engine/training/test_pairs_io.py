@@ -12,7 +12,7 @@ from engine import store as st
 from engine.errors import DataError
 from engine.training.pair_io import load_pairs, save_pairs
 from engine.training.pairs import PairConfig, PreferencePair
-from engine.training.project_pairs import project_pairs, propose_project_pairs
+from engine.projects.pairs import project_pairs, propose_project_pairs
 
 D = 157
 

@@ -1,7 +1,9 @@
 """Preference pairs stored in a project: propose them from scored candidates, read them back.
 
 The file-level pair logic (selection, merging of manual over automatic decisions) is in
-:mod:`engine.training.pairs`; this module only moves pairs between it and the store.
+:mod:`engine.training.pairs`; this module only moves pairs between it and the store, and
+is what the app and the jobs call (``log_odds``, ``select_pairs`` and ``PairConfig`` come
+through here too, so front ends see one project-level API).
 """
 
 from __future__ import annotations
@@ -11,9 +13,25 @@ from typing import Any
 
 import numpy as np
 
+from engine.data.crops import square_crop
 from engine.errors import AdhmrError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
-from engine.training.pairs import PairConfig, PreferencePair, merge_pairs, select_pairs
+from engine.projects.sampling import dataset_persons
+from engine.store import (
+    PairProposal,
+    add_auto_pairs,
+    candidates_of_person,
+    get_checkpoint,
+    get_dataset,
+    get_person,
+    iter_pairs,
+    list_pairs,
+    sample_runs_of_person,
+)
+from engine.store.schema import PAIR_STATUSES
+from engine.training.pairs import PairConfig, PreferencePair, log_odds, merge_pairs, select_pairs
+
+__all__ = ["PairConfig", "PreferencePair", "log_odds", "project_pairs", "propose_project_pairs", "select_pairs"]
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +51,6 @@ def propose_project_pairs(
     them, are left as they are, so a re-run resumes. Returns outputs: dataset, persons,
     runs, unscored (runs without scores), added (new pairs), proposed (pairs found).
     """
-    from engine.projects.sampling import dataset_persons
-    from engine.store import PairProposal, add_auto_pairs, candidates_of_person, get_dataset
-
     persons = dataset_persons(project, dataset)
     runs = unscored = added = proposed = 0
     for n, (_, person) in enumerate(persons):
@@ -65,14 +80,9 @@ def project_pairs(project: Any, dataset: str | int | None = None, training_only:
     The crop is the model's crop of the person's box; provenance names the checkpoint
     of the sample run of each pair's candidates.
     """
-    from engine.data.crops import square_crop
-    from engine.store import get_checkpoint, get_person, iter_pairs, list_pairs, sample_runs_of_person
-    from engine.store.schema import PAIR_STATUSES
 
     allowed = None
     if dataset is not None:
-        from engine.projects.sampling import dataset_persons
-
         allowed = {p.id for _, p in dataset_persons(project, dataset)}
     ids = {r.id: r for r in list_pairs(project)}
     persons: dict[int, Any] = {}

@@ -239,12 +239,13 @@ class Project:
         """A path stored in the project as an absolute path.
 
         Relative paths are taken from ``base`` (itself relative to the project folder)
-        or from the project folder.
+        or from the project folder. Absolute even for a project opened by a relative
+        path: a path frozen in a job's files must not depend on the working directory.
         """
         p = Path(stored)
         if p.is_absolute():
             return p
-        root = self.path.parent if base is None else self.resolve(base)
+        root = self.path.absolute().parent if base is None else self.resolve(base)
         return root / p
 
     def close(self) -> None:

@@ -65,7 +65,9 @@ def pair_to_json(pair: PreferencePair) -> dict[str, Any]:
     """The JSONL object of one pair (see the module docstring)."""
     return {
         "format": FORMAT, "version": VERSION,
-        "image": pair.image,
+        # Absolute: a relative path means "from the working directory" here, but "from the
+        # JSONL's folder" to a reader (a job's frozen pairs are read from another folder).
+        "image": os.path.abspath(pair.image),
         "crop_center": [float(v) for v in pair.crop_center],
         "crop_size": pair.crop_size,
         "box": None if pair.box is None else [float(v) for v in pair.box],
@@ -183,6 +185,7 @@ def write_pairs_npz(path: str | Path, pairs: Sequence[PreferencePair]) -> int:
         arrays[k] = np.array([-1 if getattr(p, k) is None else getattr(p, k) for p in pairs], np.int64)
     for k in _TEXT:
         arrays[k] = np.array([getattr(p, k) or "" for p in pairs], dtype=str).reshape(n)
+    arrays["image"] = np.array([os.path.abspath(p.image) for p in pairs], dtype=str).reshape(n)  # as in JSONL
     out = Path(path)
     tmp = _atomic_target(out)
     try:
@@ -262,3 +265,8 @@ def load_pairs(paths: str | Path | Sequence[str | Path]) -> list[PreferencePair]
         else:
             raise DataError(f"{item}: pairs are read from .jsonl or .npz, not '{suffix}'")
     return out
+
+
+def missing_images(pairs: Sequence[PreferencePair]) -> list[str]:
+    """The image paths of ``pairs`` that are not files, each once, in order."""
+    return list(dict.fromkeys(p.image for p in pairs if not os.path.isfile(p.image)))

@@ -30,13 +30,18 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from engine.training.dpo import DPOConfig
     from engine.evaluation import evaluate_dpo_checkpoint
     from engine.training.dpo_train import train_dpo
-    from engine.training.pair_io import load_pairs, save_pairs
+    from engine.training.pair_io import load_pairs, missing_images, save_pairs
     from engine.training.pairs import merge_pairs
     from engine.projects.pairs import project_pairs
 
     p = Params(KIND, params, NAMES)
     base = resolve_checkpoint(ctx.project, p.ref("checkpoint"), ("base", "dpo"))
     frozen = ctx.state_dir / "pairs.jsonl"
+    if frozen.is_file() and (lost := missing_images(load_pairs(frozen))):
+        # Versions before issue 18 froze image paths relative to the working directory of
+        # the first attempt; such a file is frozen again from the project.
+        ctx.log(f"{frozen}: {len(lost)} images not found (first: {lost[0]}); freezing the pairs again")
+        frozen.unlink()
     if not frozen.is_file():
         pairs = project_pairs(ctx.project, p.str("dataset", None)) + load_pairs(p.list("pairs", []))
         pairs = merge_pairs(pairs)

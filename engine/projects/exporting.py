@@ -28,8 +28,6 @@ from engine.store import (
     PersonRecord,
     Project,
     export_cleaning_csv,
-    export_pairs_jsonl,
-    export_pairs_npz,
     get_cleaning_run,
     get_dataset,
     image_files,
@@ -59,13 +57,20 @@ class DatasetExport:
 def export_pairs(
     project: Project, out: str | Path, statuses: Sequence[str] = TRAINING_STATUSES
 ) -> int:
-    """Pairs as JSONL (``.jsonl``) or npz (``.npz``), by the file's suffix; returns the count."""
+    """Pairs as JSONL (``.jsonl``) or npz (``.npz``), by the file's suffix, in the format
+    ``adhmr dpo --pairs`` reads (``engine.training.pair_io``: each pair with its crop,
+    keypoints and parameter layout, absolute image paths); manual decisions merged over
+    automatic pairs. Returns the count.
+    """
+    from engine.projects.pairs import project_pairs
+    from engine.training.pair_io import save_pairs
+
     suffix = Path(out).suffix.lower()
-    if suffix == ".jsonl":
-        return export_pairs_jsonl(project, out, statuses)
-    if suffix == ".npz":
-        return export_pairs_npz(project, out, statuses)
-    raise DataError(f"{out}: pairs are written as .jsonl or .npz, not '{suffix}'")
+    if suffix not in (".jsonl", ".npz"):
+        raise DataError(f"{out}: pairs are written as .jsonl or .npz, not '{suffix}'")
+    check_output(out, project_file=project.path, data_dir=project.data_dir)
+    pairs = [p for p in project_pairs(project, training_only=False) if p.status in statuses]
+    return save_pairs(out, pairs)
 
 
 def export_cleaning(project: Project, run_id: int, out: str | Path) -> int:

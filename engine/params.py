@@ -252,4 +252,4 @@ def _within(s: ParamSpec, v: float) -> bool:
 
 
 def _num(v: float) -> str:
-    return f"{v:g}"
+    return f"{v:g}" if isinstance(v, float) else str(v)

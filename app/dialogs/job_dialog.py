@@ -124,8 +124,7 @@ class JobDialog(QDialog):
             return box
         if f.kind == "float":
             box = QDoubleSpinBox()
-            small = 0 < abs(float(f.default or 0)) < 1e-2
-            box.setDecimals(6 if small else 3)
+            box.setDecimals(f.decimals)
             box.setRange(f.minimum if f.minimum is not None else -1e9, f.maximum if f.maximum is not None else 1e9)
             box.setSingleStep(max(abs(float(f.default or 0)) / 10, 1e-6))
             box.setValue(float(f.default or 0.0))
@@ -139,6 +138,8 @@ class JobDialog(QDialog):
             return edit
         combo = QComboBox()
         if f.kind == "choice":
+            if f.optional:
+                combo.addItem(NONE_TEXT, None)
             for c in f.choices:
                 combo.addItem(c, c)
         elif f.kind == "dataset":
@@ -216,12 +217,20 @@ class JobDialog(QDialog):
         return JobSpec(self.kind, self.params())
 
     def _try_accept(self) -> None:
+        from engine.errors import AdhmrError
+        from engine.jobs import check_job_params
+
         try:
-            self.spec()
+            spec = self.spec()
         except ValueError as exc:
             self.error.setText(f"More parameters: {exc}")
             return
         if self.kind is None:
+            return
+        try:
+            check_job_params(spec.kind, spec.params)
+        except AdhmrError as exc:
+            self.error.setText(str(exc))
             return
         self.accept()
 

@@ -1,20 +1,27 @@
-"""The form of each job kind in the New Job dialog: its fields, their kinds and defaults.
+"""The form of each job kind in the New Job dialog, built from the kind's own parameter
+descriptions (``engine.jobs.job_kind(kind).params()``): type, default, bounds and help come
+from the engine, so the form cannot disagree with the CLI or the job's validation.
 
 A field's ``kind`` says which editor it gets: 'int', 'float', 'str', 'bool', 'choice'
 (``choices``), 'dataset' (a project dataset's name) or 'checkpoint' (a reference: latest,
 default, a registered id, or none when ``none`` says what none sends). Optional fields
-left empty are not sent, so the engine's own default applies. Defaults are small
-enough to finish on a laptop CPU; the engine's docstrings give the full parameter lists
-and the dialog's JSON box takes any other parameter.
+left empty are not sent, so the engine's own default applies. ``SHOWN`` picks which
+parameters a kind's form shows (the rest go in the dialog's JSON box).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from engine.params import ParamSpec
+
 OMIT = object()
 """``none`` value of a checkpoint field: choosing none leaves the parameter out."""
+INT_RANGE = (-(2**31), 2**31 - 1)  # what a QSpinBox holds
+FLOAT_LIMIT = 1e9
+SMALL = 1e-2  # a default below this (a learning rate) gets more decimals
 
 
 @dataclass(frozen=True)
@@ -30,114 +37,77 @@ class Field:
     optional: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    decimals: int = 3
 
     @property
     def text(self) -> str:
         return self.label or self.name.replace("_", " ")
 
 
-def _ckpt(name: str, kinds: tuple[str, ...], tip: str, none: Any = None, default: str = "latest") -> Field:
-    return Field(name, "checkpoint", default, tip=tip, checkpoint_kinds=kinds, none=none)
-
-
-BASE = ("base", "dpo")
-DATASET = Field("dataset", "dataset", tip="A dataset of this project")
-M = Field("M", "int", 20, tip="Hypotheses sampled per person", minimum=1, maximum=1000)
-STEPS = Field("steps", "int", 4, tip="DDIM network evaluations per hypothesis", minimum=1, maximum=1000)
-SEED = Field("seed", "int", 0, minimum=0, maximum=2**31 - 1)
-DEVICE = Field("device", "str", "", tip="cpu, cuda, cuda:1 … (empty: automatic)", optional=True)
-CONSENSUS = Field("consensus", "bool", True, tip="Candidates that agree with the rest of their run score higher "
-                  "(off: the scorer network alone, as in the paper)")
-
-FORMS: dict[str, tuple[Field, ...]] = {
-    "synth": (
-        Field("n", "int", 16, tip="Synthetic people to render", minimum=1, maximum=1_000_000),
-        Field("domain", "choice", "studio", choices=("studio", "wild"),
-              tip="studio: plain backdrops; wild: cluttered scenes, harder lighting"),
-        Field("name", "str", "", tip="Dataset name (empty: synth-<domain>)", optional=True),
-        Field("size", "int", 256, tip="Image side in pixels", minimum=32, maximum=4096),
-        Field("corrupt_fraction", "float", 0.0, tip="Share of labels given realistic errors (to test cleaning)",
-              minimum=0.0, maximum=1.0),
-        SEED,
-        Field("workers", "int", 1, tip="Rendering processes", minimum=1, maximum=64),
-        Field("import", "bool", True, tip="Import the result as a dataset of this project"),
-    ),
-    "sample": (
-        DATASET,
-        _ckpt("checkpoint", BASE, "The diffusion model (base or DPO)"),
-        _ckpt("scorer", ("scorer",), "Scores the candidates (none: leave them unscored)", none=OMIT),
-        M, STEPS, SEED, DEVICE, CONSENSUS,
-    ),
-    "score": (DATASET, _ckpt("scorer", ("scorer",), "The HMR-Scorer"), DEVICE, CONSENSUS),
-    "detect": (DATASET,),
-    "pairs": (
-        DATASET,
-        Field("min_margin", "float", 0.2, tip="Smallest gap in log-odds between the winner's and the loser's "
-              "score (0.2 is about 0.05 near a score of 0.5)", minimum=0.0, maximum=20.0),
-        Field("per_person", "int", 4, tip="Pairs proposed per person", minimum=1, maximum=1000),
-        Field("top_k", "int", 5, tip="Winners come from this many best-scored candidates", minimum=1, maximum=1000),
-        Field("bottom_k", "int", 5, tip="Losers come from this many worst-scored candidates", minimum=1,
-              maximum=1000),
-        Field("export", "str", "", tip="Also write the training pairs to this .jsonl or .npz file",
-              optional=True),
-    ),
-    "dpo": (
-        Field("dataset", "dataset", tip="Train on the pairs of this dataset's persons (none: every pair)",
-              optional=True),
-        _ckpt("checkpoint", BASE, "The model to fine-tune (also the frozen reference)"),
-        Field("mode", "choice", "dpo", choices=("dpo", "reprojection"),
-              tip="dpo: Diffusion-DPO on the pairs; reprojection: the 2D reprojection control"),
-        Field("steps", "int", 500, tip="Optimiser steps", minimum=1, maximum=10_000_000),
-        Field("batch_size", "int", 8, minimum=1, maximum=4096),
-        Field("lr", "float", 1e-5, tip="Learning rate", minimum=0.0, maximum=1.0),
-        Field("beta", "float", 100.0, tip="DPO β: how far the model may move from the reference", minimum=0.0,
-              maximum=1e6),
-        Field("eval_dataset", "dataset", tip="Labelled dataset evaluated during training (optional)",
-              optional=True),
-        Field("eval_every", "int", 0, tip="Evaluate every this many steps (0: at the end only)", minimum=0,
-              maximum=10_000_000),
-        _ckpt("scorer", ("scorer",), "Adds the Select row to the evaluation (none: without)", none=OMIT,
-              default="none"),
-        SEED, DEVICE,
-    ),
-    "clean": (
-        DATASET,
-        _ckpt("scorer", ("scorer",), "Scores each pseudo-label"),
-        Field("keep_fraction", "float", 0.8, tip="Share of the samples kept, best scores first", minimum=0.01,
-              maximum=1.0),
-        DEVICE,
-    ),
-    "train-base": (
-        DATASET,
-        Field("val_dataset", "dataset", tip="Validation dataset (optional)", optional=True),
-        Field("steps", "int", 2000, minimum=1, maximum=10_000_000),
-        Field("batch_size", "int", 32, minimum=1, maximum=4096),
-        Field("lr", "float", 3e-4, minimum=0.0, maximum=1.0),
-        Field("device", "str", "auto", tip="auto, cpu, cuda, cuda:1 …"),
-        SEED,
-    ),
-    "train-scorer": (
-        DATASET,
-        Field("val_dataset", "dataset", tip="Validation dataset (optional)", optional=True),
-        _ckpt("base", BASE, "Base model whose samples join the training candidates (none: noise only)",
-              none=OMIT, default="none"),
-        Field("steps", "int", 2000, minimum=1, maximum=10_000_000),
-        Field("batch_size", "int", 8, minimum=1, maximum=4096),
-        Field("lr", "float", 3e-4, minimum=0.0, maximum=1.0),
-        Field("device", "str", "", tip="cpu, cuda … (empty: automatic)", optional=True),
-        SEED,
-    ),
-    "eval": (
-        DATASET,
-        _ckpt("checkpoint", BASE, "The model to evaluate"),
-        _ckpt("scorer", ("scorer",), "Selects the top-k hypotheses (none: skip the Select rows)", none="none"),
-        M, STEPS,
-        Field("top_k", "int", 1, minimum=1, maximum=1000),
-        Field("max_images", "int", 0, tip="Evaluate at most this many images (0: all)", optional=True,
-              minimum=0, maximum=10_000_000),
-        SEED, DEVICE, CONSENSUS,
-    ),
+SHOWN: dict[str, tuple[str, ...]] = {
+    "synth": ("n", "domain", "name", "size", "corrupt_fraction", "seed", "workers", "import"),
+    "sample": ("dataset", "checkpoint", "scorer", "num_candidates", "steps", "seed", "device", "consensus"),
+    "score": ("dataset", "scorer", "device", "consensus"),
+    "detect": ("dataset", "min_size", "min_score"),
+    "pairs": ("dataset", "min_margin", "pairs_per_image", "top_k", "bottom_k", "export"),
+    "dpo": ("dataset", "checkpoint", "mode", "steps", "batch_size", "lr", "beta", "warmup_steps", "save_every",
+            "eval_dataset", "eval_every", "scorer", "seed", "device"),
+    "clean": ("dataset", "scorer", "keep_fraction", "device"),
+    "train-base": ("dataset", "val_dataset", "steps", "batch_size", "lr", "device", "seed"),
+    "train-scorer": ("dataset", "val_dataset", "base", "steps", "batch_size", "lr", "device", "seed"),
+    "eval": ("dataset", "checkpoint", "scorer", "num_candidates", "steps", "top_k", "max_images", "seed", "device",
+             "consensus"),
 }
+NONE_SENDS = {("eval", "scorer"): "none"}
+"""Checkpoint fields whose '(none)' is a value the job reads (not the parameter left out)."""
+
+
+def field_of(kind: str, spec: ParamSpec) -> Field:
+    """The form field of one parameter description of the job ``kind``."""
+    common = dict(tip=_tip(spec), optional=spec.optional)
+    if spec.kind == "checkpoint":
+        none = NONE_SENDS.get((kind, spec.name), OMIT if spec.default is None else None)
+        return Field(spec.name, "checkpoint", "none" if spec.default is None else spec.default,
+                     checkpoint_kinds=spec.checkpoint_kinds, none=none, **common)
+    if spec.kind == "dataset" or (spec.kind == "paths" and spec.name.endswith("dataset")):
+        return Field(spec.name, "dataset", spec.default, **common)
+    if spec.choices:
+        return Field(spec.name, "choice", spec.default, choices=spec.choices, **common)
+    if spec.kind == "int":
+        low, high = _int_bounds(spec)
+        return Field(spec.name, "int", low if spec.default is None else spec.default, minimum=low, maximum=high,
+                     **common)
+    if spec.kind == "float" and not spec.optional:
+        decimals = 6 if 0 < abs(spec.default) < SMALL else 3
+        low, high = _float_bounds(spec, decimals)
+        return Field(spec.name, "float", spec.default, minimum=low, maximum=high, decimals=decimals, **common)
+    if spec.kind == "bool":
+        return Field(spec.name, "bool", spec.default, **common)
+    # Free text, and numbers that may be left unset (an empty box: the engine's default).
+    return Field(spec.name, "str", "" if spec.default is None else spec.default, **common)
+
+
+def _tip(spec: ParamSpec) -> str:
+    bounds = spec.bounds_text()
+    return spec.help + (f" ({bounds})" if bounds else "")
+
+
+def _int_bounds(spec: ParamSpec) -> tuple[int, int]:
+    low = spec.ge if spec.ge is not None else (spec.gt + 1 if spec.gt is not None else INT_RANGE[0])
+    high = spec.le if spec.le is not None else (spec.lt - 1 if spec.lt is not None else INT_RANGE[1])
+    low, high = max(int(math.ceil(low)), INT_RANGE[0]), min(int(math.floor(high)), INT_RANGE[1])
+    # An optional number's "unset" is the value just below its range (shown as 'all').
+    return (low - 1 if spec.optional else low), high
+
+
+def _float_bounds(spec: ParamSpec, decimals: int) -> tuple[float, float]:
+    """The spin box's range: an exclusive bound moves in by the box's smallest step."""
+    step = 10.0 ** -decimals
+    low = spec.ge if spec.ge is not None else (spec.gt + step if spec.gt is not None else -FLOAT_LIMIT)
+    high = spec.le if spec.le is not None else (spec.lt - step if spec.lt is not None else FLOAT_LIMIT)
+    return float(low), float(high)
+
+
 KIND_TITLES = {
     "synth": "Render synthetic people", "sample": "Sample candidates", "score": "Score candidates",
     "detect": "Detect persons", "pairs": "Propose preference pairs", "dpo": "Fine-tune with DPO",
@@ -169,7 +139,16 @@ CHANGES_PERSONS = {"detect"}
 
 
 def form_of(kind: str) -> tuple[Field, ...]:
-    return FORMS.get(kind, ())
+    """The fields of ``kind``'s form: its shown parameters (all of them for a kind with no
+    ``SHOWN`` entry), from the engine's descriptions."""
+    from engine.jobs import job_kind
+
+    specs = job_kind(kind).params()
+    shown = SHOWN.get(kind)
+    if shown is not None:
+        by_name = {s.name: s for s in specs}
+        specs = tuple(by_name[n] for n in shown if n in by_name)
+    return tuple(field_of(kind, s) for s in specs)
 
 
 def ordered_kinds(registered: list[str]) -> list[str]:

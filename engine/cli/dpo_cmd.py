@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads, seed_value
+from engine.cli.common import add_compute_options, apply_threads
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
+from engine.cli.param_options import add_param_options, values_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,28 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", default=None, help="with --project: only the pairs of this dataset")
     p.add_argument("--base", default=None, help="checkpoint to fine-tune (default: resources/checkpoints/base)")
     p.add_argument("--out", type=Path, default=None, help="checkpoint path stem")
-    p.add_argument("--mode", choices=("dpo", "reprojection", "supervised"), default="dpo")
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=16, help="pairs per step and process")
-    p.add_argument("--lr", type=float, default=1e-5)
-    p.add_argument("--beta", type=float, default=100.0, help="DPO β")
-    p.add_argument("--antithetic", action="store_true", help="mirror timesteps within a batch")
-    p.add_argument("--ema-decay", type=float, default=0.0, help="keep and save an EMA of the weights")
-    p.add_argument("--warmup", type=int, default=10, help="warm-up steps")
-    p.add_argument("--sft-data", nargs="*", default=[], help="labelled files for the supervised loss")
-    p.add_argument("--sft-weight", type=float, default=0.0, help="weight of the supervised loss")
-    p.add_argument("--eval-data", default=None, help="labelled file evaluated during training")
-    p.add_argument("--scorer", default=None, help="scorer for the Select row of the evaluation")
-    p.add_argument("--eval-every", type=int, default=0)
-    p.add_argument("--eval-images", type=int, default=32)
-    p.add_argument("--eval-M", type=int, default=10)
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--seed", type=seed_value, default=0)
-    p.add_argument("--workers", type=int, default=0, help="data loading processes")
+    add_param_options(p, _specs())
     add_compute_options(p)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
     p.set_defaults(func=_run, parser=p)
+
+
+def _specs() -> tuple:
+    """DPOConfig's settings, less those this command sets from its own options."""
+    from engine.params import describe
+    from engine.training.dpo import DPOConfig
+
+    return describe(DPOConfig, exclude=("out", "base", "pairs", "resume", "device", "body_model"))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -73,13 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     from engine.evaluation import evaluate_dpo_checkpoint
     from engine.training.dpo_train import train_dpo
 
-    config = DPOConfig(
-        out=str(args.out), base=args.base, pairs=tuple(args.pairs), mode=args.mode, steps=args.steps,
-        batch_size=args.batch_size, lr=args.lr, beta=args.beta, antithetic=args.antithetic,
-        ema_decay=args.ema_decay, warmup_steps=args.warmup, sft_data=tuple(args.sft_data),
-        sft_weight=args.sft_weight, eval_data=args.eval_data, scorer=args.scorer, eval_every=args.eval_every,
-        eval_images=args.eval_images, eval_M=args.eval_M, save_every=args.save_every, log_every=args.log_every,
-        seed=args.seed, workers=args.workers, device=args.device, resume=args.resume)
+    config = DPOConfig(out=str(args.out), base=args.base, pairs=tuple(args.pairs), device=args.device,
+                       resume=args.resume, **values_of(args, _specs()))
     if int(os.environ.get("RANK", "0")) != 0:
         train_dpo(config, evaluator=evaluate_dpo_checkpoint)
         return 0
@@ -91,12 +77,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _project(args: argparse.Namespace) -> int:
     from engine.jobs import JobSpec
+    from engine.jobs.kinds.dpo import param_specs
 
-    params = {"mode": args.mode, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
-              "beta": args.beta, "antithetic": args.antithetic, "ema_decay": args.ema_decay, "seed": args.seed,
-              "device": args.device, "save_every": args.save_every}
+    job_names = {s.name for s in param_specs()}
+    params = {k: v for k, v in values_of(args, _specs()).items() if k in job_names}
+    params["device"] = args.device
     optional = {"dataset": args.dataset, "checkpoint": args.base, "pairs": args.pairs or None,
-                "out": None if args.out is None else str(args.out), "scorer": args.scorer}
+                "out": None if args.out is None else str(args.out)}
     params.update({k: v for k, v in optional.items() if v is not None})
     with open_project(args.project) as project:
         result = run_in_foreground(project, JobSpec("dpo", params), "dpo")

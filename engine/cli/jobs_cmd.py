@@ -177,14 +177,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from engine.jobs import JobSpec, job_kind
+    from engine.jobs import JobSpec, check_job_params
 
     try:
         params = parse_params(args.param)
     except argparse.ArgumentTypeError as e:
         print(f"adhmr jobs: error: {e}", file=sys.stderr)
         return 2
-    job_kind(args.kind)
+    check_job_params(args.kind, params)
     with open_project(args.project) as project:
         result = run_in_foreground(project, JobSpec(args.kind, params), args.kind)
         code = report_result(project, result, "jobs")
@@ -224,8 +224,18 @@ def _kinds(args: argparse.Namespace) -> int:
     from engine.jobs import job_kind, registered_kinds
 
     for name in registered_kinds():
-        doc = (job_kind(name).fn.__doc__ or "").strip()
-        print(f"{name}{' (writer)' if job_kind(name).writer else ''}")
-        for line in doc.splitlines():
+        kind = job_kind(name)
+        print(f"{name}{' (writer)' if kind.writer else ''}")
+        specs = kind.params()
+        lines = [_param_line(s) for s in specs] if specs else (kind.fn.__doc__ or "").strip().splitlines()
+        for line in lines:
             print(f"    {line.strip()}")
     return 0
+
+
+def _param_line(s) -> str:
+    """One parameter of ``adhmr jobs PROJECT kinds``: name, type, default, bounds, help."""
+    what = s.kind + (f" {'|'.join(s.choices)}" if s.choices else "")
+    default = "required" if s.required else f"default {json.dumps(s.default)}"
+    bounds = f", {s.bounds_text()}" if s.bounds_text() else ""
+    return f"{s.name} ({what}, {default}{bounds}): {s.help}"

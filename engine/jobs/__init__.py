@@ -8,7 +8,7 @@ dpo, clean, train-base, train-scorer, ...), registered on first lookup.
 
 from engine.jobs import hash_images as _builtin  # noqa: F401  (registers the built-in kinds)
 from engine.jobs.context import JobContext
-from engine.jobs.registry import JobFn, JobKind, job_kind, register_job, registered_kinds
+from engine.jobs.registry import JobFn, JobKind, check_job_params, job_kind, register_job, registered_kinds
 from engine.jobs.runner import (
     cancel_job,
     get_job,
@@ -28,6 +28,7 @@ __all__ = [
     "JobResult",
     "JobSpec",
     "cancel_job",
+    "check_job_params",
     "create_job",
     "get_job",
     "is_job_alive",

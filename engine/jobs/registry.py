@@ -21,6 +21,7 @@ from engine.errors import StoreError
 
 if TYPE_CHECKING:
     from engine.jobs.context import JobContext
+    from engine.params import ParamSpec
 
 JobFn = Callable[[dict[str, Any], "JobContext"], Mapping[str, Any] | None]
 
@@ -28,11 +29,18 @@ JobFn = Callable[[dict[str, Any], "JobContext"], Mapping[str, Any] | None]
 @dataclass(frozen=True)
 class JobKind:
     """A registered kind. writer: the job changes project data, so it takes the project's
-    writer lock and never runs beside another writer job."""
+    writer lock and never runs beside another writer job. describe: returns the kind's
+    parameters (``engine.params.ParamSpec``), which the CLI and the app's form are built
+    from; None for a kind that declares none (its form is the JSON box alone)."""
 
     kind: str
     fn: JobFn
     writer: bool
+    describe: Callable[[], tuple[ParamSpec, ...]] | None = None
+
+    def params(self) -> tuple[ParamSpec, ...]:
+        """The kind's parameters, in the order its form shows them."""
+        return tuple(self.describe()) if self.describe is not None else ()
 
 
 _REGISTRY: dict[str, JobKind] = {}
@@ -46,11 +54,13 @@ def _load_builtin_kinds() -> None:
         importlib.import_module("engine.jobs.kinds")
 
 
-def register_job(kind: str, fn: JobFn, *, writer: bool = True, replace: bool = False) -> None:
-    """Make ``kind`` runnable; StoreError if it is taken (unless ``replace``)."""
+def register_job(kind: str, fn: JobFn, *, writer: bool = True, replace: bool = False,
+                 params: Callable[[], tuple[ParamSpec, ...]] | None = None) -> None:
+    """Make ``kind`` runnable; StoreError if it is taken (unless ``replace``). params: a
+    function giving its parameters' descriptions (called when a front end needs them)."""
     if kind in _REGISTRY and not replace:
         raise StoreError(f"job kind {kind!r} is already registered")
-    _REGISTRY[kind] = JobKind(kind, fn, writer)
+    _REGISTRY[kind] = JobKind(kind, fn, writer, params)
 
 
 def job_kind(kind: str) -> JobKind:
@@ -67,3 +77,17 @@ def job_kind(kind: str) -> JobKind:
 def registered_kinds() -> list[str]:
     _load_builtin_kinds()
     return sorted(_REGISTRY)
+
+
+def check_job_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The params of a job of ``kind`` checked against its description (every default
+    filled in; a kind without one takes them as given), so a front end refuses a bad
+    value before the job is created.
+
+    Raises StoreError for an unknown kind, DataError for an unknown name or a bad value."""
+    from engine.params import check_values
+
+    found = job_kind(kind)
+    if found.describe is None:
+        return dict(params)
+    return check_values(f"job {kind}", params, found.params())

@@ -8,10 +8,11 @@ between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.errors import ShapeError
 from engine.models.precision import PRECISIONS
+from engine.params import SEED_MAX, param
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,15 @@ class SampleSettings:
     Raises ShapeError for a value out of range.
     """
 
-    num_candidates: int = 20
-    steps: int = 4
-    eta: float = 0.0
-    seed: int = 0
-    precision: str = "fp32"
-    consensus: bool = True
-    chunk_size: int = 1024
-    device: str = "auto"
+    num_candidates: int = field(default=20, metadata=param("hypotheses sampled per person", ge=1, aliases=("M",)))
+    steps: int = field(default=4, metadata=param("DDIM network evaluations per hypothesis", ge=1))
+    eta: float = field(default=0.0, metadata=param("DDIM η (0: deterministic steps)", ge=0))
+    seed: int = field(default=0, metadata=param("the sampler's seed", ge=0, le=SEED_MAX))
+    precision: str = field(default="fp32", metadata=param("network precision", choices=PRECISIONS))
+    consensus: bool = field(default=True, metadata=param(
+        "candidates that agree with the rest of their run score higher (off: the scorer network alone)"))
+    chunk_size: int = field(default=1024, metadata=param("rows per network call (bounds memory)", ge=1))
+    device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
 
     def __post_init__(self) -> None:
         if int(self.num_candidates) < 1:

@@ -32,14 +32,14 @@ labelled data (``sft_weight``). :mod:`engine.training.dpo_train` runs the loop.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.errors import DataError
+from engine.params import SEED_MAX, check_fields, param
 from engine.models import losses
 
 MODES = ("dpo", "reprojection", "supervised")
@@ -65,48 +65,46 @@ class DPOConfig:
         eval_images people with eval_M hypotheses; scorer: adds the Select row.
     """
 
-    out: str
-    base: str | None = None
-    pairs: tuple[str, ...] = ()
-    mode: str = "dpo"
-    steps: int = 500
-    batch_size: int = 16
-    lr: float = 1e-5
-    weight_decay: float = 0.0
-    warmup_steps: int = 10
-    grad_clip: float = 1.0
-    beta: float = 100.0
-    antithetic: bool = False
-    ema_decay: float = 0.0
-    sft_data: tuple[str, ...] = ()
-    sft_weight: float = 0.0
-    sft_batch_size: int = 0
-    eval_data: str | None = None
-    scorer: str | None = None
-    eval_every: int = 0
-    eval_images: int = 32
-    eval_M: int = 10
-    save_every: int = 100
-    log_every: int = 10
-    seed: int = 0
-    device: str = "auto"
-    workers: int = 0
-    resume: bool = False
-    body_model: str | None = None
+    out: str = field(metadata=param("checkpoint path stem"))
+    base: str | None = field(default=None, metadata=param("checkpoint to fine-tune (default: the bundled one)"))
+    pairs: tuple[str, ...] = field(default=(), metadata=param("pair files (.jsonl / .npz)"))
+    mode: str = field(default="dpo", metadata=param(
+        "dpo: Diffusion-DPO on the pairs; reprojection: the 2D reprojection control; supervised: labelled "
+        "data only", choices=MODES))
+    steps: int = field(default=500, metadata=param("optimiser steps", ge=1))
+    batch_size: int = field(default=16, metadata=param("pairs per step and process", ge=1))
+    lr: float = field(default=1e-5, metadata=param("learning rate", gt=0))
+    weight_decay: float = field(default=0.0, metadata=param("AdamW weight decay", ge=0))
+    warmup_steps: int = field(default=10, metadata=param("steps of linear learning-rate warm-up", ge=0,
+                                                               aliases=("warmup",)))
+    grad_clip: float = field(default=1.0, metadata=param("clip the gradient norm to this (0: no clipping)", ge=0))
+    beta: float = field(default=100.0, metadata=param("DPO β: how far the model may move from the reference",
+                                                      gt=0))
+    antithetic: bool = field(default=False, metadata=param("mirror timesteps within a batch"))
+    ema_decay: float = field(default=0.0, metadata=param("keep and save an EMA of the weights (0: off)", ge=0,
+                                                         lt=1))
+    sft_data: tuple[str, ...] = field(default=(), metadata=param("labelled files for the supervised loss"))
+    sft_weight: float = field(default=0.0, metadata=param("weight of the supervised loss", ge=0))
+    sft_batch_size: int = field(default=0, metadata=param("labelled samples per step (0: batch_size)", ge=0))
+    eval_data: str | None = field(default=None, metadata=param("labelled file evaluated during training"))
+    scorer: str | None = field(default=None, metadata=param("scorer for the Select row of the evaluation"))
+    eval_every: int = field(default=0, metadata=param("evaluate every this many steps (0: at the end only)",
+                                                      ge=0))
+    eval_images: int = field(default=32, metadata=param("people evaluated", ge=1))
+    eval_M: int = field(default=10, metadata=param("hypotheses per evaluated person", ge=1))
+    save_every: int = field(default=100, metadata=param("save the training state every this many steps", ge=1))
+    log_every: int = field(default=10, metadata=param("log every this many steps", ge=1))
+    seed: int = field(default=0, metadata=param("random seed", ge=0, le=SEED_MAX))
+    device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
+    workers: int = field(default=0, metadata=param("data loading processes", ge=0))
+    resume: bool = field(default=False, metadata=param("continue from OUT.train.pt"))
+    body_model: str | None = field(default=None, metadata=param("body model file (default: the bundled one)"))
 
     def __post_init__(self) -> None:
         for name in ("pairs", "sft_data"):
             v = getattr(self, name)
             object.__setattr__(self, name, (str(v),) if isinstance(v, (str, os.PathLike)) else tuple(map(str, v)))
-        if self.mode not in MODES:
-            raise DataError(f"dpo: mode must be one of {MODES}, got {self.mode!r}")
-        for name in ("steps", "batch_size", "save_every", "log_every", "eval_images", "eval_M"):
-            if int(getattr(self, name)) < 1:
-                raise DataError(f"dpo: {name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0 or self.beta <= 0 or not 0 <= self.ema_decay < 1:
-            raise DataError("dpo: lr and beta must be > 0 and ema_decay in [0, 1)")
-        if self.sft_weight < 0 or self.warmup_steps < 0 or self.eval_every < 0 or self.workers < 0:
-            raise DataError("dpo: sft_weight, warmup_steps, eval_every and workers must be >= 0")
+        check_fields(self, "dpo")
 
     @property
     def uses_pairs(self) -> bool:

@@ -95,11 +95,12 @@ def test_sample_pairs_dpo_then_before_after(qtbot, jobs_window, tiny_models):
     base_id = register_checkpoint(project, tiny_models[0])
     register_checkpoint(project, tiny_models[1])
     # The forms' defaults, a few values changed: what a user starting each job would send.
-    sample = run_from_dialog(qtbot, panel, "sample", {"dataset": "photos", "M": 6, "checkpoint": base_id})
+    sample = run_from_dialog(qtbot, panel, "sample", {"dataset": "photos", "num_candidates": 6,
+                                                       "checkpoint": base_id, "scorer": "latest"})
     assert sample.outputs["sampled"] == 2
     assert w.state.candidates is not None and len(w.state.candidates) == 6  # the views re-read the project
     pairs = run_from_dialog(qtbot, panel, "pairs", {"dataset": "photos", "min_margin": 0.0, "top_k": 2,
-                                                     "bottom_k": 2, "per_person": 2})
+                                                     "bottom_k": 2, "pairs_per_image": 2})
     assert pairs.outputs["added"] == 4 == len(store.list_pairs(project, status="proposed"))
     dpo = run_from_dialog(qtbot, panel, "dpo", {"steps": 2, "batch_size": 2, "checkpoint": base_id})
     after = store.get_checkpoint(project, dpo.outputs["checkpoint_id"])
@@ -121,4 +122,28 @@ def test_sample_pairs_dpo_then_before_after(qtbot, jobs_window, tiny_models):
     rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     assert rows[:2] == ["score of the pick", "mean score"]
     assert dialog.table.item(0, 1).text() == f"{before.scores.max():.3f}"
+    dialog.reject()
+
+
+def test_the_form_comes_from_the_jobs_description(jobs_window):
+    """Defaults, bounds and help of the DPO form are DPOConfig's; β = 0 cannot be entered,
+    and typed in the JSON box it is refused with the engine's one line."""
+    from PyQt6.QtWidgets import QDoubleSpinBox, QSpinBox
+
+    from engine.training.dpo import DPOConfig
+
+    _, panel = jobs_window
+    dialog = panel.new_job("dpo", {})
+    config = DPOConfig(out="o")
+    beta = dialog.editors["beta"][1]
+    assert isinstance(beta, QDoubleSpinBox) and beta.value() == config.beta
+    beta.setValue(0.0)
+    assert beta.value() > 0 and beta.minimum() > 0
+    warmup, save_every = dialog.editors["warmup_steps"][1], dialog.editors["save_every"][1]
+    assert isinstance(warmup, QSpinBox) and warmup.value() == config.warmup_steps and warmup.minimum() == 0
+    assert save_every.value() == config.save_every and save_every.minimum() == 1
+    assert "> 0" in beta.toolTip()
+    dialog.extra.setText('{"beta": 0}')
+    dialog._try_accept()
+    assert dialog.isVisible() and dialog.error.text() == "job dpo: parameter 'beta' must be > 0, got 0.0"
     dialog.reject()

@@ -1,23 +1,77 @@
-"""Checked access to a job's parameters (plain JSON values; from the CLI, strings too).
+"""A job kind's parameters: one description (``engine.params.ParamSpec``) per parameter,
+most read from the kind's config dataclass, from which ``adhmr jobs ... run``, the app's
+job form and the job's own validation are all built.
 
-A job kind declares the names it accepts; an unknown name or a value of the wrong type
-is a DataError naming the job kind and the parameter, so a typo fails before any work.
+A kind registers a function returning its specs (``register_job(..., params=...)``), so
+listing kinds stays cheap; ``values(kind, params, specs)`` turns the JSON (or CLI strings)
+params into checked values with every default filled in, and an unknown name or a bad
+value is a one-line DataError naming the job kind and the parameter, before any work.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import DataError
+from engine.params import SEED_MAX, ParamSpec, check_values, to_bool
+
+BASE_KINDS = ("base", "dpo")
+
+
+def values(kind: str, params: Mapping[str, Any], specs: Iterable[ParamSpec]) -> dict[str, Any]:
+    """Every parameter of the job ``kind``: given (converted, checked) or its default."""
+    return check_values(f"job {kind}", params, specs)
+
+
+def dataset(help: str = "a dataset of this project", optional: bool = False, name: str = "dataset",
+            many: bool = False) -> ParamSpec:
+    """A project dataset's name (``many``: a list of names)."""
+    return ParamSpec(name, "paths" if many else "dataset", None, help, optional=optional, required=not optional)
+
+
+def checkpoint(name: str, kinds: tuple[str, ...], help: str, default: Any = None) -> ParamSpec:
+    """A checkpoint reference (a registered id, 'latest', 'default' or a path) of ``kinds``;
+    None where the job does without one (or, for a model it needs, means 'latest')."""
+    return ParamSpec(name, "checkpoint", default, help, optional=True, checkpoint_kinds=kinds)
+
+
+def seed(default: int = 0) -> ParamSpec:
+    return ParamSpec("seed", "int", default, "random seed", ge=0, le=SEED_MAX)
+
+
+def device(default: str | None = None) -> ParamSpec:
+    return ParamSpec("device", "str", default, "auto (CUDA when available), cpu, cuda, cuda:1, ...",
+                     optional=default is None)
+
+
+def renamed(spec: ParamSpec, **changes: Any) -> ParamSpec:
+    """``spec`` with some attributes changed (a job's own default or help for a config field)."""
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def pick(specs: Iterable[ParamSpec], *names: str) -> tuple[ParamSpec, ...]:
+    """The specs named, in that order (KeyError for a name that is not there)."""
+    by_name = {s.name: s for s in specs}
+    return tuple(by_name[n] for n in names)
+
+
+def sample_settings(names: Iterable[str]) -> tuple[ParamSpec, ...]:
+    """The fields ``names`` of ``SampleSettings`` (how candidates are sampled and scored)."""
+    from engine.models.sample_settings import SampleSettings
+    from engine.params import describe
+
+    return describe(SampleSettings, only=names)
+
 
 _MISSING = object()
 
 
 class Params:
-    """The params of one job of ``kind``, restricted to ``allowed`` names."""
+    """The params of one job of ``kind``, restricted to ``allowed`` names, read one by one:
+    for a kind that declares no description (its form is then the JSON box alone)."""
 
     def __init__(self, kind: str, params: Mapping[str, Any], allowed: Iterable[str]) -> None:
         self.kind = kind
@@ -95,59 +149,3 @@ class Params:
         if isinstance(value, str):
             return value
         raise self._bad(name, value, "a checkpoint id, 'latest', 'default' or a path")
-
-
-def to_bool(value: Any) -> bool:
-    """True/False from a bool, 0/1, or 'true'/'false'/'yes'/'no'; ValueError otherwise."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
-        return value.lower() in ("true", "yes", "1")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise ValueError(value)
-
-
-def coerce_config(kind: str, cls: type, values: Mapping[str, Any]) -> Any:
-    """Build the dataclass ``cls`` from job params, converting each value to the type of
-    its field's default (CLI values arrive as JSON or strings)."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise DataError(f"job {kind}: unknown parameter {', '.join(unknown)}; it takes {', '.join(sorted(fields))}")
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        f = fields[name]
-        default = f.default if f.default is not dataclasses.MISSING else None
-        try:
-            out[name] = _like(value, default)
-        except (TypeError, ValueError):
-            raise DataError(f"job {kind}: parameter '{name}' has a value of the wrong type: {value!r}") from None
-    try:
-        return cls(**out)
-    except TypeError as e:
-        raise DataError(f"job {kind}: {e}") from None
-
-
-def _like(value: Any, default: Any) -> Any:
-    if value is None or default is None:
-        if isinstance(value, str) and value.startswith(("[", "{")):
-            return json.loads(value)
-        return value
-    if isinstance(default, bool):
-        return to_bool(value)
-    if isinstance(default, int):
-        if isinstance(value, bool) or float(value) != int(float(value)):
-            raise ValueError(value)
-        return int(float(value))
-    if isinstance(default, float):
-        if isinstance(value, bool):
-            raise ValueError(value)
-        return float(value)
-    if isinstance(default, tuple):
-        return tuple(value) if isinstance(value, list) else (value,)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise TypeError(value)
-        return value
-    return value

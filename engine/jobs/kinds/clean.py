@@ -7,30 +7,40 @@ import json
 from typing import Any
 
 from engine.jobs.context import JobContext
-from engine.jobs.kinds._params import Params
+from engine.jobs.kinds import _params as P
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 
 KIND = "clean"
+KEEP_FRACTION = 0.8
+
+
+def param_specs() -> tuple[ParamSpec, ...]:
+    return (
+        P.dataset(),
+        P.checkpoint("scorer", ("scorer",), "scores each pseudo-label", "latest"),
+        ParamSpec("keep_fraction", "float", KEEP_FRACTION, "share of the samples kept, best scores first "
+                  "(ignored when threshold is given)", gt=0, le=1),
+        ParamSpec("threshold", "float", None, "keep every sample scoring at least this instead", optional=True),
+        P.device(),
+    )
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: dataset, scorer (id | latest | default | path), keep_fraction (0.8) or
-    threshold, device. Outputs: cleaning_run, dataset, scorer_id, persons, scored, kept,
-    dropped."""
+    """params: see ``param_specs()``. Outputs: cleaning_run, dataset, scorer_id, persons,
+    scored, kept, dropped."""
     from engine.projects.cleaning import clean_project_dataset
     from engine.training.cleaning import CleaningRule
 
-    p = Params(KIND, params, ("dataset", "scorer", "keep_fraction", "threshold", "device"))
+    v = P.values(KIND, params, param_specs())
     done = ctx.state_dir / "outputs.json"
     if done.is_file():
         return json.loads(done.read_text())
-    threshold = p.float("threshold", None)
-    rule = CleaningRule(threshold=threshold) if threshold is not None else CleaningRule(p.float("keep_fraction", 0.8))
-    outputs = clean_project_dataset(ctx.project, p.str("dataset"), rule, scorer=p.ref("scorer"),
-                                    device=p.str("device", None), progress=ctx.report,
-                                    should_cancel=ctx.should_cancel)
+    rule = CleaningRule(threshold=v["threshold"]) if v["threshold"] is not None else CleaningRule(v["keep_fraction"])
+    outputs = clean_project_dataset(ctx.project, v["dataset"], rule, scorer=v["scorer"], device=v["device"],
+                                    progress=ctx.report, should_cancel=ctx.should_cancel)
     done.write_text(json.dumps(outputs))
     return outputs
 
 
-register_job(KIND, run, writer=True)
+register_job(KIND, run, writer=True, params=param_specs)

@@ -5,34 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs.context import JobContext
-from engine.jobs.kinds._params import Params
-from engine.jobs.kinds.detect import detector_of
+from engine.jobs.kinds import _params as P
+from engine.jobs.kinds.detect import DETECTOR, detector_of
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 
 KIND = "import"
 MAX_LOGGED = 200
 
 
+def param_specs() -> tuple[ParamSpec, ...]:
+    from engine.projects.importing import FORMATS
+
+    return (
+        ParamSpec("paths", "paths", None, "annotation files, photo folders or photos", required=True),
+        ParamSpec("name", "str", None, "the dataset (default: from the first path)", optional=True),
+        ParamSpec("format", "str", "auto", "file format (auto: by suffix and content)", choices=FORMATS),
+        ParamSpec("image_root", "str", None, "folder the annotation file's image paths are relative to",
+                  optional=True),
+        ParamSpec("label_kind", "str", None, "gt (ground truth) or pseudo (to be cleaned)", optional=True,
+                  choices=("gt", "pseudo")),
+        ParamSpec("detect", "bool", True, "find the person in photos"),
+        *DETECTOR,
+    )
+
+
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: paths (list), name, format (auto|spin|prohmr|coco|images), image_root,
-    label_kind (gt|pseudo), detect (bool), min_size (px), min_score (the detector's
-    thresholds for photos). Outputs: ``ImportReport.to_dict()``."""
+    """params: see ``param_specs()``. Outputs: ``ImportReport.to_dict()``."""
     from engine.projects.importing import import_dataset
 
-    p = Params(KIND, params, (
-        "paths", "name", "format", "image_root", "label_kind", "detect", "min_size", "min_score",
-    ))
+    v = P.values(KIND, params, param_specs())
     report = import_dataset(
-        ctx.project,
-        p.list("paths"),
-        name=p.str("name", None),
-        format=p.str("format", "auto"),
-        image_root=p.str("image_root", None),
-        label_kind=p.str("label_kind", None),
-        detect=p.bool("detect", True),
-        detector=detector_of(p),
-        progress=ctx.report,
-        should_cancel=ctx.should_cancel,
+        ctx.project, v["paths"], name=v["name"], format=v["format"], image_root=v["image_root"],
+        label_kind=v["label_kind"], detect=v["detect"], detector=detector_of(v),
+        progress=ctx.report, should_cancel=ctx.should_cancel,
     )
     for where, why in report.rejected[:MAX_LOGGED]:
         ctx.log(f"rejected {where}: {why}")
@@ -41,4 +47,4 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     return report.to_dict()
 
 
-register_job(KIND, run, writer=True)
+register_job(KIND, run, writer=True, params=param_specs)

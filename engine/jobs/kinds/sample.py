@@ -5,24 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs.context import JobContext
-from engine.jobs.kinds._params import Params
+from engine.jobs.kinds import _params as P
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 
 KIND = "sample"
+SETTINGS = ("num_candidates", "steps", "seed", "consensus", "device")
+
+
+def param_specs() -> tuple[ParamSpec, ...]:
+    """dataset, checkpoint, scorer, then SampleSettings' fields the job exposes."""
+    return (
+        P.dataset(),
+        P.checkpoint("checkpoint", P.BASE_KINDS, "the diffusion model (base or DPO)", "latest"),
+        P.checkpoint("scorer", ("scorer",), "scores the candidates (none: leave them unscored)"),
+        *P.sample_settings(SETTINGS),
+    )
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: dataset, checkpoint (id | latest | default | path), scorer (same; omit to
-    leave candidates unscored), M (20), steps (4), seed (0), device, consensus (true: the
-    scorer's sample-consensus term; false: its network alone)."""
+    """params: see ``param_specs()``. Outputs: sampled, skipped, checkpoint_id, scorer_id."""
     from engine.models.sample_settings import SampleSettings
     from engine.projects.sampling import sample_dataset
 
-    p = Params(KIND, params, ("dataset", "checkpoint", "scorer", "M", "steps", "seed", "device", "consensus"))
-    settings = SampleSettings(num_candidates=p.int("M", 20), steps=p.int("steps", 4), seed=p.int("seed", 0),
-                              consensus=p.bool("consensus", True), device=p.str("device", None) or "auto")
-    return sample_dataset(ctx.project, p.str("dataset"), checkpoint=p.ref("checkpoint"), scorer=p.ref("scorer"),
+    v = P.values(KIND, params, param_specs())
+    settings = SampleSettings(**{k: v[k] for k in SETTINGS})
+    return sample_dataset(ctx.project, v["dataset"], checkpoint=v["checkpoint"], scorer=v["scorer"],
                           settings=settings, progress=ctx.report, should_cancel=ctx.should_cancel)
 
 
-register_job(KIND, run, writer=True)
+register_job(KIND, run, writer=True, params=param_specs)

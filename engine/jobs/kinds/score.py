@@ -5,22 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs.context import JobContext
-from engine.jobs.kinds._params import Params
+from engine.jobs.kinds import _params as P
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 
 KIND = "score"
 
 
+def param_specs() -> tuple[ParamSpec, ...]:
+    return (P.dataset(), P.checkpoint("scorer", ("scorer",), "the HMR-Scorer", "latest"), P.device(),
+            *P.sample_settings(("consensus",)))
+
+
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: dataset, scorer (id | latest | default | path), device, consensus (true: the
-    scorer's sample-consensus term; false: its network alone)."""
+    """params: see ``param_specs()``."""
     from engine.projects.scoring import score_dataset
 
-    p = Params(KIND, params, ("dataset", "scorer", "device", "consensus"))
+    v = P.values(KIND, params, param_specs())
     return score_dataset(
-        ctx.project, p.str("dataset"), scorer=p.ref("scorer"), done_file=ctx.state_dir / "scored.txt",
-        device=p.str("device", None), consensus=p.bool("consensus", True), progress=ctx.report, should_cancel=ctx.should_cancel,
+        ctx.project, v["dataset"], scorer=v["scorer"], done_file=ctx.state_dir / "scored.txt",
+        device=v["device"], consensus=v["consensus"], progress=ctx.report, should_cancel=ctx.should_cancel,
     )
 
 
-register_job(KIND, run, writer=True)
+register_job(KIND, run, writer=True, params=param_specs)

@@ -9,34 +9,47 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobs.context import JobContext
-from engine.jobs.kinds._params import Params
+from engine.jobs.kinds import _params as P
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 from engine.progress import ProgressEvent
 
 KIND = "synth"
 GENERATE_SHARE = 0.8
 
 
+def param_specs() -> tuple[ParamSpec, ...]:
+    return (
+        ParamSpec("n", "int", 16, "synthetic people to render", ge=1),
+        ParamSpec("domain", "str", "studio", "studio: plain backdrops; wild: cluttered scenes, harder lighting",
+                  choices=("studio", "wild")),
+        ParamSpec("name", "str", None, "dataset name (default: synth-<domain>)", optional=True),
+        ParamSpec("size", "int", 256, "image side in pixels", ge=32, le=4096),
+        ParamSpec("corrupt_fraction", "float", 0.0, "share of labels given realistic errors (to test cleaning)",
+                  ge=0, le=1),
+        P.seed(),
+        ParamSpec("workers", "int", 1, "rendering processes", ge=1),
+        ParamSpec("out", "str", None, "folder (default: <data>/synth/<name>)", optional=True),
+        ParamSpec("import", "bool", True, "import the result as a dataset of this project"),
+    )
+
+
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    """params: n, domain (studio | wild), seed (0), size (256), workers (1),
-    corrupt_fraction (0), out (folder; default ``<data>/synth/<name>``), name (the dataset,
-    default synth-<domain>), import (true). Outputs: annotations path, and the import's."""
+    """params: see ``param_specs()``. Outputs: annotations path, and the import's."""
     from engine.data.synth import generate_dataset
     from engine.projects.importing import import_dataset
 
-    p = Params(KIND, params, ("n", "domain", "seed", "size", "workers", "corrupt_fraction", "out", "name", "import"))
-    domain = p.str("domain")
-    name = p.str("name", f"synth-{domain}")
-    out = Path(p.str("out", str(ctx.project.data_dir / "synth" / name))).absolute()
-    share = GENERATE_SHARE if p.bool("import", True) else 1.0
+    v = P.values(KIND, params, param_specs())
+    name = v["name"] or f"synth-{v['domain']}"
+    out = Path(v["out"] or str(ctx.project.data_dir / "synth" / name)).absolute()
+    share = GENERATE_SHARE if v["import"] else 1.0
 
     def generating(e: ProgressEvent) -> None:
         ctx.progress(e.fraction * share, e.message, e.metrics)
 
     path = generate_dataset(
-        out, p.int("n"), domain, seed=p.int("seed", 0), size=p.int("size", 256),
-        workers=p.int("workers", 1), corrupt_fraction=p.float("corrupt_fraction", 0.0),
-        progress=generating, should_cancel=ctx.should_cancel,
+        out, v["n"], v["domain"], seed=v["seed"], size=v["size"], workers=v["workers"],
+        corrupt_fraction=v["corrupt_fraction"], progress=generating, should_cancel=ctx.should_cancel,
     )
     outputs: dict[str, Any] = {"annotations": str(path)}
     if share < 1.0:
@@ -49,4 +62,4 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     return outputs
 
 
-register_job(KIND, run, writer=True)
+register_job(KIND, run, writer=True, params=param_specs)

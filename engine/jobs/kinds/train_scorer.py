@@ -6,12 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs.context import JobContext
+from engine.jobs.kinds import _params as P
 from engine.jobs.kinds._common import checkpoint_out, dataset_file
-from engine.jobs.kinds._params import Params, coerce_config
 from engine.jobs.registry import register_job
+from engine.params import ParamSpec
 
 KIND = "train-scorer"
-PROJECT_PARAMS = ("dataset", "val_dataset")
+
+
+def param_specs() -> tuple[ParamSpec, ...]:
+    """The project datasets, then ScorerTrainConfig's fields (data / val files optional beside them;
+    resume is automatic)."""
+    from engine.training.scorer_train import ScorerTrainConfig
+    from engine.params import describe
+
+    own = (P.dataset("the dataset of this project to train on (or give data)", optional=True),
+           P.dataset("validation dataset (or give val)", optional=True, name="val_dataset"),
+           P.checkpoint("base", P.BASE_KINDS, "base model whose samples join the training candidates "
+                        "(none: noise only)"))
+    return own + tuple(P.renamed(s, required=False, optional=True) if s.name in ("data", "out") else s
+                       for s in describe(ScorerTrainConfig, exclude=("resume", "base")))
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -23,25 +37,23 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     from engine.projects.checkpoints import register_checkpoint, resolve_checkpoint
     from engine.training.scorer_train import ScorerTrainConfig, state_path, train_scorer
 
-    values = {k: v for k, v in params.items() if k not in PROJECT_PARAMS}
-    if "resume" in values:
+    if "resume" in params:
         raise DataError(f"job {KIND}: 'resume' is automatic (resume the job instead)")
-    p = Params(KIND, {k: params[k] for k in PROJECT_PARAMS if k in params}, PROJECT_PARAMS)
+    values = P.values(KIND, params, param_specs())
     for key, ds_key in (("data", "dataset"), ("val", "val_dataset")):
-        dataset = p.str(ds_key, None)
+        dataset = values.pop(ds_key)
         if dataset is not None:
-            if values.get(key) is not None:
+            if values[key] is not None:
                 raise DataError(f"job {KIND}: give '{key}' or '{ds_key}', not both")
             values[key] = dataset_file(ctx, dataset)
-    if values.get("base") is not None:
-        values["base"] = resolve_checkpoint(ctx.project, values["base"], ("base", "dpo")).path
-    values.setdefault("out", checkpoint_out(ctx, "scorer"))
+    if values["base"] is not None:
+        values["base"] = resolve_checkpoint(ctx.project, values["base"], P.BASE_KINDS).path
+    values["out"] = values["out"] or checkpoint_out(ctx, "scorer")
     values["resume"] = state_path(values["out"]).is_file()
     if values["resume"]:
         ctx.log(f"resuming from {state_path(values['out'])}")
-    config = coerce_config(KIND, ScorerTrainConfig, values)
-    weights = train_scorer(config, ctx.report, ctx.should_cancel)
+    weights = train_scorer(ScorerTrainConfig(**values), ctx.report, ctx.should_cancel)
     return {"checkpoint": str(weights), "checkpoint_id": register_checkpoint(ctx.project, weights)}
 
 
-register_job(KIND, run, writer=False)
+register_job(KIND, run, writer=False, params=param_specs)

@@ -10,6 +10,7 @@ inside ``run`` so listing the kinds is cheap. To add a kind: one module, one lin
 from engine.jobs.kinds import (
     clean,  # noqa: F401
     detect,  # noqa: F401
+    fit,  # noqa: F401
     dpo,  # noqa: F401
     evaluate,  # noqa: F401
     import_,  # noqa: F401

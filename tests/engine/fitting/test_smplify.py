@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from conftest import make_people
+from fit_data import make_people
 
 from engine.fitting import FitConfig, fit_bodies
 from engine.fitting.priors import BEND_JOINTS, bend_limit_bounds

@@ -1,4 +1,4 @@
-"""``adhmr sample``: candidate meshes for the person in a photo."""
+"""``adhmr sample``: candidate meshes for every person in a photo."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ import argparse
 from pathlib import Path
 
 from engine.cli.common import add_compute_options, add_consensus_option, hypotheses, seed_value
+from engine.cli.person_options import add_person_thresholds, detector_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
-        help="sample M candidate meshes for the person in a photo",
+        help="sample M candidate meshes for every person in a photo",
         description=(
-            "Detect the person's keypoints, crop, sample M hypotheses with the diffusion model\n"
+            "Detect every person's keypoints, crop, sample M hypotheses with the diffusion model\n"
             "(hypothesis 0 from zero noise), decode meshes, score them with the HMR-Scorer when\n"
-            "one is available, and write candidates.npz, candidates.json and overlay.png.\n\n"
+            "one is available, and write candidates.npz, candidates.json and overlay.png: into\n"
+            "--out for a photo of one person (or with --person K or --box), else into\n"
+            "--out/person_K for each person K, largest first (as 'adhmr detect' numbers them).\n\n"
             "examples:\n"
             "  adhmr sample photo.jpg -M 100 --out out/photo\n"
+            "  adhmr sample street.jpg --person 1 --min-size 80 --out out/second\n"
             "  adhmr sample group.jpg --box 120 40 380 600 --out out/left --seed 3\n"
             "  adhmr sample photo.jpg --checkpoint runs/dpo --scorer runs/scorer --out out/dpo"
         ),
@@ -33,7 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
-                   help="the person's box in pixels")
+                   help="the person's box in pixels (samples that one person)")
+    p.add_argument("--person", type=int, default=None, metavar="K",
+                   help="sample only person K (0 = the largest, as 'adhmr detect' lists them)")
+    add_person_thresholds(p)
     add_compute_options(p, device_default="cpu")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="network arithmetic: auto = bfloat16 where the device runs it natively (default)")
@@ -59,6 +66,7 @@ def _load_scorer(args: argparse.Namespace, body):
 def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
     from engine.devices import check_device
+    from engine.image_io import load_image
     from engine.models.diffusion_hmr import DiffusionHMR
     from engine.models.pipeline import sample_image, write_sample_outputs
     from engine.models.sample_settings import SampleSettings
@@ -69,15 +77,48 @@ def _run(args: argparse.Namespace) -> int:
     scorer = _load_scorer(args, body)
     settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device)
-    result = sample_image(args.photo, model, settings, box=tuple(args.box) if args.box else None, scorer=scorer,
-                          body=body)
-    paths = write_sample_outputs(result, args.out, faces=body.faces)
-    c = result.candidates
-    if c.scores is not None:
-        best = int(c.ranking()[0, 0])
-        print(f"{c.num_hypotheses} candidates, best #{best} (score {float(c.scores[0, best]):.3f})")
+    image = load_image(args.photo)
+    detector = detector_from(args)
+    if args.box is not None:
+        from engine.detect import detect_file
+
+        people = [(None, detect_file(args.photo, tuple(args.box), detector))]
     else:
-        print(f"{c.num_hypotheses} candidates (unscored)")
-    for path in paths.values():
-        print(f"wrote {path}")
+        people = _people(args, detector, image)
+    for k, det in people:
+        result = sample_image(image, model, settings, box=tuple(det.box), keypoints=det.keypoints,
+                              scorer=scorer, body=body)
+        out = args.out if len(people) == 1 else args.out / f"person_{k}"
+        paths = write_sample_outputs(result, out, faces=body.faces)
+        who = "" if k is None else f"person {k}: "
+        c = result.candidates
+        if c.scores is not None:
+            best = int(c.ranking()[0, 0])
+            print(f"{who}{c.num_hypotheses} candidates, best #{best} (score {float(c.scores[0, best]):.3f})")
+        else:
+            print(f"{who}{c.num_hypotheses} candidates (unscored)")
+        for path in paths.values():
+            print(f"wrote {path}")
     return 0
+
+
+def _people(args: argparse.Namespace, detector, image) -> list:
+    """(K, detection) of every person (largest first), or only of --person K; errors
+    name the photo."""
+    from engine.errors import DetectorError, NoPersonError
+
+    try:
+        found = detector.detect_all(image)
+    except NoPersonError as err:
+        raise NoPersonError(f"{args.photo}: {err}") from None
+    if found.too_small:
+        print(f"{args.photo}: {found.too_small} people smaller than {args.min_size:g} px skipped")
+    persons = list(enumerate(found.persons))
+    if args.person is None:
+        return persons
+    if not 0 <= args.person < len(persons):
+        raise DetectorError(
+            f"{args.photo}: --person {args.person} is out of range: {len(persons)} "
+            f"{'person' if len(persons) == 1 else 'people'} found (0..{len(persons) - 1})"
+        )
+    return [persons[args.person]]

@@ -22,6 +22,7 @@ from engine import store
 from engine.errors import CheckpointError
 from engine.image_io import load_image
 from engine.models.candidates import Candidates
+from engine.plugins import BUILTIN_SAMPLER, BUILTIN_SCORER
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,15 @@ class ModelCache:
         return self._get(("scorer", path, prefs.body_model, prefs.device),
                          lambda: HMRScorer.load(path, body=body, device=prefs.device))
 
+    def plugin(self, prefs: Preferences, kind: str, name: str, checkpoint: str | None):
+        """A plug-in sampler (kind 'sampler') or scorer ('scorer') by name (engine.plugins)."""
+        from engine.plugins import load_sampler, load_scorer
+
+        body = self.body(prefs)
+        load = load_sampler if kind == "sampler" else load_scorer
+        return self._get(("plugin", kind, name, checkpoint, prefs.body_model, prefs.device),
+                         lambda: load(name, checkpoint, body, prefs.device))
+
     def detector(self):
         from engine.detect import PoseDetector
 
@@ -114,25 +124,40 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
     from engine.projects.sampling import store_person_samples
 
     progress(ProgressEvent(0.05, "loading models"))
-    base_rec = resolve_checkpoint(project, checkpoint_ref(prefs.base_checkpoint), ("base", "dpo"))
-    scorer_rec = None
-    try:
-        scorer_rec = resolve_checkpoint(project, checkpoint_ref(prefs.scorer_checkpoint), ("scorer",))
-    except CheckpointError:
-        if prefs.scorer_checkpoint:
-            raise
-        log.info("no scorer checkpoint: candidates stay unscored")
     body = models.body(prefs)
-    model = models.base(prefs, base_rec.path)
-    scorer = None if scorer_rec is None else models.scorer(prefs, scorer_rec.path)
+    if prefs.sampler == BUILTIN_SAMPLER:
+        base_rec = resolve_checkpoint(project, checkpoint_ref(prefs.base_checkpoint), ("base", "dpo"))
+        model = models.base(prefs, base_rec.path)
+        base_id, base_label = base_rec.id, _label(base_rec)
+    else:
+        model = models.plugin(prefs, "sampler", prefs.sampler, _file_setting(prefs.base_checkpoint))
+        base_id, base_label = None, f"plug-in {prefs.sampler}"
+    scorer, scorer_label = None, "none"
+    if prefs.scorer_model != BUILTIN_SCORER:
+        scorer = models.plugin(prefs, "scorer", prefs.scorer_model, _file_setting(prefs.scorer_checkpoint))
+        scorer_label = f"plug-in {prefs.scorer_model}"
+    else:
+        scorer_rec = None
+        try:
+            scorer_rec = resolve_checkpoint(project, checkpoint_ref(prefs.scorer_checkpoint), ("scorer",))
+        except CheckpointError:
+            if prefs.scorer_checkpoint:
+                raise
+            log.info("no scorer checkpoint: candidates stay unscored")
+        if scorer_rec is not None:
+            scorer, scorer_label = models.scorer(prefs, scorer_rec.path), _label(scorer_rec)
     check_cancel(should_cancel)
     seed = len(store.sample_runs_of_person(project, person.id))
     progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
     run_id, candidates = store_person_samples(project, load_image(image_path), person, model, body,
-                                              prefs.sample_settings(seed), base_rec.id, scorer)
+                                              prefs.sample_settings(seed), base_id, scorer)
     progress(ProgressEvent(1.0, "done"))
-    return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, _label(base_rec),
-                         "none" if scorer_rec is None else _label(scorer_rec))
+    return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, base_label, scorer_label)
+
+
+def _file_setting(setting: str) -> str | None:
+    """A checkpoint preference a plug-in can use: a file path, else None (its default)."""
+    return None if not setting or setting.startswith("project:") else setting
 
 
 def _label(rec: store.CheckpointRecord) -> str:

@@ -17,6 +17,7 @@ import platformdirs
 from PyQt6.QtCore import QByteArray, QSettings
 
 from engine.models.sample_settings import SampleSettings
+from engine.plugins import BUILTIN_SAMPLER, BUILTIN_SCORER
 
 APP_NAME = "adhmr-studio"
 CONFIG_ENV = "ADHMR_STUDIO_CONFIG_DIR"
@@ -53,6 +54,8 @@ class Preferences:
     'auto' (bfloat16 where the device runs it natively), 'fp32' or 'bf16' for sampling and
     scoring (``engine.models.precision``); sample_consensus: let the scorer compare a
     run's candidates with each other (``engine.models.consensus``), else the network alone.
+    sampler / scorer_model: the models by plug-in name (``engine.plugins``): the built-in
+    ones, or another package's; a plug-in gets the checkpoint setting when it is a file.
     """
 
     device: str = "cpu"
@@ -65,6 +68,8 @@ class Preferences:
     precision: str = "auto"
     sample_consensus: bool = True
     overlay_mode: str = "fill"
+    sampler: str = BUILTIN_SAMPLER
+    scorer_model: str = BUILTIN_SCORER
     show_keypoints: bool = True
 
     def sample_settings(self, seed: int, num_candidates: int | None = None) -> SampleSettings:

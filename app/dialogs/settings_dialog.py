@@ -1,4 +1,5 @@
-"""Settings: device, body model, default checkpoints, candidate counts, sampler steps.
+"""Settings: device, body model, models (built in or plug-ins), default checkpoints,
+candidate counts, sampler steps.
 
 Edits a ``Preferences`` value; the main window stores the result with ``AppSettings``
 (QSettings) so it holds across sessions.
@@ -29,12 +30,25 @@ from PyQt6.QtWidgets import (
 )
 
 from app.settings import Preferences
+from engine.plugins import sampler_names, scorer_names
 
 
 def cuda_available() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
+
+
+def _model_combo(names: list[str], current: str) -> QComboBox:
+    """The installed models' names; a saved name whose plug-in is gone stays, marked."""
+    combo = QComboBox()
+    for name in names:
+        combo.addItem(name if name != names[0] else f"{name} (built in)", name)
+    if current not in names:
+        combo.addItem(f"{current} (not installed)", current)
+        combo.model().item(combo.count() - 1).setEnabled(False)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    return combo
 
 
 class CheckpointChooser(QWidget):
@@ -108,9 +122,17 @@ class SettingsDialog(QDialog):
 
         self.base = CheckpointChooser(prefs.base_checkpoint, list(base_choices))
         self.scorer = CheckpointChooser(prefs.scorer_checkpoint, list(scorer_choices))
-        ckpt_box = QGroupBox("Default checkpoints")
+        self.sampler_model = _model_combo(sampler_names(), prefs.sampler)
+        self.sampler_model.setToolTip("The sampling model: the built-in diffusion model or an installed plug-in "
+                                      "('adhmr.samplers' entry point)")
+        self.scorer_model = _model_combo(scorer_names(), prefs.scorer_model)
+        self.scorer_model.setToolTip("The scoring model: the built-in HMR-Scorer or an installed plug-in "
+                                     "('adhmr.scorers' entry point)")
+        ckpt_box = QGroupBox("Models and default checkpoints")
         ckpt_form = QFormLayout(ckpt_box)
+        ckpt_form.addRow("Sampler", self.sampler_model)
         ckpt_form.addRow("Diffusion model", self.base)
+        ckpt_form.addRow("Scorer model", self.scorer_model)
         ckpt_form.addRow("Scorer", self.scorer)
 
         self.display_count = QSpinBox()
@@ -181,6 +203,8 @@ class SettingsDialog(QDialog):
             sampler_steps=self.steps.value(),
             precision=str(self.precision.currentData()),
             sample_consensus=self.consensus.isChecked(),
+            sampler=str(self.sampler_model.currentData()),
+            scorer_model=str(self.scorer_model.currentData()),
         )
 
     def problem(self) -> str | None:
@@ -190,6 +214,9 @@ class SettingsDialog(QDialog):
             return "Choose an SMPL-format body model file, or use the bundled open body."
         if p.body_model and not Path(p.body_model).is_file():
             return f"{p.body_model}: no such body model file"
+        if p.sampler not in sampler_names() or p.scorer_model not in scorer_names():
+            missing = p.sampler if p.sampler not in sampler_names() else p.scorer_model
+            return f"The plug-in {missing!r} is not installed: choose another model."
         for label, value in (("Diffusion model", p.base_checkpoint), ("Scorer", p.scorer_checkpoint)):
             if value and not value.startswith("project:") and not Path(value).exists() \
                     and not Path(value).with_suffix(".safetensors").exists():

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.cli.common import add_compute_options, add_consensus_option, hypotheses, seed_value
+from engine.cli.plugin_options import BUILTIN_SAMPLER, load_scorer_option, sampler_name
 from engine.cli.person_options import add_person_thresholds, detector_from
 
 
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  adhmr sample photo.jpg -M 100 --out out/photo\n"
             "  adhmr sample street.jpg --person 1 --min-size 80 --out out/second\n"
             "  adhmr sample group.jpg --box 120 40 380 600 --out out/left --seed 3\n"
-            "  adhmr sample photo.jpg --checkpoint runs/dpo --scorer runs/scorer --out out/dpo"
+            "  adhmr sample photo.jpg --checkpoint runs/dpo --scorer runs/scorer --out out/dpo\n"
+            "  adhmr sample photo.jpg --sampler mymodel --scorer mymodel --out out/mine  # plug-ins"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -31,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-M", "--hypotheses", type=hypotheses, default=100, help="candidates to sample (default 100)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: resources/checkpoints/base)")
-    p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer if present)")
+    p.add_argument("--sampler", type=sampler_name, default=BUILTIN_SAMPLER, metavar="NAME",
+                   help=f"the sampling model: {BUILTIN_SAMPLER} (built in, the default) or an installed "
+                        "plug-in's name ('adhmr.samplers' entry points); --checkpoint goes to it")
+    p.add_argument("--scorer", default=None, metavar="NAME_OR_CHECKPOINT",
+                   help="a scorer plug-in's name ('adhmr.scorers' entry points), else a checkpoint of the "
+                        "built-in scorer (default: resources/checkpoints/scorer if present)")
     p.add_argument("--no-score", action="store_true", help="do not score the candidates")
     add_consensus_option(p)
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
@@ -51,10 +58,9 @@ def _load_scorer(args: argparse.Namespace, body):
     if args.no_score:
         return None
     from engine.errors import CheckpointError
-    from engine.models.scorer import HMRScorer
 
     try:
-        scorer = HMRScorer.load(args.scorer, body=body, device=args.device)
+        scorer = load_scorer_option(args.scorer, body, args.device)
     except CheckpointError as exc:
         if args.scorer is not None:
             raise
@@ -67,13 +73,14 @@ def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
     from engine.devices import check_device
     from engine.image_io import load_image
-    from engine.models.diffusion_hmr import DiffusionHMR
     from engine.models.pipeline import sample_image, write_sample_outputs
     from engine.models.sample_settings import SampleSettings
 
     args.device = str(check_device(args.device))  # "auto" becomes the device it means here
     body = BodyModel(device=args.device)
-    model = DiffusionHMR.load(args.checkpoint, body=body, device=args.device)
+    from engine.plugins import load_sampler
+
+    model = load_sampler(args.sampler, args.checkpoint, body, args.device)
     scorer = _load_scorer(args, body)
     settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device)

@@ -366,8 +366,12 @@ def write_box(record: PersonSample, base: Row, ctx: Context) -> Row:
 def read_flagged(row: Row, key: str, flag: str, name: str) -> dict[str, Any]:
     if key not in row:
         return {}
-    present = flag not in row or float(row[flag]) > 0
-    return {name: row[key] if present else None}
+    if flag not in row:
+        return {name: row[key]}
+    value = float(row[flag])
+    if value not in (0.0, 1.0):  # 2, -1 or NaN: a broken column, not a decision to guess
+        raise DataError(f"{flag} must be 0 or 1, got {value:g}")
+    return {name: row[key] if value == 1.0 else None}
 
 
 def read_label_kind(row: Row, ctx: Context) -> dict[str, Any]:

@@ -20,6 +20,9 @@ from engine.data.masks import PNG_SIGNATURE
 from engine.errors import DataError, ShapeError
 
 LABEL_KINDS = ("gt", "pseudo")
+# Largest pixel coordinate of a box or keypoint: images have at most 100 megapixels
+# (engine.image_io), so no side exceeds 1e7 px; a SPIN scale of 1e30 gave boxes of 1e32.
+MAX_PIXEL_COORD = 1e7
 
 
 def _float_array(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
@@ -121,10 +124,15 @@ class PersonSample:
         box = _float_array("box", self.box, (4,))
         if not (box[2] > box[0] and box[3] > box[1]):
             raise DataError(f"box: x1 > x0 and y1 > y0 required, got {box.tolist()}")
+        if np.abs(box).max() > MAX_PIXEL_COORD:
+            raise DataError(f"box: {box.tolist()} reaches beyond {MAX_PIXEL_COORD:.0e} px (a scale or bbox "
+                            "far too large)")
         set_(self, "box", box)
         kp = _float_array("keypoints", self.keypoints, (17, 3))
         if kp[:, 2].min() < 0 or kp[:, 2].max() > 1:
             raise DataError("keypoints: confidence must be in [0, 1]")
+        if np.abs(kp[:, :2]).max() > MAX_PIXEL_COORD:
+            raise DataError(f"keypoints: a position reaches beyond {MAX_PIXEL_COORD:.0e} px")
         set_(self, "keypoints", kp)
         set_(self, "pose", _optional("pose", self.pose, (72,)))
         set_(self, "betas", _optional("betas", self.betas, (10,)))

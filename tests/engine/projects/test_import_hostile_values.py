@@ -60,3 +60,20 @@ def test_load_image_refuses_a_bomb_before_decoding_it(tmp_path):
     _png_bomb(tmp_path / "bomb.png", 20000)
     with pytest.raises(ImageError, match="megapixels"):
         load_image(tmp_path / "bomb.png")
+
+
+def test_absurd_scales_and_has_smpl_flags_reject_their_rows(project, tmp_path, body):
+    path, _ = write_dataset(tmp_path, "spin", 5, body)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["scale"] = arrays["scale"].astype(np.float64)
+    arrays["scale"][0] = 1e30
+    arrays["has_smpl"] = arrays["has_smpl"].astype(np.float64)
+    arrays["has_smpl"][1:4] = [2, -1, np.nan]
+    np.savez(path, **arrays)
+    report = import_dataset(project, [path], name="odd")
+    why = {where.rsplit("#", 1)[1]: reason for where, reason in report.rejected}
+    assert sorted(why) == ["0", "1", "2", "3"]
+    assert "reaches beyond" in why["0"]
+    assert all("has_smpl must be 0 or 1" in why[k] for k in "123")
+    assert report.persons == 1

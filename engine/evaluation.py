@@ -58,7 +58,7 @@ class EvalResult:
         of the scores against each error; empty without a scorer or with M < 2.
     mixed_correlation: {metric: {'srcc', 'plcc'}} on the mixed candidate protocol; empty
         without a scorer, or when the people have no camera labels.
-    settings: checkpoints, data, M, steps, top_k, seed, number of images.
+    settings: checkpoints, data, num_candidates, steps, top_k, seed, number of images.
     errors: {metric: (N, M) mm} every hypothesis's error, for analyses (not in the JSON).
     logits: (N, M) the scorer network's logits and sibling_mm: (N, M) each hypothesis's
         mean PA distance to the others of its person, mm (None without a scorer; not in
@@ -105,9 +105,10 @@ class EvalResult:
             weight = self.settings.get("consensus_weight")
             consensus = f", with the consensus term ({weight:g} per mm)" if weight else ""
             note = "; mixed: ground truth + 7 noisy copies + 8 samples, each scored on its own" if mixed else ""
-            lines.append(f"(per image: among the {self.settings['M']} samples{consensus}{note})")
+            lines.append(f"(per image: among the {self.settings['num_candidates']} samples{consensus}{note})")
         s = self.settings
-        lines += ["", f"{s['num_images']} people, M = {s['M']} hypotheses, {s['steps']} DDIM steps, seed {s['seed']}"]
+        lines += ["", f"{s['num_images']} people, M = {s['num_candidates']} hypotheses, {s['steps']} DDIM steps, "
+                      f"seed {s['seed']}"]
         return "\n".join(lines)
 
 
@@ -224,7 +225,7 @@ def evaluate(
         "base": str(base_ckpt) if base_ckpt is not None else "default",
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
         "consensus_weight": scorer.consensus_weight if scorer is not None and settings.consensus else None,
-        "data": str(data_npz), "M": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
+        "data": str(data_npz), "num_candidates": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
         "num_images": len(dataset),
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,

@@ -106,7 +106,8 @@ def sample_both(project: store.Project, image_path: Path, person: store.PersonRe
             raise
     sides = []
     for k, (label, path) in enumerate((("before", before_path), ("after", after_path))):
-        progress(ProgressEvent(0.05 + 0.45 * k, f"sampling {settings.num_candidates} hypotheses with the {label} model"))
+        progress(ProgressEvent(0.05 + 0.45 * k,
+                               f"sampling {settings.num_candidates} hypotheses with the {label} model"))
         model = models.base(prefs, path)
         result = sample_image(image_path, model, settings, box=person.box, keypoints=person.keypoints, scorer=scorer,
                               body=body)

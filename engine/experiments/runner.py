@@ -218,6 +218,7 @@ class _Context:
                 "loser_mpjpe": float(lo.mean())}
 
     def finetune_pairs(self, mode: str, seed: int, progress: ProgressFn) -> dict[str, Any]:
+        from engine.evaluation import evaluate_dpo_checkpoint
         from engine.training.base_train import train_state_path
         from engine.training.dpo import DPOConfig
         from engine.training.dpo_train import train_dpo
@@ -236,7 +237,7 @@ class _Context:
             eval_data=str(self.data.val), eval_images=b.val_images, eval_M=b.eval_M, scorer=str(self.scorer_w),
             save_every=max(1, b.dpo_steps // 4), log_every=max(1, b.dpo_steps // 20), device=str(self.device),
             resume=train_state_path(out).is_file())
-        weights = train_dpo(config, watch, self.should_cancel)
+        weights = train_dpo(config, watch, self.should_cancel, evaluator=evaluate_dpo_checkpoint)
         test = self.evaluate(str(weights), seed, _tail(progress, 0.8))
         return {"checkpoint": str(weights), "train": last, "test": test}
 

@@ -59,7 +59,9 @@ class SampledPersons:
     scores: torch.Tensor | None
 
 
-def crop_person(image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, size: int) -> tuple[CropTransform, PersonCrops]:
+def crop_person(
+    image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, size: int,
+) -> tuple[CropTransform, PersonCrops]:
     """One person's square crop of side ``size`` px around ``box`` (x0, y0, x1, y1 px).
 
     image: (H, W, 3) uint8 RGB. keypoints_px: (17, 3) x, y px + confidence.

@@ -52,7 +52,7 @@ class Method(Protocol):
 class BlazePoseWorld:
     """The detector's own 3D world landmarks."""
 
-    names = ("blazepose_world",)
+    names: tuple[str, ...] = ("blazepose_world",)
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
         return [Prediction(to_eval12(np.asarray(d.world_landmarks, np.float64)[:, :3])[None]) for d in detections]
@@ -61,7 +61,7 @@ class BlazePoseWorld:
 class BodyFit:
     """The body fitted to the detected person alone."""
 
-    names = ("fit",)
+    names: tuple[str, ...] = ("fit",)
 
     def __init__(self, body: Any) -> None:
         self.body = body
@@ -80,7 +80,7 @@ class BodyFit:
 class DiffusionSampler:
     """M candidates of a diffusion model (and its scorer) for the detected person."""
 
-    names = ("zero_noise", "select", "min")
+    names: tuple[str, ...] = ("zero_noise", "select", "min")
 
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
                  seed: int = 0, precision: str = "fp32") -> None:

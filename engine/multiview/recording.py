@@ -73,17 +73,17 @@ def match_videos(cameras: Sequence[Camera], videos: Sequence[str | Path]) -> lis
 
     Raises DataError: the counts differ, or some but not all stems name cameras.
     """
-    videos = [Path(v) for v in videos]
-    if len(videos) != len(cameras):
-        raise DataError(f"{len(videos)} videos for {len(cameras)} calibrated cameras")
-    by_stem = {v.stem: v for v in videos}
+    paths = [Path(v) for v in videos]
+    if len(paths) != len(cameras):
+        raise DataError(f"{len(paths)} videos for {len(cameras)} calibrated cameras")
+    by_stem = {v.stem: v for v in paths}
     named = [by_stem.get(c.name) for c in cameras]
     if all(v is not None for v in named):
         return named  # type: ignore[return-value]
     if any(v is not None for v in named):
         missing = [c.name for c, v in zip(cameras, named) if v is None]
         raise DataError(f"no video named after camera(s) {', '.join(missing)}")
-    return videos
+    return paths
 
 
 def _largest_person(detector, frame: np.ndarray):
@@ -169,7 +169,8 @@ def evaluate_recording(
             rows = multi.get(method.names, [])
             if not rows:
                 raise DataError(f"{calibration}: no view was evaluated")
-            scores = None if rows[0][2] is None else np.stack([r[2] for r in rows])
+            scored = [r[2] for r in rows if r[2] is not None]
+            scores = np.stack(scored) if len(scored) == len(rows) else None
             results.update(summarise_hypotheses(
                 np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), scores))
     return RecordingResult(results, len(seen), reference)

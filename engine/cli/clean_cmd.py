@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.cli.common import device_name
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
+from engine.cli.param_options import add_param_options
 
 
 def _override(text: str) -> tuple[int, bool]:
@@ -39,9 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="cleaned annotation file (same format)")
     p.add_argument("--project", type=Path, default=None, help="a project (with --dataset)")
     p.add_argument("--dataset", default=None, help="the project's dataset")
-    rule = p.add_mutually_exclusive_group()
-    rule.add_argument("--keep", type=float, default=None, help="fraction to keep, in (0, 1] (default 0.8)")
-    rule.add_argument("--threshold", type=float, default=None, help="keep scores >= this")
+    add_param_options(p.add_mutually_exclusive_group(), _rule_specs(), extra_flags={"keep_fraction": ("--keep",)})
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
     p.add_argument("--override", type=_override, action="append", default=[], metavar="ROW=keep|drop")
     p.add_argument("--decisions", type=Path, default=None, help="write every call as CSV")
@@ -49,11 +48,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run, parser=p)
 
 
+def _rule_specs() -> tuple:
+    """The clean job's rule: keep_fraction (its default) or threshold."""
+    from engine.jobs.kinds import _params as P
+    from engine.jobs.kinds.clean import param_specs
+
+    return P.pick(param_specs(), "keep_fraction", "threshold")
+
+
 def _run(args: argparse.Namespace) -> int:
     from engine.training.cleaning import CleaningRule
 
     rule = CleaningRule(threshold=args.threshold) if args.threshold is not None else \
-        CleaningRule(keep_fraction=0.8 if args.keep is None else args.keep)
+        CleaningRule(keep_fraction=args.keep_fraction)
     if args.project is not None or args.dataset is not None:
         if args.project is None or args.dataset is None or args.data or args.out or args.override:
             args.parser.error("--project needs --dataset (and no --data, --out or --override)")

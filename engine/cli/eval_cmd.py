@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, add_consensus_option, apply_threads, seed_value
+from engine.cli.common import add_compute_options, add_consensus_option, apply_threads
+from engine.cli.param_options import add_param_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,15 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skip the scorer's correlation on ground truth + noisy copies + samples")
     add_consensus_option(p)
     p.add_argument("--data", required=True, help="labelled annotation file (SMPL pose; betas where known)")
-    p.add_argument("-M", "--hypotheses", type=int, default=20, help="hypotheses per person (default 20)")
-    p.add_argument("--top-k", type=int, default=1, help="hypotheses the Select row averages")
-    p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
-    p.add_argument("--max-images", type=int, default=None, help="evaluate the first N people only")
-    p.add_argument("--seed", type=seed_value, default=0)
-    p.add_argument("--batch-size", type=int, default=8, help="people per batch")
+    add_param_options(p, _specs(), extra_flags={"num_candidates": ("--hypotheses",)})
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     add_compute_options(p)
     p.set_defaults(func=_run)
+
+
+def _specs() -> tuple:
+    """The eval job's sampling and batching parameters (the same names, defaults and bounds)."""
+    from engine.jobs.kinds import _params as P
+    from engine.jobs.kinds.evaluate import param_specs
+
+    return P.pick(param_specs(), "num_candidates", "top_k", "steps", "max_images", "seed", "batch_size")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -54,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     from engine.models.sample_settings import SampleSettings
 
     with TqdmProgress("eval") as bar:
-        settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
+        settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                                   consensus=not args.no_consensus, device=args.device or "auto")
         result = evaluate(
             args.checkpoint, args.scorer, args.data, settings, top_k=args.top_k, max_images=args.max_images,

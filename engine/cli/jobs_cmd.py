@@ -236,6 +236,6 @@ def _kinds(args: argparse.Namespace) -> int:
 def _param_line(s) -> str:
     """One parameter of ``adhmr jobs PROJECT kinds``: name, type, default, bounds, help."""
     what = s.kind + (f" {'|'.join(s.choices)}" if s.choices else "")
-    default = "required" if s.required else f"default {json.dumps(s.default)}"
+    default = "required" if s.required else f"default {json.dumps(s.default, default=str)}"
     bounds = f", {s.bounds_text()}" if s.bounds_text() else ""
     return f"{s.name} ({what}, {default}{bounds}): {s.help}"

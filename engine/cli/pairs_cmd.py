@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.cli.common import add_compute_options, apply_threads, seed_value
+from engine.cli.common import add_compute_options, apply_threads
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
+from engine.cli.param_options import add_param_options, values_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "automatic pair of the same two candidates. With --project and --dataset, pairs\n"
             "are proposed in the project from its sampled and scored candidates instead.\n\n"
             "examples:\n"
-            "  adhmr pairs --data wild/annotations.npz --out pairs.jsonl -M 50 --per-image 4\n"
+            "  adhmr pairs --data wild/annotations.npz --out pairs.jsonl -M 50 --pairs-per-image 4\n"
             "  adhmr pairs --data photos/ --base runs/base --scorer runs/scorer --out pairs.npz\n"
             "  adhmr pairs --merge pairs.jsonl manual.jsonl --out merged.jsonl\n"
             "  adhmr pairs --project study.adhmr --dataset wild --out wild-pairs.jsonl"
@@ -37,24 +38,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--merge", nargs="+", default=[], help="pair files to merge into --out")
     p.add_argument("--base", default=None, help="base/DPO checkpoint (default: resources/checkpoints/base)")
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: resources/checkpoints/scorer)")
-    p.add_argument("-M", "--candidates", type=int, default=50, help="candidates sampled per person")
-    p.add_argument("--per-image", type=int, default=4, help="pairs per person at most")
-    p.add_argument("--top-k", type=int, default=5, help="winners come from the k best")
-    p.add_argument("--bottom-k", type=int, default=5, help="losers come from the k worst")
-    p.add_argument("--min-margin", type=float, default=0.2,
-                   help="smallest winner - loser gap in log-odds, logit(s_w) - logit(s_l) (default 0.2)")
-    p.add_argument("--steps", type=int, default=4, help="DDIM steps")
-    p.add_argument("--seed", type=seed_value, default=0)
+    add_param_options(p, _specs(), extra_flags={"num_candidates": ("--candidates",),
+                                                "pairs_per_image": ("--per-image",)})
     p.add_argument("--max-images", type=int, default=None, help="use the first N people only")
     add_compute_options(p)
     p.set_defaults(func=_run, parser=p)
 
 
+def _specs() -> tuple:
+    from engine.params import describe
+    from engine.training.pairs import PairConfig
+
+    return describe(PairConfig)
+
+
 def _config(args: argparse.Namespace):
     from engine.training.pairs import PairConfig
 
-    return PairConfig(num_candidates=args.candidates, pairs_per_image=args.per_image, top_k=args.top_k,
-                      bottom_k=args.bottom_k, min_margin=args.min_margin, steps=args.steps, seed=args.seed)
+    return PairConfig(**values_of(args, _specs()))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -118,7 +119,7 @@ def _project(args: argparse.Namespace) -> int:
     from engine.jobs import JobSpec
 
     config = _config(args)
-    params = {"dataset": args.dataset, "min_margin": config.min_margin, "per_person": config.pairs_per_image,
+    params = {"dataset": args.dataset, "min_margin": config.min_margin, "pairs_per_image": config.pairs_per_image,
               "top_k": config.top_k, "bottom_k": config.bottom_k}
     if args.out is not None:
         params["export"] = str(args.out)

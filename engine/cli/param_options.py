@@ -24,7 +24,8 @@ def add_param_options(parser: argparse.ArgumentParser, specs: Iterable[ParamSpec
     whose values ``values_of`` reads back from the parsed arguments."""
     specs = tuple(specs)
     for s in specs:
-        flags = [*SHORT.get(s.name, ()), s.flag, *("--" + a.replace("_", "-") for a in s.aliases),
+        # A one-letter old name (M) is the short option already; longer ones stay as long options.
+        flags = [*SHORT.get(s.name, ()), s.flag, *("--" + a.replace("_", "-") for a in s.aliases if len(a) > 1),
                  *(extra_flags or {}).get(s.name, ())]
         help_text = _help(s)
         if s.kind == "bool":

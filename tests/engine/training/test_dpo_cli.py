@@ -56,10 +56,13 @@ def test_pairs_dpo_and_clean_from_files(setup, tmp_path, capsys):
 
 def test_bad_arguments_fail_with_one_line(setup, tmp_path, capsys):
     _, base, scorer, data = setup
-    assert main(["clean", "--data", str(data), "--out", str(tmp_path / "c.npz"), "--keep", "1.5",
-                 "--scorer", str(scorer)]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err == "adhmr clean: error: cleaning: keep_fraction must be in (0, 1], got 1.5"
+    with pytest.raises(SystemExit) as e:
+        main(["clean", "--data", str(data), "--out", str(tmp_path / "c.npz"), "--keep", "1.5", "--scorer",
+              str(scorer)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == ("adhmr clean: error: argument --keep-fraction/--keep: parameter 'keep_fraction' must be > 0 "
+                   "and <= 1, got 1.5")
     assert main(["dpo", "--pairs", str(tmp_path / "none.jsonl"), "--base", str(base), "--out",
                  str(tmp_path / "d")]) == 1
     assert "no such pairs file" in capsys.readouterr().err

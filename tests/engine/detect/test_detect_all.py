@@ -185,3 +185,33 @@ def test_small_square_photo_is_one_pass() -> None:
     from engine.detect.views import detector_views
 
     assert detector_views(512, 512) == [None]
+
+
+def test_merging_keeps_the_strongest_of_each_face() -> None:
+    from engine.detect.geometry import RotatedSquare
+    from engine.detect.people import merge_candidates
+    from engine.detect.person_finder import PersonCandidate
+
+    def cand(x: float, score: float) -> PersonCandidate:
+        return PersonCandidate((x, 10.0, x + 20, 30.0), np.zeros((4, 2), np.float32), score,
+                               RotatedSquare((x, 50.0), 100.0, 0.0))
+
+    # Two passes saw the person at x 0 (faces overlapping), one saw a second person.
+    kept = merge_candidates([cand(2, 0.7), cand(100, 0.6), cand(0, 0.9)])
+    assert [(c.face_box[0], c.score) for c in kept] == [(0, 0.9), (100, 0.6)]
+
+
+def test_detect_job_thresholds_from_the_command_line(street, tmp_path, capsys) -> None:
+    from engine import store as st
+    from engine.cli import main
+
+    photo = tmp_path / "street.png"
+    save_image(photo, street.image)
+    project = tmp_path / "p.adhmr"
+    assert main(["init", str(project)]) == 0
+    assert main(["import", str(project), str(photo), "--name", "s", "--no-detect"]) == 0
+    assert main(["detect", "--project", str(project), "--dataset", "s", "--min-size", "500"]) == 0
+    with st.Project.open(project) as p:
+        persons = st.persons_of_image(p, st.list_images(p)[0].id)
+    assert 1 <= len(persons) < 4
+    assert all(max(q.box[2] - q.box[0], q.box[3] - q.box[1]) >= 500 for q in persons)

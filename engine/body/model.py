@@ -89,6 +89,19 @@ class BodyModel(torch.nn.Module):
         device: where the buffers live.
     """
 
+    # Buffers, declared so that type checkers see tensors rather than Module attributes.
+    v_template: torch.Tensor
+    shapedirs: torch.Tensor
+    J_regressor: torch.Tensor
+    parents: torch.Tensor
+    posedirs: torch.Tensor
+    lbs_weights: torch.Tensor
+    coco_regressor: torch.Tensor
+    J_template: torch.Tensor
+    J_shapedirs: torch.Tensor
+    coco_support: torch.Tensor
+    coco_support_regressor: torch.Tensor
+
     def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu"):
         super().__init__()
         self.path = resolve_model_path(path)
@@ -220,7 +233,7 @@ class BodyModel(torch.nn.Module):
         else:
             support = self.coco_support
             v_template, shapedirs, coco = self.v_template[support], self.shapedirs[support], self.coco_support_regressor
-            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, support] if self.has_pose_correctives else None
+            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, support] if self.has_pose_correctives else self.posedirs
         v_posed = v_template + blend_shapes(betas, shapedirs)
         if self.has_pose_correctives:
             eye = torch.eye(3, device=self.device, dtype=dtype)

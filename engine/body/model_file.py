@@ -61,8 +61,9 @@ def _allowed_classes() -> dict[tuple[str, str], object]:
         ("__builtin__", "slice"): slice,
         ("builtins", "object"): object,
         ("__builtin__", "object"): object,
-        ("copy_reg", "_reconstructor"): copyreg._reconstructor,
-        ("copyreg", "_reconstructor"): copyreg._reconstructor,
+        # A private copyreg helper that typeshed does not declare; old pickles name it.
+        ("copy_reg", "_reconstructor"): getattr(copyreg, "_reconstructor"),
+        ("copyreg", "_reconstructor"): getattr(copyreg, "_reconstructor"),
         # Python 2 bytes arrive as latin-1 text re-encoded by _codecs.encode.
         ("_codecs", "encode"): _latin1_encode,
     }

@@ -8,17 +8,22 @@ the diffusion model's weak-perspective crop camera (s, tx, ty), so the result is
 parameter vector in the same layout as the model's candidates (``ParamLayout``).
 
 People are independent rows of one batch: the loss is a sum of per-person terms and Adam
-works element-wise, so a person's fit does not depend on who else is in the batch.
+works element-wise, so a person's fit does not depend on who else is in the batch. The
+optimisation runs in float64 (it is cheap: the keypoints come from ``KeypointModel``, 17
+points, not the mesh): Adam's normalised steps would otherwise amplify float32 rounding,
+which differs with the batch size, into visibly different fits.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from engine.body.projection import project_weak_perspective
 from engine.body.rotations import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
@@ -27,6 +32,7 @@ from engine.body.rotations import (
     rotation_6d_to_matrix,
 )
 from engine.errors import JobCancelled, ShapeError
+from engine.fitting.keypoint_model import KeypointModel
 from engine.fitting.camera_init import TORSO, fit_weak_perspective, orientation_from_keypoints, orientation_from_world
 from engine.fitting.losses import BONES, bone_direction_loss, bone_directions, bone_weights, reprojection_loss
 from engine.fitting.priors import bend_limit_penalty, pose_prior, shape_prior
@@ -36,6 +42,17 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """progress(steps done, steps in all)."""
+
+_KEYPOINT_MODELS: "weakref.WeakKeyDictionary[torch.nn.Module, KeypointModel]" = weakref.WeakKeyDictionary()
+
+
+def keypoint_model(body) -> KeypointModel:
+    """The body's folded keypoint model, built once per body (a tenth of a second)."""
+    km = _KEYPOINT_MODELS.get(body)
+    if km is None or km.W.device != body.device:
+        km = KeypointModel(body)
+        _KEYPOINT_MODELS[body] = km
+    return km
 
 
 @dataclass(frozen=True)
@@ -124,17 +141,18 @@ def fit_bodies(
     world = None if world is None else torch.as_tensor(world, dtype=torch.float32)
     _check(keypoints, world)
     dev = body.device
-    kp = keypoints.to(dev)
+    kp = keypoints.to(dev, torch.float64)
     kp = torch.where(torch.isfinite(kp), kp, torch.zeros_like(kp))
     kp[..., 2] = kp[..., 2].clamp(0, 1)
     B = kp.shape[0]
     target_dirs, dir_weights = _world_terms(world, kp, dev)
     prior = pose_prior()
+    km = keypoint_model(body)
     if init is None:
-        v = _initial_vars(kp, world, body, prior)
+        v = _initial_vars(kp, world, km, prior)
         stages = [("camera", config.camera_steps), ("body", config.body_steps)]
     else:
-        v = _vars_from_params(torch.as_tensor(init, dtype=torch.float32).to(dev), layout)
+        v = _vars_from_params(torch.as_tensor(init).to(dev, torch.float64), layout)
         stages = [("body", config.refine_steps)]
     total = sum(n for _, n in stages)
     done = 0
@@ -148,16 +166,16 @@ def fit_bodies(
             if should_cancel is not None and should_cancel():
                 raise JobCancelled("fit cancelled")
             opt.zero_grad(set_to_none=True)
-            loss = _loss(v, body, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
+            loss = _loss(v, km, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
             loss.sum().backward()
             opt.step()
             done += 1
             if progress is not None:
                 progress(done, total)
     with torch.no_grad():
-        loss = _loss(v, body, kp, None, target_dirs, dir_weights, prior, config, True)
-        out = body(v.matrices(), v.betas, v.cam, rotation_format="matrix", return_vertices=False)
-        dist = (out.keypoints_2d - kp[..., :2]).norm(dim=-1)
+        loss = _loss(v, km, kp, None, target_dirs, dir_weights, prior, config, True)
+        kp3d, _ = km(v.matrices(), v.betas)
+        dist = (project_weak_perspective(kp3d, v.cam) - kp[..., :2]).norm(dim=-1)
         reproj = (dist * kp[..., 2]).sum(-1) / kp[..., 2].sum(-1).clamp(min=1e-8)
         rot6d = torch.cat([matrix_to_rotation_6d(rotation_6d_to_matrix(v.root))[:, None],
                            matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(B, 23, 3)))], dim=1)
@@ -169,27 +187,28 @@ def _world_terms(world: torch.Tensor | None, kp: torch.Tensor, dev: torch.device
     """Target bone directions (B, n, 3) and weights (B, n): zero for people without world points."""
     B = kp.shape[0]
     if world is None:
-        return torch.zeros(B, len(BONES), 3, device=dev), torch.zeros(B, len(BONES), device=dev)
-    world = world.to(dev)
+        return (torch.zeros(B, len(BONES), 3, device=dev, dtype=kp.dtype),
+                torch.zeros(B, len(BONES), device=dev, dtype=kp.dtype))
+    world = world.to(dev, kp.dtype)
     has = torch.isfinite(world).all(-1).all(-1)
     safe = torch.where(has[:, None, None], world, torch.zeros_like(world))
     weights = bone_weights(kp[..., 2]) * has[:, None].float()
     return bone_directions(safe), weights
 
 
-def _initial_vars(kp: torch.Tensor, world: torch.Tensor | None, body, prior) -> _Vars:
+def _initial_vars(kp: torch.Tensor, world: torch.Tensor | None, km: KeypointModel, prior) -> _Vars:
     B, dev = kp.shape[0], kp.device
     R = orientation_from_keypoints(kp)
     if world is not None:
-        w = world.to(dev)
+        w = world.to(dev, kp.dtype)
         has = torch.isfinite(w).all(-1).all(-1)
         if has.any():
             R[has] = orientation_from_world(w[has])
-    body_pose = torch.as_tensor(prior.mean, device=dev).expand(B, 69).clone()
-    betas = torch.zeros(B, 10, device=dev)
+    body_pose = torch.as_tensor(prior.mean, device=dev, dtype=kp.dtype).expand(B, 69).clone()
+    betas = torch.zeros(B, 10, device=dev, dtype=kp.dtype)
     with torch.no_grad():
         mats = torch.cat([R[:, None], axis_angle_to_matrix(body_pose.reshape(B, 23, 3))], dim=1)
-        kp3d = body(mats, betas, rotation_format="matrix", return_vertices=False).keypoints
+        kp3d, _ = km(mats, betas)
         cam = fit_weak_perspective(kp3d, kp)
     return _Vars(matrix_to_rotation_6d(R), body_pose, betas, cam)
 
@@ -203,14 +222,15 @@ def _vars_from_params(params: torch.Tensor, layout: ParamLayout) -> _Vars:
     return _Vars(matrix_to_rotation_6d(rotation_6d_to_matrix(rot[:, 0])), body_pose, betas, cam)
 
 
-def _loss(v: _Vars, body, kp, joints, target_dirs, dir_weights, prior, cfg: FitConfig, full: bool) -> torch.Tensor:
+def _loss(v: _Vars, km: KeypointModel, kp, joints, target_dirs, dir_weights, prior, cfg: FitConfig,
+          full: bool) -> torch.Tensor:
     """(B,) total loss per person; ``full`` adds the priors and the 3D term (body stage)."""
-    out = body(v.matrices(), v.betas, v.cam, rotation_format="matrix", return_vertices=False)
-    loss = reprojection_loss(out.keypoints_2d, kp, cfg.sigma, joints)
+    kp3d, _ = km(v.matrices(), v.betas)
+    loss = reprojection_loss(project_weak_perspective(kp3d, v.cam), kp, cfg.sigma, joints)
     if full:
         loss = loss + cfg.pose_prior_weight * prior.nll(v.pose)
         loss = loss + cfg.shape_prior_weight * shape_prior(v.betas)
         loss = loss + cfg.bend_weight * bend_limit_penalty(v.axis_angle())
         if cfg.world_weight > 0:
-            loss = loss + cfg.world_weight * bone_direction_loss(out.keypoints, target_dirs, dir_weights)
+            loss = loss + cfg.world_weight * bone_direction_loss(kp3d, target_dirs, dir_weights)
     return loss

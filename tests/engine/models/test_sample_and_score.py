@@ -1,0 +1,117 @@
+"""The one sampling entry point: protocols, chunking, consensus, a stand-in model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from engine.errors import ShapeError
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.param_layout import ParamLayout
+from engine.models.protocols import Sampler, Scorer
+from engine.models.sample_and_score import crop_person, sample_and_score, sample_person
+from engine.models.sample_settings import SampleSettings
+from engine.models.scorer import HMRScorer, ScorerConfig
+
+TINY = {"crop_size": 64, "width": 32, "layers": 1, "heads": 2}
+BOX = np.array([120.0, 30.0, 460.0, 510.0], np.float32)
+
+
+def keypoints_in(box: np.ndarray) -> np.ndarray:
+    """(17, 3) keypoints spread over the box, all confident."""
+    x0, y0, x1, y1 = box
+    u = np.linspace(0.2, 0.8, 17)
+    return np.stack([x0 + u * (x1 - x0), y0 + u[::-1] * (y1 - y0), np.ones(17)], 1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def models(body):
+    torch.manual_seed(0)
+    model = DiffusionHMR(TINY, body=body).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    scorer = HMRScorer(ScorerConfig(crop_size=64, width=32, layers=1, heads=2, grid=4)).eval()
+    scorer.consensus_weight = 1.0
+    return model, scorer
+
+
+def test_the_built_in_models_are_a_sampler_and_a_scorer(models):
+    model, scorer = models
+    assert isinstance(model, Sampler) and isinstance(scorer, Scorer)
+    assert not isinstance(scorer, Sampler)
+
+
+def test_chunking_never_changes_a_result_and_consensus_only_moves_scores(models, body):
+    model, scorer = models
+    image = data.astronaut()
+    settings = SampleSettings(num_candidates=7, seed=2)
+    _, whole = sample_person(image, BOX, keypoints_in(BOX), model, body, settings, scorer)
+    _, chunked = sample_person(image, BOX, keypoints_in(BOX), model, body, replace(settings, chunk_size=3), scorer)
+    assert whole.params.shape == (1, 7, 157) and whole.candidates.vertices.shape[:2] == (1, 7)
+    torch.testing.assert_close(chunked.params, whole.params)
+    torch.testing.assert_close(chunked.scores, whole.scores)
+    torch.testing.assert_close(chunked.candidates.vertices, whole.candidates.vertices)
+    torch.testing.assert_close(whole.candidates.scores, whole.scores)
+    _, alone = sample_person(image, BOX, keypoints_in(BOX), model, body, replace(settings, consensus=False), scorer)
+    torch.testing.assert_close(alone.logits, whole.logits)
+    torch.testing.assert_close(alone.scores, scorer.scores_from_logits(whole.logits))
+    assert not torch.allclose(alone.scores, whole.scores)
+
+
+def test_meshes_can_be_measured_chunk_by_chunk_without_being_kept(models, body):
+    model, scorer = models
+    _, crops = crop_person(data.astronaut(), BOX, keypoints_in(BOX), model.crop_size)
+    seen = []
+    out = sample_and_score(model, body, crops, SampleSettings(num_candidates=5, chunk_size=2), scorer,
+                           keep_candidates=False, on_chunk=lambda c: seen.append(c.vertices.shape[1]))
+    assert out.candidates is None and seen == [2, 2, 1] and out.scores.shape == (1, 5)
+
+
+class MeanSampler:
+    """A stand-in sampler: every hypothesis is one fixed vector (a researcher's model)."""
+
+    layout = ParamLayout()
+    crop_size = 32
+    device = torch.device("cpu")
+
+    def __init__(self, vector: torch.Tensor) -> None:
+        self.vector = vector
+
+    def sample(self, images, keypoints, num_hypotheses, steps=4, eta=0.0, seed=0, chunk_size=2048):
+        assert images.shape[1:] == (3, 32, 32)
+        return self.vector.expand(images.shape[0], num_hypotheses, -1).clone()
+
+
+class CountingScorer:
+    """A stand-in scorer: prefers the candidate whose pelvis sits highest in the crop."""
+
+    crop_size = 16
+    device = torch.device("cpu")
+
+    def candidate_logits(self, images, keypoints, candidates):
+        assert images.shape[1:] == (3, 16, 16)
+        return -candidates.joints_crop[..., 0, 1]
+
+    def scores_from_logits(self, logits, sibling_mm=None):
+        return torch.sigmoid(logits)
+
+
+def test_any_sampler_and_scorer_that_keep_the_protocols_plug_in(models, body):
+    vector = models[0].sample(torch.zeros(1, 3, 64, 64), torch.zeros(1, 17, 3), 1)[0, 0]
+    sampler, scorer = MeanSampler(vector), CountingScorer()
+    assert isinstance(sampler, Sampler) and isinstance(scorer, Scorer)
+    _, out = sample_person(data.astronaut(), BOX, keypoints_in(BOX), sampler, body,
+                           SampleSettings(num_candidates=3), scorer)
+    assert out.params.shape == (1, 3, 157) and torch.equal(out.params[0, 1], vector)
+    assert out.scores.shape == (1, 3) and torch.allclose(out.scores, out.scores[:, :1])
+
+
+def test_settings_out_of_range_are_refused():
+    for bad in (dict(num_candidates=0), dict(steps=0), dict(eta=-1.0), dict(precision="fp16"), dict(chunk_size=0)):
+        with pytest.raises(ShapeError):
+            SampleSettings(**bad)

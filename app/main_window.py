@@ -10,6 +10,8 @@ layout (geometry, docks, splitter, last project and image) on close.
 from __future__ import annotations
 
 import logging
+
+import numpy as np
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, Qt, QTimer, QThreadPool
@@ -18,6 +20,7 @@ from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSplitter, 
 
 from app.exporting import export_dialog
 from app.keep_work import KeepWork
+from app.people import other_people_best, sample_all
 from app.panels import PanelSpec, extra_panels
 from app.panels.candidate_table import CandidateTable
 from app.panels.image_browser import ImageBrowser
@@ -25,7 +28,7 @@ from app.settings import AppSettings
 from app.state import AppState
 from app.tasks import TaskRunner
 from app.views.image_pane import ImagePane
-from app.views.mesh_view_3d import MeshView3D
+from app.views.mesh_view_3d import MeshView3D, default_focal
 from app.widgets.start_page import StartPage
 from app.widgets.task_status import TaskStatus
 from app.window_actions import WindowActions
@@ -170,6 +173,8 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         image.addSeparator()
         image.addAction(self._action("sample", "&Sample Candidates", self.sample_current, "Ctrl+R",
                                      tip="Sample candidates for the current person with the diffusion model"))
+        image.addAction(self._action("sample_all", "Sample &All People", lambda: sample_all(self), "Ctrl+Shift+R",
+                                     tip="Sample candidates for every person of the photo, then show them all"))
         image.addAction(self._action("detect", "&Detect Person", lambda: self.detect_in_box(None), "Ctrl+D",
                                      tip="Run the keypoint detector on the whole photo"))
         image.addAction(self._action("pick", "Pick Person with a &Box", self.image_pane.box_button.toggle, "B",
@@ -235,7 +240,7 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         idle = not self.tasks.busy
         for name in ("import_images", "import_folder", "import_dataset", "close", "save_as", "export"):
             self.actions[name].setEnabled(has_project and idle)
-        for name in ("sample", "detect", "pick"):
+        for name in ("sample", "sample_all", "detect", "pick"):
             self.actions[name].setEnabled(has_project and idle and self.state.image is not None)
         for name in ("new", "open", "demo", "photo"):
             self.actions[name].setEnabled(idle)
@@ -276,6 +281,10 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
                                         placeholder=True, new_view=new_view)
         else:
             self.view3d.show_candidates(None, None, [], set(), size)
+        focal, principal = default_focal(size), np.array(size, np.float64) / 2
+        others = other_people_best(s) if s.show_all_people and s.image is not None else []
+        self.view3d.show_others([(o.candidates.vertices(o.best) + o.candidates.translation(o.best, focal, principal),
+                                  o.color) for o in others])
 
     def set_all_visible(self, visible: bool) -> None:
         s = self.state

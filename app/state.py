@@ -64,6 +64,7 @@ class AppState(QObject):
         self._colors = np.zeros((0, 3), np.uint8)
         self._colors_of: CandidateSet | None = None
         self.pair_colors: dict[int, tuple[int, int, int]] = {}
+        self.show_all_people = False
 
     # --- project -------------------------------------------------------------------
 
@@ -221,6 +222,34 @@ class AppState(QObject):
         self.visible = frozenset(shown)
         self.selected = (shown[0],) if shown else ()
         cset.ensure_decoded(shown)  # one batch for both views
+
+    def candidate_set_of(self, person: store.PersonRecord) -> CandidateSet | None:
+        """The candidates of a person of the open photo (the current one's set, or one
+        decoded and kept like it); None without candidates."""
+        if self.person is not None and person.id == self.person.id:
+            return self.candidates
+        if self.project is None:
+            return None
+        records = store.candidates_of_person(self.project, person.id)
+        if not records:
+            return None
+        cached = self._recent.get(person.id)
+        if cached is None or not cached.same_rows(records):
+            try:
+                decoder = self.decoder()
+            except AdhmrError as exc:
+                self.message.emit(str(exc))
+                return None
+            cached = CandidateSet.from_records(records, person.box, decoder)
+            self._recent[person.id] = cached
+        return cached
+
+    def set_show_all_people(self, on: bool) -> None:
+        """Draw every person's best candidate (in the person's colour) beside the current
+        person's candidates, on the photo and in 3D."""
+        if bool(on) != self.show_all_people:
+            self.show_all_people = bool(on)
+            self.visibilityChanged.emit()
 
     def reload_candidates(self) -> None:
         """Re-read the person's candidates from the store (after a sampling run)."""

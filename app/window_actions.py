@@ -18,6 +18,7 @@ from app.dialogs.settings_dialog import SettingsDialog
 from app.sampling import detect_person, sample_person
 from app.settings import Preferences
 from engine import store
+from engine.data import formats
 from engine.data.image_folder import IMAGE_SUFFIXES
 from engine.errors import AdhmrError
 from engine.store.project import check_project_file
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 PROJECT_SUFFIX = ".adhmr"
 PROJECT_FILTER = f"ADHMR projects (*{PROJECT_SUFFIX});;All files (*)"
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff);;All files (*)"
-DATASET_FILTER = "Annotation files (*.npz *.json);;All files (*)"
 MOUSE_HELP = ("Mouse: the wheel zooms the photo, a drag pans it, Shift+drag draws a box round a person; "
               "in the 3D views a drag turns the camera.")
 
@@ -41,21 +41,21 @@ def _detect_then_sample(project, image_id, image_rgb, image_path, person, prefs,
 
 
 def _import_photo(project, path, models, progress, should_cancel):
-    """Add one photo, then look for its person; a photo nobody is found in stays, so the
-    user can draw a box. Returns a status message."""
-    from engine.errors import NoPersonError
-    from engine.image_io import load_image
+    """Add one photo, then look for everyone in it; a photo nobody is found in stays, so
+    the user can draw a box. Returns a status message."""
+    from engine.projects.detecting import detect_dataset
     from engine.projects.importing import import_dataset
 
     report = import_dataset(project, [path], name="photo", detect=False, should_cancel=should_cancel)
     if not report.images:
         raise AdhmrError(f"{path}: {report.rejected[0][1] if report.rejected else 'could not be imported'}")
     image_id = store.list_images(project)[0].id
-    try:
-        detect_person(project, image_id, load_image(path), None, models, progress, should_cancel)
-    except NoPersonError:
+    detect_dataset(project, report.dataset, detector=models.detector(), should_cancel=should_cancel)
+    found = len(store.persons_of_image(project, image_id))
+    if not found:
         return "Nobody found in the photo: drag a box around the person (B)"
-    return f"Opened {Path(path).name}: keypoints detected, the average body in 3D"
+    people = "1 person" if found == 1 else f"{found} people (Sample All People: Ctrl+Shift+R)"
+    return f"Opened {Path(path).name}: {people} detected, the average body in 3D"
 
 
 def _import(project, paths, name, progress, should_cancel):
@@ -243,7 +243,7 @@ class WindowActions:
             self.import_paths([path])
 
     def import_dataset_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a dataset file", "", DATASET_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Import a dataset file", "", formats.file_filter())
         if path:
             self.import_paths([path])
 

@@ -97,7 +97,7 @@ class CleaningView(QWidget):
         self.preview = FocusedOverlayView()
         # The mesh is what is judged: the keypoints (over it) only when asked for.
         self.preview.show_keypoints = False
-        self.preview.setMinimumHeight(120)
+        self.preview.setMinimumHeight(40)  # the dock grows when shown (make_room); small docks stay possible
         self.preview_keypoints = QCheckBox("Keypoints")
         self.preview_keypoints.setToolTip("Draw the person's 2D keypoints over the pseudo-label's mesh")
         self.preview_keypoints.setFocusPolicy(Qt.FocusPolicy.NoFocus)

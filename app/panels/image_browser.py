@@ -32,7 +32,7 @@ from engine import store
 from engine.store import IMAGE_STATUSES
 
 COLUMNS = ("Image", "Status", "Cands", "Spread", "Margin", "Dataset")
-IMAGE_COLUMN_WIDTH = 170
+IMAGE_COLUMN_WIDTH = 150
 """px: the thumbnail and a name (elided in the middle); the numbers keep their room."""
 STATUS_COLORS = {
     "unsampled": QColor(150, 150, 150), "sampled": QColor(70, 140, 220),

@@ -62,6 +62,8 @@ class ImageOverlayView(QGraphicsView):
 
     boxDrawn = pyqtSignal(float, float, float, float)
     zoomChanged = pyqtSignal(float)
+    clicked = pyqtSignal(float, float)
+    """A click without a drag, in image pixels (the window selects the person there)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +81,9 @@ class ImageOverlayView(QGraphicsView):
         self._candidates: CandidateSet | None = None
         self._colors: np.ndarray = np.zeros((0, 3), np.uint8)
         self.candidate_items: dict[int, QGraphicsPixmapItem] = {}
+        self.other_items: list[QGraphicsPixmapItem] = []
+        self._others: list[tuple[CandidateSet, int, tuple[int, int, int]]] = []
+        self._press_at: QPointF | None = None
         self.keypoint_group: QGraphicsItemGroup | None = None
         self.box_items: list[QGraphicsRectItem] = []
         self.mode = "fill"
@@ -111,6 +116,7 @@ class ImageOverlayView(QGraphicsView):
         self._photo_item.setPixmap(QPixmap())
         self._image_size = (0, 0)
         self.set_candidates(None, np.zeros((0, 3), np.uint8))
+        self.set_others([])
         self.set_persons([], None)
         self.set_keypoints(None)
 
@@ -143,23 +149,44 @@ class ImageOverlayView(QGraphicsView):
             return
         self._candidates.ensure_decoded([i for i in self._shown if (i, self.mode) not in self._candidates.overlay])
         for z, i in enumerate(self._shown):
-            shade = self._shade(i)
-            if shade is None:
-                continue
             rgb = tuple(int(c) for c in self._colors[i]) if i < len(self._colors) else (255, 255, 255)
-            rgba = colorize(shade.shade, rgb, self.opacity if self.mode == "fill" else 0.95,
-                            wire=self.mode == "wire")
-            item = QGraphicsPixmapItem(QPixmap.fromImage(rgba_to_qimage(rgba)))
-            item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-            item.setOffset(0, 0)
-            item.setPos(shade.x0, shade.y0)
-            item.setScale(1.0 / shade.scale)
-            item.setZValue(1 + z * 1e-3)
-            self.scene().addItem(item)
-            self.candidate_items[i] = item
+            item = self._mesh_item(self._candidates, i, rgb, 1 + z * 1e-3)
+            if item is not None:
+                self.candidate_items[i] = item
+        self._draw_others()
 
-    def _shade(self, i: int) -> ShadeImage | None:
-        cset = self._candidates
+    def set_others(self, others: list[tuple[CandidateSet, int, tuple[int, int, int]]]) -> None:
+        """Other people's meshes, drawn under the current person's: (their candidate set,
+        the candidate's index in it, its RGB colour) each; [] draws none."""
+        self._others = list(others)
+        self._draw_others()
+
+    def _draw_others(self) -> None:
+        for item in self.other_items:
+            self.scene().removeItem(item)
+        self.other_items = []
+        for cset, i, rgb in self._others:
+            cset.ensure_decoded([i])
+            item = self._mesh_item(cset, i, rgb, 0.5)
+            if item is not None:
+                self.other_items.append(item)
+
+    def _mesh_item(self, cset: CandidateSet, i: int, rgb: tuple[int, int, int], z: float) -> QGraphicsPixmapItem | None:
+        shade = self._shade(i, cset)
+        if shade is None:
+            return None
+        rgba = colorize(shade.shade, rgb, self.opacity if self.mode == "fill" else 0.95, wire=self.mode == "wire")
+        item = QGraphicsPixmapItem(QPixmap.fromImage(rgba_to_qimage(rgba)))
+        item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        item.setOffset(0, 0)
+        item.setPos(shade.x0, shade.y0)
+        item.setScale(1.0 / shade.scale)
+        item.setZValue(z)
+        self.scene().addItem(item)
+        return item
+
+    def _shade(self, i: int, cset: CandidateSet | None = None) -> ShadeImage | None:
+        cset = cset if cset is not None else self._candidates
         key = (i, self.mode, self._image_size)
         if key not in cset.overlay:
             vertices = cset.vertices(i)
@@ -280,6 +307,7 @@ class ImageOverlayView(QGraphicsView):
         return self.box_mode or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
 
     def mousePressEvent(self, event) -> None:
+        self._press_at = event.position() if event.button() == Qt.MouseButton.LeftButton else None
         if event.button() == Qt.MouseButton.LeftButton and self._drawing(event) and self._image_size[0]:
             self._band_start = self.mapToScene(event.position().toPoint())
             self._band_item = QGraphicsRectItem()
@@ -310,7 +338,13 @@ class ImageOverlayView(QGraphicsView):
                 self.boxDrawn.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
             event.accept()
             return
+        press, self._press_at = self._press_at, None
         super().mouseReleaseEvent(event)
+        if press is not None and event.button() == Qt.MouseButton.LeftButton and self._image_size[0]:
+            moved = event.position() - press
+            if abs(moved.x()) + abs(moved.y()) <= 4:  # a click, not a pan
+                at = self.mapToScene(event.position().toPoint())
+                self.clicked.emit(at.x(), at.y())
 
     def items_of_kind(self, kind: type[QGraphicsItem]) -> list[QGraphicsItem]:
         """Scene items of a type (for tests and screenshots)."""

@@ -7,6 +7,7 @@ recolours, a selection or visibility change redraws the shown meshes.
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,10 +19,18 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.people import other_people_best, person_at, person_color
 from app.state import AppState
 from app.views.image_overlay import ImageOverlayView
 from app.views.mask_outline import MaskOutline
 from app.widgets.score_legend import ScoreLegend
+
+
+def color_icon(rgb: tuple[int, int, int], size: int = 12) -> QIcon:
+    """A small square of one colour (a person's, in the person list)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*rgb))
+    return QIcon(pixmap)
 
 
 class ImagePane(QWidget):
@@ -36,8 +45,11 @@ class ImagePane(QWidget):
         self.legend = ScoreLegend(self)
 
         self.person_combo = QComboBox()
-        self.person_combo.setToolTip("Person in this photo")
+        self.person_combo.setToolTip("Person in this photo (or click one on the photo)")
         self.person_combo.setMinimumContentsLength(10)
+        self.all_people_check = QCheckBox("All people")
+        self.all_people_check.setToolTip("Draw every person's best candidate at once, each in the person's colour "
+                                         "(on the photo and in 3D)")
         self.wire_check = QCheckBox("Wireframe")
         self.wire_check.setToolTip("Draw meshes as wireframes instead of shaded fills (W)")
         self.keypoints_check = QCheckBox("Keypoints")
@@ -50,7 +62,7 @@ class ImagePane(QWidget):
         self.opacity_slider.setRange(10, 100)
         self.opacity_slider.setValue(int(self.view.opacity * 100))
         self.opacity_slider.setMaximumWidth(90)
-        self.opacity_slider.setToolTip("Mesh opacity")
+        self.opacity_slider.setToolTip("Mesh opacity (of the shaded meshes over the photo)")
         self.box_button = QToolButton()
         self.box_button.setText("Pick person")
         self.box_button.setCheckable(True)
@@ -63,15 +75,14 @@ class ImagePane(QWidget):
 
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
-        bar.addWidget(QLabel("Person"))
-        bar.addWidget(self.person_combo)
+        bar.addWidget(self.person_combo)  # its items read "Person 1", "Person 2", ...
+        bar.addWidget(self.all_people_check)
         bar.addWidget(self.box_button)
         bar.addSpacing(8)
         bar.addWidget(self.wire_check)
         bar.addWidget(self.keypoints_check)
         bar.addWidget(self.mask_check)
-        bar.addWidget(QLabel("Opacity"))
-        bar.addWidget(self.opacity_slider)
+        bar.addWidget(self.opacity_slider)  # its tooltip names it: the toolbar must not squeeze the 3D view
         bar.addStretch(1)
         bar.addWidget(self.fit_button)
         bottom = QHBoxLayout()
@@ -97,6 +108,8 @@ class ImagePane(QWidget):
         self.box_button.toggled.connect(self.view.set_box_mode)
         self.fit_button.clicked.connect(self.view.fit)
         self.view.boxDrawn.connect(self._box_drawn)
+        self.view.clicked.connect(self._clicked)
+        self.all_people_check.toggled.connect(state.set_show_all_people)
         state.imageChanged.connect(self._image_changed)
         state.personChanged.connect(self._person_changed)
         state.candidatesChanged.connect(self._candidates_changed)
@@ -126,7 +139,7 @@ class ImagePane(QWidget):
         s = self.state
         self.person_combo.clear()
         for k, p in enumerate(s.persons):
-            self.person_combo.addItem(f"Person {k + 1}", p.id)
+            self.person_combo.addItem(color_icon(person_color(k)), f"Person {k + 1}", p.id)
         if not s.persons:
             self.person_combo.addItem("none")
         current = next((k for k, p in enumerate(s.persons) if s.person is not None and p.id == s.person.id), None)
@@ -155,3 +168,12 @@ class ImagePane(QWidget):
 
     def _shown_changed(self) -> None:
         self.view.set_shown(self.state.shown(), force=False)
+        s = self.state
+        others = other_people_best(s) if s.show_all_people else []
+        self.view.set_others([(o.candidates, o.best, o.color) for o in others])
+
+    def _clicked(self, x: float, y: float) -> None:
+        """A click on a person (inside their box) makes them the current person."""
+        person = person_at(self.state.persons, x, y)
+        if person is not None and (self.state.person is None or person.id != self.state.person.id):
+            self.state.set_person(person.id)

@@ -147,6 +147,7 @@ class MeshView3D(QWidget):
 
         self._decoder = None
         self.slots: list[_Slot] = []
+        self.other_slots: list[_Slot] = []
         self._ground = pv.Plane(center=(0, 0, 0), direction=(0, -1, 0), i_size=1, j_size=1)
         self._ground_actor = self.plotter.add_mesh(self._ground, color=GROUND_COLOR, opacity=0.6, ambient=0.4,
                                                    name="ground", reset_camera=False, render=False)
@@ -161,9 +162,9 @@ class MeshView3D(QWidget):
 
     def _ensure_slots(self, decoder, count: int) -> None:
         if self._decoder is not decoder:
-            for slot in self.slots:
+            for slot in self.slots + self.other_slots:
                 slot.remove(self.plotter)
-            self.slots = []
+            self.slots, self.other_slots = [], []
             self._decoder = decoder
         while len(self.slots) < count:
             self.slots.append(_Slot(self.plotter, decoder, f"candidate-{len(self.slots)}"))
@@ -219,6 +220,23 @@ class MeshView3D(QWidget):
             self._has_view = True
         else:
             self.redraw()
+
+    def show_others(self, others: list[tuple[np.ndarray, tuple[int, int, int]]]) -> None:
+        """Other people's best candidates beside the current person's, opaque: (points
+        (V, 3) metres where the photo's camera sees them, RGB colour) each; [] for none."""
+        if self._decoder is None:
+            others = []
+        while len(self.other_slots) < len(others):
+            self.other_slots.append(_Slot(self.plotter, self._decoder, f"other-person-{len(self.other_slots)}"))
+        for slot, (points, rgb) in zip(self.other_slots, others):
+            slot.show(np.asarray(points, np.float32), tuple(c / 255 for c in rgb), 1.0, coarse=False)
+        for slot in self.other_slots[len(others):]:
+            slot.hide()
+        self.redraw()
+
+    def others_shown(self) -> int:
+        """How many other people's meshes are drawn (for tests)."""
+        return sum(1 for s in self.other_slots if s.full_actor.GetVisibility())
 
     def _place_ground(self, lowest: float, lo: np.ndarray, hi: np.ndarray) -> None:
         size = float(max(hi[0] - lo[0], hi[2] - lo[2], 1.0)) * 2.5

@@ -129,6 +129,7 @@ def create_demo_project(
     demo is rebuilt on the next call).
     """
     from engine.data.synth import generate_dataset
+    from engine.models.sample_settings import SampleSettings
     from engine.projects.checkpoints import bundled_checkpoint, register_checkpoint
     from engine.projects.importing import import_dataset
     from engine.projects.sampling import sample_dataset
@@ -182,7 +183,8 @@ def create_demo_project(
             for ds in datasets:
                 out = sample_dataset(
                     project, ds.id, checkpoint=registered["base"], scorer=registered.get("scorer"),
-                    M=DEMO_M, progress=_stage(progress, at, share), should_cancel=should_cancel,
+                    settings=SampleSettings(num_candidates=DEMO_M), progress=_stage(progress, at, share),
+                    should_cancel=should_cancel,
                 )
                 sampled += out["sampled"]
                 at += share

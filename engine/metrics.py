@@ -88,8 +88,9 @@ def similarity_procrustes(pred: Array, gt: Array) -> Array:
     """
     xp = _xp(pred, gt)
     _check_points("similarity_procrustes", pred, gt)
-    mu_pred = pred.mean(axis=1, keepdims=True)
-    mu_gt = gt.mean(axis=1, keepdims=True)
+    # Positional reductions read the same for numpy (axis) and torch (dim).
+    mu_pred = pred.mean(1)[:, None]
+    mu_gt = gt.mean(1)[:, None]
     x = pred - mu_pred
     y = gt - mu_gt
     cross = xp.swapaxes(x, -1, -2) @ y  # (B, 3, 3)
@@ -99,7 +100,7 @@ def similarity_procrustes(pred: Array, gt: Array) -> Array:
     flip = (d - 1.0)[:, None, None]
     rotation = u @ vh + flip * (u[:, :, 2:] @ vh[:, 2:, :])
     trace = singular.sum(axis=-1) + (d - 1.0) * singular[:, 2]
-    scale = trace / (x**2).sum(axis=(1, 2))
+    scale = trace / (x**2).sum(-1).sum(-1)
     return scale[:, None, None] * (x @ rotation) + mu_gt
 
 
@@ -130,7 +131,7 @@ def pve(
     _check_points("pve", pred_vertices, gt_vertices)
     if (pred_root is None) != (gt_root is None):
         raise ShapeError("pve: pass both pred_root and gt_root, or neither")
-    if pred_root is not None:
+    if pred_root is not None and gt_root is not None:
         _xp(pred_vertices, pred_root, gt_root)
         expected = (pred_vertices.shape[0], 3)
         for name, root in (("pred_root", pred_root), ("gt_root", gt_root)):

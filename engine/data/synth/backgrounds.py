@@ -14,7 +14,8 @@ def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
     rgb = rng.uniform(0.0, 1.0, size=3)
     grey = rgb.mean()
     c = grey + (rgb - grey) * rng.uniform(0.2, 1.0)
-    return tuple(int(v) for v in np.clip(c, 0, 1) * 255)
+    r, g, b = (int(v) for v in np.clip(c, 0, 1) * 255)
+    return r, g, b
 
 
 def _smooth_field(rng: np.random.Generator, size: int, cells: int, channels: int = 3) -> np.ndarray:
@@ -30,6 +31,7 @@ def studio_background(rng: np.random.Generator, size: int) -> np.ndarray:
     other = np.clip(base * rng.uniform(0.6, 1.0) + rng.normal(scale=0.03, size=3), 0, 1)
     kind = rng.integers(3)
     y = np.linspace(0.0, 1.0, size, dtype=np.float32)[:, None, None]
+    img: np.ndarray
     if kind == 0:
         img = np.broadcast_to(base.astype(np.float32), (size, size, 3))
     elif kind == 1:
@@ -101,20 +103,20 @@ def cluttered_background(rng: np.random.Generator, size: int) -> np.ndarray:
             _texture_patch(canvas, rng, c)
     if rng.random() < 0.7:
         # Blobs are drawn and blurred at quarter resolution, then upsampled: they are smooth.
-        q = max(size // 4, 8)
-        blobs = np.zeros((q, q, 3), np.float32)
-        alpha = np.zeros((q, q), np.float32)
+        quarter = max(size // 4, 8)
+        blobs = np.zeros((quarter, quarter, 3), np.float32)
+        alpha = np.zeros((quarter, quarter), np.float32)
         for _ in range(int(rng.integers(2, 8))):
-            p = rng.integers(0, q, size=2)
-            r = int(rng.integers(max(q // 16, 1), q // 4 + 2))
+            p = rng.integers(0, quarter, size=2)
+            r = int(rng.integers(max(quarter // 16, 1), quarter // 4 + 2))
             cv2.circle(blobs, (int(p[0]), int(p[1])), r, _colour(rng), -1)
             cv2.circle(alpha, (int(p[0]), int(p[1])), r, 1.0, -1)
-        k = float(rng.uniform(3, 10)) * q / 256 * 4
+        k = float(rng.uniform(3, 10)) * quarter / 256 * 4
         # Blurring colour-on-black and coverage alike keeps the colour premultiplied.
-        blobs = cv2.resize(cv2.GaussianBlur(blobs, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
-        alpha = cv2.resize(cv2.GaussianBlur(alpha, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
+        blobs_full = cv2.resize(cv2.GaussianBlur(blobs, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
+        alpha_full = cv2.resize(cv2.GaussianBlur(alpha, (0, 0), k), (size, size), interpolation=cv2.INTER_LINEAR)
         strength = np.float32(rng.uniform(0.5, 1.0))
-        canvas = np.clip(canvas * (1 - alpha[..., None] * strength) + blobs * strength, 0, 255).astype(np.uint8)
+        canvas = np.clip(canvas * (1 - alpha_full[..., None] * strength) + blobs_full * strength, 0, 255).astype(np.uint8)
     if rng.random() < 0.5:
         canvas = cv2.GaussianBlur(canvas, (0, 0), float(rng.uniform(0.5, 2.5)) * size / 256)
     return canvas

@@ -155,10 +155,10 @@ def check_architecture(weights: Path, config: dict[str, Any]) -> None:
     for key, (lo, hi) in INT_BOUNDS.items():
         if key in arch:
             _whole(weights, key, arch[key], lo, hi)
-    for key, (lo, hi) in FLOAT_BOUNDS.items():
-        value = arch.get(key, lo)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise CheckpointError(f"{weights}: config {key} must be a number {lo:g}..{hi:g}, got {value!r}")
+    for key, (flo, fhi) in FLOAT_BOUNDS.items():
+        value = arch.get(key, flo)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not flo <= value <= fhi:
+            raise CheckpointError(f"{weights}: config {key} must be a number {flo:g}..{fhi:g}, got {value!r}")
     channels = arch.get("encoder_channels", [])
     if not isinstance(channels, list) or not 0 < len(channels) <= 16 and "encoder_channels" in arch:
         raise CheckpointError(f"{weights}: config encoder_channels must be a list of 1..16 numbers")

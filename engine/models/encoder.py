@@ -99,7 +99,7 @@ class ImageEncoder(nn.Module):
     keep it, so the map is S/16 on a side (8 x 8 tokens for S = 128).
     """
 
-    def __init__(self, width: int, channels: tuple[int, int, int, int] = (32, 64, 128, 128)):
+    def __init__(self, width: int, channels: tuple[int, ...] = (32, 64, 128, 128)):
         super().__init__()
         c0 = channels[0]
         c_stem = max(c0 // 2, 8)
@@ -133,6 +133,8 @@ class KeypointEncoder(nn.Module):
     Coordinates pass through Fourier features so the tokens resolve small offsets.
     """
 
+    freqs: torch.Tensor  # a buffer
+
     def __init__(self, width: int, num_freqs: int = 6):
         super().__init__()
         self.register_buffer("freqs", (2.0 ** torch.arange(num_freqs, dtype=torch.float32)) * math.pi, persistent=False)
@@ -154,7 +156,7 @@ class KeypointEncoder(nn.Module):
 class ConditionEncoder(nn.Module):
     """Images and keypoints -> :class:`Condition`."""
 
-    def __init__(self, width: int, channels: tuple[int, int, int, int] = (32, 64, 128, 128)):
+    def __init__(self, width: int, channels: tuple[int, ...] = (32, 64, 128, 128)):
         super().__init__()
         self.image = ImageEncoder(width, channels)
         self.keypoints = KeypointEncoder(width)

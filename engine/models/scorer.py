@@ -303,7 +303,6 @@ class HMRScorer(nn.Module):
             reason = str(exc).splitlines()[0]
             raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({reason})") from None
         model.body_signature = config.get("body_model")
-        model.checkpoint_config = config
         calibration = config.get("calibration") or {}
         model.score_offset = float(calibration.get("logit_offset", 0.0))
         consensus = config.get("consensus") or {}

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.cli.jobs_cmd import open_project
+from engine.data import formats
 
 PAIR_STATUSES = ("proposed", "accepted", "rejected", "skipped", "both_bad")
 
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     dataset.add_argument("--dataset", required=True, help="dataset name or id")
     dataset.add_argument("--out", type=Path, required=True)
     dataset.add_argument("--run", type=int, default=None, help="keep only the persons this cleaning run keeps")
-    dataset.add_argument("--format", choices=("spin", "prohmr", "coco"), default=None,
+    dataset.add_argument("--format", choices=formats.writable(), default=None,
                          help="output format (default: the dataset's own)")
     dataset.add_argument("--image-root", type=Path, default=None,
                          help="folder image names are written relative to (default: --out's folder)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.cli.jobs_cmd import open_project, report_result, run_in_foreground
 from engine.cli.person_options import add_person_thresholds, threshold_params
+from engine.data import formats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,8 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", type=Path, default=None, metavar="FILE",
                    help="a candidates file (.npz or .jsonl) to import as sample runs, instead of PATHs")
     p.add_argument("--name", default=None, help="dataset name (default: the first path's name)")
-    p.add_argument("--format", default="auto", choices=("auto", "spin", "prohmr", "coco", "images"),
-                   help="file format (default: by suffix and npz keys)")
+    p.add_argument("--format", default="auto", choices=("auto", *formats.readable(), "images"),
+                   help="file format (default: by suffix and content)")
     p.add_argument("--image-root", default=None, help="folder annotation image names are relative to")
     p.add_argument("--label-kind", default=None, choices=("gt", "pseudo"),
                    help="kind of 3D labels whose file does not say")

@@ -7,59 +7,36 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
-from engine.data.coco_json import read_coco_json, write_coco_json
+from engine.data.formats import get_format, sniff_format, writer_for
 from engine.data.image_folder import IMAGE_SUFFIXES, detect_people, load_image_folder
-from engine.data.prohmr_npz import read_prohmr_npz, write_prohmr_npz
 from engine.data.records import AnnotationFile, LoadResult, PersonSample, reason
-from engine.data.spin_npz import read_spin_npz, write_spin_npz
 from engine.errors import AdhmrError, DataError, ImageError, JobCancelled
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
 
-# Keys only ProHMR's layout has; a file with none of them is read as SPIN's.
-_PROHMR_KEYS = frozenset({
-    "body_pose", "has_body_pose", "betas", "has_betas", "body_keypoints_2d",
-    "extra_keypoints_2d", "body_keypoints_3d", "extra_keypoints_3d",
-})
-
 
 def npz_format(path: str | Path) -> str:
-    """'prohmr' or 'spin', from the key names of an npz archive.
+    """The registered format of an npz archive ('prohmr' or 'spin' for the built-in ones),
+    from its key names.
 
     Raises:
         DataError: missing file or not a readable npz archive.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: no such file")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            keys = set(z.files) if isinstance(z, np.lib.npyio.NpzFile) else set()
-    # Untrusted bytes: zipfile and numpy raise many types on corrupt archives.
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{p}: not a readable .npz file ({type(exc).__name__})") from None
-    return "prohmr" if keys & _PROHMR_KEYS else "spin"
+    return sniff_format(path)
 
 
 def read_annotation_file(
     path: str | Path, image_root: str | Path | None = None, label_kind: str | None = None
 ) -> AnnotationFile:
-    """Read a SPIN or ProHMR ``.npz`` or a COCO ``.json`` annotation file, by its type.
+    """Read an annotation file with the reader of its registered format (by its name's
+    pattern, then its content: ``engine.data.formats.sniff_format``).
 
     Raises:
-        DataError: unknown file type, or the reader's own errors.
+        DataError: no registered format reads it, or the reader's own errors.
     """
     p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix == ".npz":
-        reader = read_prohmr_npz if npz_format(p) == "prohmr" else read_spin_npz
-        return reader(p, image_root, label_kind)
-    if suffix == ".json":
-        return read_coco_json(p, image_root, label_kind)
-    raise DataError(f"{p}: unknown annotation file type '{p.suffix}' (expected .npz or .json)")
+    return get_format(sniff_format(p)).reader(p, image_root, label_kind)
 
 
 def save_annotation_file(
@@ -68,13 +45,10 @@ def save_annotation_file(
     format: str | None = None,
     file_extras: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write records as 'spin' (default for .npz), 'prohmr' (.npz) or 'coco' (.json)."""
+    """Write records in ``format`` (default: the first writable format registered for the
+    file's suffix: 'spin' for .npz, 'coco' for .json)."""
     p = Path(path)
-    fmt = format or {".npz": "spin", ".json": "coco"}.get(p.suffix.lower())
-    writers = {"spin": write_spin_npz, "prohmr": write_prohmr_npz, "coco": write_coco_json}
-    if fmt not in writers:
-        raise DataError(f"{p}: cannot tell the format to write (pass 'spin', 'prohmr' or 'coco')")
-    writers[fmt](p, records, file_extras)
+    writer_for(p, format).writer(p, records, file_extras)
 
 
 def _missing_images(records: list[PersonSample]) -> tuple[list[PersonSample], list[tuple[str, str]]]:
@@ -107,8 +81,9 @@ def load_dataset(
 ) -> LoadResult:
     """Records from any mix of sources; a bad source or row is reported, never fatal.
 
-    paths: one or more of: a SPIN or ProHMR ``.npz``, a COCO keypoints ``.json``, a
-        folder of photos, a single photo (photos go through the pose detector).
+    paths: one or more of: an annotation file of a registered format (SPIN or ProHMR
+        ``.npz``, COCO keypoints ``.json``, ...), a folder of photos, a single photo
+        (photos go through the pose detector).
     image_root: folder that annotation files' image names are relative to (default:
         each file's own folder).
     detector: the pose detector for photos; built on first need when None.

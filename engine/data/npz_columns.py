@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from engine.data.formats import readable
 from engine.data.records import AnnotationFile, PersonSample, resolve_image_path
 from engine.errors import AdhmrError, DataError
 
@@ -215,10 +216,6 @@ def _group_row(record: PersonSample, g: Group, ctx: Context) -> Row | None:
     return g.write(record, base, ctx)
 
 
-# Formats whose readers put a file's raw columns into ``extra``.
-FILE_FORMATS = ("spin", "prohmr", "coco")
-
-
 def _carries_extras(record: PersonSample, fmt: NpzFormat) -> bool:
     """Whether a record's extras go into a file of this format.
 
@@ -226,7 +223,7 @@ def _carries_extras(record: PersonSample, fmt: NpzFormat) -> bool:
     mean nothing here; other extras (detector landmarks, synthetic metadata) are kept.
     """
     origin = record.source.split(":", 1)[0] if ":" in record.source else ""
-    return origin == fmt.name or origin not in FILE_FORMATS
+    return origin == fmt.name or origin not in readable()
 
 
 def _stack(key: str, column: list[np.ndarray | None]) -> np.ndarray | None:

@@ -13,21 +13,18 @@ from engine.projects.checkpoints import (
 )
 from engine.projects.detecting import detect_dataset, images_without_persons
 from engine.projects.exporting import (
-    DATASET_FORMATS,
     DatasetExport,
     export_cleaning,
     export_dataset,
     export_pairs,
 )
-from engine.projects.importing import FORMATS, ImportReport, image_info, import_dataset, sha256_file
+from engine.projects.importing import ImportReport, image_info, import_dataset, import_formats, sha256_file
 from engine.projects.labels import fit_camera, label_params, sample_of
 from engine.projects.sampling import dataset_persons, sample_dataset
 from engine.projects.scoring import score_dataset
 from engine.projects.sources import Source, dataset_sources
 
 __all__ = [
-    "DATASET_FORMATS",
-    "FORMATS",
     "DatasetExport",
     "ImportReport",
     "Source",
@@ -42,6 +39,7 @@ __all__ = [
     "image_info",
     "images_without_persons",
     "import_dataset",
+    "import_formats",
     "label_params",
     "read_checkpoint_config",
     "register_checkpoint",

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.coco_json import write_coco_json
-from engine.data.prohmr_npz import write_prohmr_npz
+from engine.data.formats import get_format, writable
 from engine.data.records import PersonSample
-from engine.data.spin_npz import write_spin_npz
 from engine.errors import DataError, StoreError
 from engine.output_files import check_output
-from engine.projects.importing import READERS, norm_path, sha256_file
+from engine.projects.importing import norm_path, sha256_file
 from engine.projects.labels import sample_of
 from engine.projects.sources import dataset_sources
 from engine.store import (
@@ -38,8 +36,6 @@ from engine.store.export import TRAINING_STATUSES
 
 log = logging.getLogger(__name__)
 
-WRITERS = {"spin": write_spin_npz, "prohmr": write_prohmr_npz, "coco": write_coco_json}
-DATASET_FORMATS = tuple(WRITERS)
 
 
 @dataclass(frozen=True)
@@ -109,10 +105,10 @@ def export_dataset(
     """
     ds = get_dataset(project, dataset)
     fmt = format or {"images": "coco"}.get(ds.format, ds.format)
-    if fmt not in DATASET_FORMATS:
+    if fmt not in writable():
         raise DataError(
             f"dataset {ds.name!r} holds {ds.format} data; choose the output format "
-            f"({', '.join(DATASET_FORMATS)})"
+            f"({', '.join(writable())})"
         )
     # Never over the project, its data folder, or the annotation file being exported.
     check_output(out, project_file=project.path, data_dir=project.data_dir,
@@ -129,7 +125,7 @@ def export_dataset(
     exact = records is not None
     if records is None:
         records = [_with_detector_outputs(sample_of(p, path), p) for path, p in kept]
-    WRITERS[fmt](out, records, extras, image_root)
+    get_format(fmt).writer(out, records, extras, image_root)
     log.info("exported %d of %d persons of %r to %s", len(records), len(persons), ds.name, out)
     return DatasetExport(str(out), fmt, len(records), len(persons), exact)
 
@@ -164,7 +160,7 @@ def _source_records(
     if not path.is_file() or sha256_file(path) != src.sha256:
         log.warning("%s changed or is gone since import; exporting from the project instead", path)
         return None, None
-    f = READERS[fmt](path, src.image_root)
+    f = get_format(fmt).reader(path, src.image_root, None)
     by_key: dict[tuple[str, bytes], list[tuple[int, PersonSample]]] = {}
     for row, r in enumerate(f.records):
         by_key.setdefault(_key(r.image_path, r.box), []).append((row, r))

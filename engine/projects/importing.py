@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.data.coco_json import read_coco_json
+from engine.data.formats import formats, get_format, patterns_text, readable, sniff_format
 from engine.data.image_folder import IMAGE_SUFFIXES, list_images, unsupported_images
-from engine.data.load import load_dataset, npz_format
-from engine.data.prohmr_npz import read_prohmr_npz
+from engine.data.load import load_dataset
 from engine.data.records import PersonSample, reason
-from engine.data.spin_npz import read_spin_npz
 from engine.errors import AdhmrError, DataError, ImageError, StoreError
 from engine.image_io import image_size
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -34,13 +32,16 @@ from engine.store.repo_images import detector_outputs
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("auto", "spin", "prohmr", "coco", "images")
-READERS = {"spin": read_spin_npz, "prohmr": read_prohmr_npz, "coco": read_coco_json}
 BATCH_IMAGES = 64
 READ_SHARE = 0.1
 BATCH_S = 1.0
 DETECT_CHUNK = 8
 _CHUNK = 1 << 20
+
+
+def import_formats() -> tuple[str, ...]:
+    """What ``format`` may be: 'auto', every registered readable format, 'images'."""
+    return ("auto", *readable(), "images")
 
 
 @dataclass(frozen=True)
@@ -96,14 +97,11 @@ def norm_path(path: str | Path) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def sniff_format(path: Path) -> str:
-    """'spin', 'prohmr' or 'coco' for an annotation file; DataError for anything else."""
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        return npz_format(path)
-    if suffix == ".json":
-        return "coco"
-    raise DataError(f"{path}: unknown file type '{path.suffix}' (expected .npz, .json, a photo or a folder)")
+def _sniff(path: Path) -> str:
+    """The registered format of an annotation file; DataError for anything else."""
+    if not any(f.matches(path) for f in formats() if f.reader is not None):
+        raise DataError(f"{path}: unknown file type '{path.suffix}' (expected {patterns_text()}, a photo or a folder)")
+    return sniff_format(path)
 
 
 @dataclass
@@ -141,7 +139,7 @@ def _plan(paths: Sequence[Path], format: str) -> _Plan:
             elif format == "images":
                 raise DataError(f"{p}: not a photo (suffix '{p.suffix}'), but --format images was asked")
             else:
-                plan.annotations.append((p, sniff_format(p) if format == "auto" else format))
+                plan.annotations.append((p, _sniff(p) if format == "auto" else format))
         except AdhmrError as e:
             plan.rejected.append((str(p), reason(p, e)))
     plan.photos = list({norm_path(p): p for p in plan.photos}.values())
@@ -156,7 +154,7 @@ def _read_annotation(
         res = load_dataset([path], image_root, label_kind=label_kind, should_cancel=should_cancel)
         return res.records, res.rejected
     try:
-        f = READERS[fmt](path, image_root, label_kind)
+        f = get_format(fmt).reader(path, image_root, label_kind)
     except AdhmrError as e:
         return [], [(str(path), reason(path, e))]
     records, rejected = [], list(f.rejected)
@@ -287,8 +285,8 @@ def import_dataset(
     DetectorError when the detector cannot be built, JobCancelled when cancelled; a bad
     file or row is only reported in ``rejected``.
     """
-    if format not in FORMATS:
-        raise DataError(f"unknown import format {format!r}, expected one of {', '.join(FORMATS)}")
+    if format not in import_formats():
+        raise DataError(f"unknown import format {format!r}, expected one of {', '.join(import_formats())}")
     # The same file given twice (under any spelling) is read once.
     items = list({norm_path(p): Path(p) for p in paths}.values())
     if not items:
@@ -385,7 +383,7 @@ def _where(where: str) -> str:
     """'path' or 'path#row' for a rejected file or row (record sources carry a
     'format:' prefix)."""
     fmt, sep, rest = where.partition(":")
-    return rest if sep and fmt in READERS else where
+    return rest if sep and fmt in readable() else where
 
 
 def _dataset_id(project: Project, name: str) -> int | None:

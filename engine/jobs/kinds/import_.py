@@ -15,12 +15,13 @@ MAX_LOGGED = 200
 
 
 def param_specs() -> tuple[ParamSpec, ...]:
-    from engine.projects.importing import FORMATS
+    from engine.projects.importing import import_formats
 
     return (
         ParamSpec("paths", "paths", None, "annotation files, photo folders or photos", required=True),
         ParamSpec("name", "str", None, "the dataset (default: from the first path)", optional=True),
-        ParamSpec("format", "str", "auto", "file format (auto: by suffix and content)", choices=FORMATS),
+        ParamSpec("format", "str", "auto", "file format (auto: by suffix and content)",
+                  choices=import_formats()),
         ParamSpec("image_root", "str", None, "folder the annotation file's image paths are relative to",
                   optional=True),
         ParamSpec("label_kind", "str", None, "gt (ground truth) or pseudo (to be cleaned)", optional=True,

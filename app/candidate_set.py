@@ -16,9 +16,14 @@ import torch
 
 from engine.body.projection import translation_from_weak_perspective
 from engine.data.crops import DEFAULT_BOX_SCALE, square_crop
+from engine.metric_registry import metrics
 from engine.models.param_layout import ParamLayout
 
-ERROR_COLUMNS = ("mpjpe", "pa_mpjpe", "pve")
+
+
+def error_names() -> tuple[str, ...]:
+    """The registered error metrics (``engine.metric_registry``), in registration order."""
+    return tuple(m.name for m in metrics())
 AVERAGE_HEIGHT_M = 1.75
 
 
@@ -96,7 +101,8 @@ class CandidateSet:
 
     ids: (N,) store candidate ids (-1 for unsaved ones). run_ids: (N,) their runs.
     params: (N, D) float32. scores: (N,) float64, NaN without a score.
-    errors: name -> (N,) float64 mm (mpjpe, pa_mpjpe, pve), NaN where unknown.
+    errors: metric name -> (N,) float64 (``error_names()``: mpjpe, pa_mpjpe, pve in mm,
+        and any other registered metric), NaN where unknown.
     crop: the crop of the person's box the cameras refer to.
     """
 
@@ -120,8 +126,8 @@ class CandidateSet:
         n = len(records)
         nan = np.full(n, np.nan)
         errors = {}
-        for name in ERROR_COLUMNS:
-            values = [getattr(r, name) for r in records]
+        for name in error_names():
+            values = [r.error(name) for r in records]
             errors[name] = np.array([np.nan if v is None else v for v in values], np.float64) if n else nan
         return cls(
             ids=np.array([r.id for r in records], np.int64),
@@ -138,7 +144,7 @@ class CandidateSet:
         """One unsaved candidate: the average body standing in ``box``."""
         return cls(
             ids=np.array([-1]), run_ids=np.array([-1]), params=decoder.rest_pose_params(),
-            scores=np.array([np.nan]), errors={k: np.array([np.nan]) for k in ERROR_COLUMNS},
+            scores=np.array([np.nan]), errors={k: np.array([np.nan]) for k in error_names()},
             crop=Crop.of_box(box), decoder=decoder,
         )
 

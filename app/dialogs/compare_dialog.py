@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.candidate_set import ERROR_COLUMNS, CandidateSet, Crop
+from app.candidate_set import CandidateSet, Crop, error_names
 from app.sampling import ModelCache, checkpoint_ref
 from app.settings import Preferences
 from app.widgets.ab_compare import ABCompare
@@ -57,7 +57,7 @@ class Side:
     def candidate_set(self, box, decoder) -> CandidateSet:
         n = len(self.params)
         nan = np.full(n, np.nan)
-        errors = {k: (self.errors or {}).get(k, nan) for k in ERROR_COLUMNS}
+        errors = {k: (self.errors or {}).get(k, nan) for k in error_names()}
         cset = CandidateSet(ids=np.full(n, -1), run_ids=np.full(n, -1), params=self.params.astype(np.float32),
                             scores=self.scores if self.scores is not None else nan, errors=errors,
                             crop=Crop.of_box(box), decoder=decoder)

@@ -40,9 +40,6 @@ from engine.store import (
 
 log = logging.getLogger(__name__)
 
-ERROR_COLUMNS = {"MPJPE": "mpjpe", "PA-MPJPE": "pa_mpjpe", "PVE": "pve"}
-
-
 def dataset_persons(project: Project, dataset: str | int) -> list[tuple[Path, PersonRecord]]:
     """(image file, person) of every person of a dataset, by image then person id."""
     ds = get_dataset(project, dataset)
@@ -103,16 +100,20 @@ def decode_for(params: torch.Tensor, crop: CropTransform, layout: Any, body: Any
 
 
 def label_errors(person: PersonRecord, cands: Candidates, layout: Any, body: Any) -> dict[str, np.ndarray] | None:
-    """(M,) errors in mm of each candidate against the person's label, by store column."""
-    from engine.training.candidate_noise import candidate_errors
+    """(M,) errors of each candidate against the person's label, for every registered
+    metric (``engine.metric_registry``), by metric name."""
+    from engine.metric_registry import compute_errors
 
     if person.label_params is None or person.label_params.size != layout.dim:
         return None
     rot, betas, _ = layout.split(torch.from_numpy(person.label_params)[None])
     with torch.no_grad():
         gt = body(rot, betas)
-        errors = candidate_errors(cands.joints, cands.vertices, gt.joints.cpu(), gt.vertices.cpu())
-    return {ERROR_COLUMNS[k]: v[0].numpy() for k, v in errors.items()}
+        joints = cands.joints.reshape(-1, *cands.joints.shape[-2:])
+        vertices = cands.vertices.reshape(-1, *cands.vertices.shape[-2:])
+        m = joints.shape[0]
+        errors = compute_errors(joints, vertices, gt.joints.cpu().repeat(m, 1, 1), gt.vertices.cpu().repeat(m, 1, 1))
+    return {name: v.numpy() for name, v in errors.items()}
 
 
 def sample_dataset(

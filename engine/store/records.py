@@ -5,8 +5,10 @@ Arrays are decoded from their blobs; times are aware UTC datetimes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -155,29 +157,25 @@ class SampleRunRecord:
 
 @dataclass(frozen=True, eq=False)
 class CandidateRecord:
-    """One hypothesis. params: (D,) float32; errors in mm, None without a 3D label."""
+    """One hypothesis. params: (D,) float32. errors: {metric name: value} against the
+    person's 3D label (``engine.metric_registry``; mm for the built-in ones), empty
+    without a label."""
 
     id: int
     run_id: int
     index: int
     params: np.ndarray
     score: float | None
-    mpjpe: float | None
-    pa_mpjpe: float | None
-    pve: float | None
+    errors: Mapping[str, float]
+
+    def error(self, name: str) -> float | None:
+        """The error called ``name`` ('mpjpe', ...), None where it was not computed."""
+        return self.errors.get(name)
 
     @classmethod
     def of(cls, row: s.Candidate) -> CandidateRecord:
-        return cls(
-            row.id,
-            row.run_id,
-            row.idx,
-            blob_to_array(row.params),
-            row.score,
-            row.mpjpe,
-            row.pa_mpjpe,
-            row.pve,
-        )
+        errors = {k: float(v) for k, v in (row.errors or {}).items() if v is not None}
+        return cls(row.id, row.run_id, row.idx, blob_to_array(row.params), row.score, MappingProxyType(errors))
 
 
 @dataclass(frozen=True)

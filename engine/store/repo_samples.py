@@ -15,9 +15,6 @@ from engine.store.records import CandidateRecord, CheckpointRecord, SampleRunRec
 from engine.store.schema import CHECKPOINT_KINDS, Candidate, Checkpoint, Person, SampleRun
 from engine.store.tx import Db, get_row, transaction
 
-ERROR_NAMES = ("mpjpe", "pa_mpjpe", "pve")
-
-
 def add_checkpoint(
     db: Db,
     kind: str,
@@ -84,19 +81,20 @@ def add_sample_run(
     """Store M sampled hypotheses of one person as a run.
 
     params: (M, D) parameter vectors. scores: (M,) scorer outputs or None.
-    errors: optional (M,) arrays in mm named mpjpe, pa_mpjpe, pve.
+    errors: optional {metric name: (M,) array} (``engine.metric_registry``: mpjpe,
+        pa_mpjpe, pve in mm, or any other registered metric).
     Returns the run id; candidate i gets index i.
     """
     arr = np.asarray(params)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ShapeError(f"params: expected shape (M, D) with M, D > 0, got {arr.shape}")
     m = arr.shape[0]
-    unknown = set(errors or {}) - set(ERROR_NAMES)
-    if unknown:
-        raise StoreError(f"unknown error names {sorted(unknown)}, expected some of {ERROR_NAMES}")
+    bad = sorted(k for k in errors or {} if not (isinstance(k, str) and k.isidentifier()))
+    if bad:
+        raise StoreError(f"error names must be identifiers (metric names), got {bad}")
     blobs = [array_to_blob(arr[i], f"params[{i}]") for i in range(m)]
     score_list = _per_candidate(scores, m, "scores")
-    err_lists = {k: _per_candidate((errors or {}).get(k), m, k) for k in ERROR_NAMES}
+    err_lists = {k: _per_candidate(v, m, k) for k, v in (errors or {}).items() if v is not None}
     with transaction(db) as session:
         get_row(session, Person, person_id)
         if checkpoint_id is not None:
@@ -112,7 +110,7 @@ def add_sample_run(
                 idx=i,
                 params=blobs[i],
                 score=score_list[i],
-                **{k: err_lists[k][i] for k in ERROR_NAMES},
+                errors={k: v[i] for k, v in err_lists.items()} or None,
             )
             for i in range(m)
         )

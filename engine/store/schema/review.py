@@ -1,14 +1,16 @@
 """Tables of sampling and review: sample runs, candidates, preference pairs, cleaning.
 
-``candidates.params`` holds the (D,) float32 parameter vector of one hypothesis; errors
-(mpjpe, pa_mpjpe, pve) are in millimetres and only known where a 3D label exists.
+``candidates.params`` holds the (D,) float32 parameter vector of one hypothesis;
+``candidates.errors`` its errors against the person's 3D label, a JSON object keyed by
+metric name (``engine.metric_registry``: mpjpe, pa_mpjpe, pve in mm, and any metric
+registered later, with no schema change), null where no label exists.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.schema.base import PAIR_SOURCES, PAIR_STATUSES, Base, one_of, utcnow
@@ -37,9 +39,7 @@ class Candidate(Base):
     idx: Mapped[int]
     params: Mapped[bytes] = mapped_column(LargeBinary)
     score: Mapped[float | None]
-    mpjpe: Mapped[float | None]
-    pa_mpjpe: Mapped[float | None]
-    pve: Mapped[float | None]
+    errors: Mapped[dict[str, float] | None] = mapped_column(JSON)
 
 
 class Pair(Base):

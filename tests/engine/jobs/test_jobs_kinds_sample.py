@@ -45,7 +45,8 @@ def test_sample_job_stores_scored_candidates_with_errors(sampled_setup):
         assert (run.m, run.steps, run.seed, run.checkpoint_id) == (4, 4, 0, out["checkpoint_id"])
         cands = st.candidates_of_person(project, pid)
         assert [c.index for c in cands] == [0, 1, 2, 3]
-        assert all(0 < c.score < 1 and c.mpjpe > 0 and c.pa_mpjpe > 0 and c.pve > 0 for c in cands)
+        assert all(0 < c.score < 1 and set(c.errors) == {"mpjpe", "pa_mpjpe", "pve"} and min(c.errors.values()) > 0
+                   for c in cands)
         assert all(c.params.shape == (157,) and np.isfinite(c.params).all() for c in cands)
 
     again = run_job(project, JobSpec("sample", {"dataset": "d", "checkpoint": base, "M": 4}))

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("photo", type=Path)
-    p.add_argument("-M", "--hypotheses", type=hypotheses, default=100, help="candidates to sample (default 100)")
+    p.add_argument("-M", "--num-candidates", "--hypotheses", dest="num_candidates", type=hypotheses, default=100,
+                   help="candidates to sample (default 100)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: resources/checkpoints/base)")
     p.add_argument("--sampler", type=sampler_name, default=BUILTIN_SAMPLER, metavar="NAME",
@@ -82,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
 
     model = load_sampler(args.sampler, args.checkpoint, body, args.device)
     scorer = _load_scorer(args, body)
-    settings = SampleSettings(num_candidates=args.hypotheses, steps=args.steps, seed=args.seed,
+    settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device)
     image = load_image(args.photo)
     detector = detector_from(args)

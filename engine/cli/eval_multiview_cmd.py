@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"drop frames whose mean reprojection error is over this, px (default {MAX_REPROJECTION_PX:.0f})")
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: the bundled base)")
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: the bundled scorer)")
-    p.add_argument("-M", "--hypotheses", type=int, default=20, help="candidates per view (default 20)")
+    p.add_argument("-M", "--num-candidates", "--hypotheses", dest="num_candidates", type=int, default=20,
+                   help="candidates per view (default 20)")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     add_compute_options(p, device_default="cpu")
@@ -57,11 +58,11 @@ def run_evaluation(args: argparse.Namespace):
     from engine.multiview.methods import build_methods
     from engine.multiview.recording import evaluate_recording
 
-    if args.stride < 1 or (args.frames is not None and args.frames < 1) or args.hypotheses < 1:
+    if args.stride < 1 or (args.frames is not None and args.frames < 1) or args.num_candidates < 1:
         raise DataError("--stride, --frames and -M must be at least 1")
     apply_threads(args)
     groups = tuple(m.strip() for m in args.methods.split(",") if m.strip())
-    methods = build_methods(groups, args.checkpoint, args.scorer, args.hypotheses, args.steps,
+    methods = build_methods(groups, args.checkpoint, args.scorer, args.num_candidates, args.steps,
                             args.seed, args.device)
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(

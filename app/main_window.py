@@ -19,6 +19,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
 
 from app.exporting import export_dialog
+from app.fitting_actions import fit_current, refine_selected
 from app.keep_work import KeepWork
 from app.people import other_people_best, sample_all
 from app.panels import PanelSpec, extra_panels
@@ -175,6 +176,10 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
                                      tip="Sample candidates for the current person with the diffusion model"))
         image.addAction(self._action("sample_all", "Sample &All People", lambda: sample_all(self), "Ctrl+Shift+R",
                                      tip="Sample candidates for every person of the photo, then show them all"))
+        image.addAction(self._action("fit_body", "&Fit a Candidate", lambda: fit_current(self), "Ctrl+Shift+F",
+                                     tip="Fit the body to the person's keypoints: a candidate beside the sampled ones"))
+        image.addAction(self._action("refine", "&Refine Selected Candidates", lambda: refine_selected(self),
+                                     "Ctrl+Alt+F", tip="A few fit steps from each selected candidate (stored as new ones)"))
         image.addAction(self._action("detect", "&Detect Person", lambda: self.detect_in_box(None), "Ctrl+D",
                                      tip="Run the keypoint detector on the whole photo"))
         image.addAction(self._action("pick", "Pick Person with a &Box", self.image_pane.box_button.toggle, "B",
@@ -240,7 +245,7 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
         idle = not self.tasks.busy
         for name in ("import_images", "import_folder", "import_dataset", "close", "save_as", "export"):
             self.actions[name].setEnabled(has_project and idle)
-        for name in ("sample", "sample_all", "detect", "pick"):
+        for name in ("sample", "sample_all", "fit_body", "refine", "detect", "pick"):
             self.actions[name].setEnabled(has_project and idle and self.state.image is not None)
         for name in ("new", "open", "demo", "photo"):
             self.actions[name].setEnabled(idle)

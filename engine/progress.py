@@ -27,7 +27,7 @@ class ProgressEvent:
 
 
 class ProgressFn(Protocol):
-    def __call__(self, event: ProgressEvent) -> None: ...
+    def __call__(self, event: ProgressEvent, /) -> None: ...
 
 
 CancelFn = Callable[[], bool]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ def _convert(args: argparse.Namespace) -> int:
     from engine.output_files import check_output
 
     check_output(args.dst, inputs=[args.src])
-    arrays = read_model_file(args.src)
+    arrays: dict[str, Any] = read_model_file(args.src)
     args.dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.dst.with_name(args.dst.stem + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)

@@ -108,9 +108,9 @@ def sample_params(config: AugmentConfig, rng: np.random.Generator) -> AugmentPar
         shift=(float(shift[0]), float(shift[1])),
         rotation=rotation,
         flip=bool(u[1] < config.flip_prob),
-        color=tuple(float(c) for c in color),
+        color=(float(color[0]), float(color[1]), float(color[2])),
         occluder=occluder,
-        occluder_color=tuple(int(c) for c in occ_color),
+        occluder_color=(int(occ_color[0]), int(occ_color[1]), int(occ_color[2])),
     )
 
 

@@ -112,7 +112,7 @@ def read_coco_json(
     if anns and not any(isinstance(a, dict) and "keypoints" in a for a in anns):
         raise DataError(f"{p}: no annotation has 'keypoints' (a COCO detection or caption file?)")
     root = str(image_root) if image_root is not None else str(p.absolute().parent)
-    images = {}
+    images: dict[Any, dict] = {}
     for im in doc["images"]:
         if isinstance(im, dict) and isinstance(im.get("file_name"), str) and im.get("id") is not None:
             images.setdefault(_id_key(im["id"]), im)
@@ -237,7 +237,7 @@ def write_coco_json(
     doc.setdefault("categories", [PERSON_CATEGORY])
     images = doc.setdefault("images", [])
     others = doc.pop("annotations", [])
-    by_path = {}
+    by_path: dict[str, Any] = {}
     for im in images:
         if isinstance(im, dict) and isinstance(im.get("file_name"), str):
             by_path.setdefault(resolve_image_path(im["file_name"], root), im.get("id"))

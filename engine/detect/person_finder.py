@@ -101,7 +101,7 @@ class PersonFinder:
             kps_px = apply_affine(image_from_unit, kps.astype(np.float64))
             corners = apply_affine(image_from_unit, box.reshape(2, 2).astype(np.float64))
             out.append(PersonCandidate(
-                face_box=tuple(float(v) for v in corners.ravel()),
+                face_box=(float(corners[0, 0]), float(corners[0, 1]), float(corners[1, 0]), float(corners[1, 1])),
                 keypoints=kps_px.astype(np.float32),
                 score=score,
                 square=body_square(kps_px),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +99,10 @@ def _check_image(image: object) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _check_box(box: object, width: int, height: int) -> tuple[int, int, int, int]:
+def _check_box(box: Sequence[float] | np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
     """The integer pixel region of a user box, clipped to the image."""
     try:
-        x0, y0, x1, y1 = (float(v) for v in box)  # type: ignore[union-attr]
+        x0, y0, x1, y1 = (float(v) for v in box)
     except (TypeError, ValueError):
         raise ShapeError(f"box must be four numbers x0, y0, x1, y1, got {box!r}") from None
     if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):

@@ -237,7 +237,7 @@ def write_candidates_file(path: str | Path, persons: list[PersonCandidates]) -> 
     keys = set(rows[0]) if rows else {"image"}
     if any(set(r) != keys for r in rows) or len({c.pose.shape for c in persons}) > 1:
         raise DataError(f"{p}: persons differ in M or in optional keys; write .jsonl instead")
-    arrays = {k: np.asarray([r[k] for r in rows]) for k in keys}
+    arrays: dict[str, Any] = {k: np.asarray([r[k] for r in rows]) for k in keys}
     arrays["image"] = np.asarray([c.image for c in persons], dtype=str)
     with open(p, "wb") as f:
         np.savez(f, **arrays)

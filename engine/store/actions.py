@@ -62,7 +62,7 @@ def record_update(session: Session, row: Base, values: dict[str, Any], who: str 
         session,
         Action(
             table_name=table,
-            row_id=row.id,
+            row_id=getattr(row, "id"),  # every table's key (Base declares none)
             op="update",
             old_value=old,
             new_value={k: _encode(v) for k, v in values.items()},
@@ -81,7 +81,7 @@ def record_insert(session: Session, row: Base, who: str | None) -> Action:
         session,
         Action(
             table_name=row.__tablename__,
-            row_id=row.id,
+            row_id=getattr(row, "id"),  # every table's key (Base declares none)
             op="insert",
             old_value=None,
             new_value=values,
@@ -104,6 +104,7 @@ def _apply(session: Session, action: Action, backwards: bool) -> None:
         )
     else:
         values = action.old_value if backwards else action.new_value
+        assert values is not None  # an update records both sides
         for k, v in _decode(model, values).items():
             setattr(row, k, v)
     session.flush()

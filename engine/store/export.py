@@ -100,7 +100,7 @@ def export_pairs_npz(
     def column(key: str, dtype: Any) -> np.ndarray:
         return np.array([np.nan if r[key] is None else r[key] for r in recs], dtype=dtype)
 
-    arrays = {
+    arrays: dict[str, Any] = {
         "winner": np.stack([r["winner"] for r in recs]) if recs else np.zeros((0, d), np.float32),
         "loser": np.stack([r["loser"] for r in recs]) if recs else np.zeros((0, d), np.float32),
         "box": np.array([r["box"] for r in recs], dtype=np.float32).reshape(-1, 4),

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from engine.errors import StoreError
 from engine.store.schema import utcnow
 
-try:
+if sys.platform != "win32":
     import fcntl
 
     def _try_lock(fd: int) -> bool:
@@ -33,7 +34,7 @@ try:
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
-except ImportError:  # Windows: lock one byte far past the note so the note stays readable.
+else:  # Windows: lock one byte far past the note so the note stays readable.
     import msvcrt
 
     _WIN_OFFSET = 1 << 20

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -23,7 +23,16 @@ def _maybe(blob: bytes | None, shape: tuple[int, ...]) -> np.ndarray | None:
     return None if blob is None else blob_to_array(blob, shape)
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+
+
+@overload
+def utc(value: None) -> None: ...
+
+
 def utc(value: datetime | None) -> datetime | None:
+    """A naive UTC timestamp from SQLite, made aware."""
     return None if value is None else value.replace(tzinfo=UTC)
 
 

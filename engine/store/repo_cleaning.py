@@ -34,6 +34,7 @@ def auto_keep(
         raise StoreError("cleaning scores must be finite numbers")
     if threshold is not None:
         return {pid: score >= threshold for pid, score in scores.items()}
+    assert keep_fraction is not None  # exactly one of the two, checked above
     if not 0.0 <= keep_fraction <= 1.0:
         raise StoreError(f"keep_fraction must be in [0, 1], got {keep_fraction}")
     ranked = sorted(scores, key=lambda pid: (-scores[pid], pid))

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from engine.errors import StoreError
 from engine.store.records import JobRecord
@@ -76,7 +76,7 @@ def set_job_status(
     if only_from is not None:
         query = query.where(Job.status.in_(list(only_from)))
     with transaction(db) as session:
-        return session.execute(query).rowcount == 1
+        return cast(CursorResult, session.execute(query)).rowcount == 1
 
 
 def mark_running(db: Db, job_id: int, pid: int, host: str) -> JobRecord:
@@ -113,9 +113,9 @@ def report_progress(
             .values(progress=fraction, message=message, heartbeat=now, log=Job.log + log_text)
         )
         if metrics:
-            seq = session.scalar(
+            seq = session.execute(
                 select(func.coalesce(func.max(JobMetric.seq), -1)).where(JobMetric.job_id == job_id)
-            )
+            ).scalar_one()
             session.add_all(
                 JobMetric(
                     job_id=job_id,
@@ -126,7 +126,7 @@ def report_progress(
                 )
                 for i, (f, m) in enumerate(metrics)
             )
-        return session.scalar(select(Job.status).where(Job.id == job_id))
+        return session.execute(select(Job.status).where(Job.id == job_id)).scalar_one()
 
 
 def finish_job(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select
 from sqlalchemy.dialects.sqlite import insert
 
 from engine.errors import StoreError
@@ -69,7 +70,7 @@ def add_auto_pairs(db: Db, proposals: Iterable[PairProposal]) -> int:
                 )
                 .on_conflict_do_nothing(index_elements=["winner_id", "loser_id"])
             )
-            added += result.rowcount
+            added += cast(CursorResult, result).rowcount
     return added
 
 

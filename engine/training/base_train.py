@@ -157,7 +157,7 @@ def fit_normalizer(records: Sequence[PersonSample], layout: ParamLayout, crop_si
 class EMA:
     """Exponential moving average of a model's weights (warm-up: decay <= (1+k)/(10+k))."""
 
-    def __init__(self, model: torch.nn.Module, decay: float):
+    def __init__(self, model: DiffusionHMR, decay: float):
         self.module = copy.deepcopy(model).eval().requires_grad_(False)
         self.decay = decay
 
@@ -166,8 +166,8 @@ class EMA:
         d = min(self.decay, (1.0 + step) / (10.0 + step))
         for e, p in zip(self.module.parameters(), model.parameters()):
             e.lerp_(p.detach(), 1.0 - d)
-        for e, b in zip(self.module.buffers(), model.buffers()):
-            e.copy_(b)
+        for eb, b in zip(self.module.buffers(), model.buffers()):
+            eb.copy_(b)
 
 
 def warmup_cosine(warmup: int, total: int):
@@ -182,7 +182,8 @@ def warmup_cosine(warmup: int, total: int):
 
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """No decay on biases, norms and embeddings (the 1-D and position parameters)."""
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (decay if p.ndim >= 2 and "pos" not in name and "joint" not in name else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -267,7 +268,7 @@ class _Trainer:
             self.scaler.load_state_dict(state["scaler"])
             self.step = int(state["step"])
             log.info("resuming %s at step %d", self.state_path, self.step)
-        self.net = self.model
+        self.net: torch.nn.Module = self.model
         if info.distributed:
             ids = [device.index] if device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
@@ -301,7 +302,7 @@ class _Trainer:
                 logs = self._train_step(batch)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     logs = all_reduce_mean(logs, self.info)
-                    logs["lr"] = self.scheduler.get_last_lr()[0]
+                    logs["lr"] = float(self.scheduler.get_last_lr()[0])
                     logs["sec_per_step"] = (time.perf_counter() - mark[0]) / (self.step - mark[1])
                     mark = (time.perf_counter(), self.step)
                     self._report(logs)
@@ -342,6 +343,7 @@ class _Trainer:
         if not self.info.is_main:
             return {}
         model, cfg = self.ema.module, self.config
+        assert self.val_data is not None, "validate() needs validation data"
         loader = DataLoader(self.val_data, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers)
         losses, errors = [], []
         with torch.random.fork_rng(devices=[self.info.device] if self.info.device.type == "cuda" else []):

@@ -65,6 +65,7 @@ def keep_mask(scores: np.ndarray, rule: CleaningRule) -> np.ndarray:
     if rule.threshold is not None:
         return scores >= rule.threshold
     keep = np.zeros(len(scores), bool)
+    assert rule.keep_fraction is not None  # CleaningRule holds exactly one of the two
     n = max(1, int(math.floor(rule.keep_fraction * len(scores) + 0.5))) if len(scores) else 0
     keep[np.argsort(-scores, kind="stable")[:n]] = True
     return keep

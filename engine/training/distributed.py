@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, cast
 
 import torch
 import torch.distributed as dist
-from torch.utils.data import DistributedSampler, Sampler
+from torch.utils.data import Dataset, DistributedSampler, Sampler
 
 from engine.devices import pick_device
 
@@ -89,8 +89,9 @@ class ResumableSampler(Sampler[int]):
     """
 
     def __init__(self, size: int, info: DistInfo, batch_size: int, seed: int = 0):
-        self.inner = DistributedSampler(
-            range(size), num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=seed, drop_last=True)
+        # The sampler only reads the length of what it shards.
+        self.inner: DistributedSampler[int] = DistributedSampler(
+            cast("Dataset[int]", range(size)), num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=seed, drop_last=True)
         self.batch_size = batch_size
         self.start_batch = 0
 

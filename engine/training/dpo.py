@@ -41,6 +41,7 @@ from torch import nn
 
 from engine.params import SEED_MAX, check_fields, param
 from engine.models import losses
+from engine.models.diffusion_hmr import DiffusionHMR
 
 MODES = ("dpo", "reprojection", "supervised")
 
@@ -62,7 +63,7 @@ class DPOConfig:
     sft_data / sft_weight: labelled annotation files and the weight of the base
         model's loss on them (mode 'supervised' uses weight 1 when 0 is given).
     eval_data: labelled file evaluated every eval_every steps (and at the end), on
-        eval_images people with eval_M hypotheses; scorer: adds the Select row.
+        eval_images people with eval_num_candidates hypotheses; scorer: adds the Select row.
     """
 
     out: str = field(metadata=param("checkpoint path stem"))
@@ -91,7 +92,8 @@ class DPOConfig:
     eval_every: int = field(default=0, metadata=param("evaluate every this many steps (0: at the end only)",
                                                       ge=0))
     eval_images: int = field(default=32, metadata=param("people evaluated", ge=1))
-    eval_M: int = field(default=10, metadata=param("hypotheses per evaluated person", ge=1))
+    eval_num_candidates: int = field(default=10, metadata=param("hypotheses per evaluated person", ge=1,
+                                                                aliases=("eval_M",)))
     save_every: int = field(default=100, metadata=param("save the training state every this many steps", ge=1))
     log_every: int = field(default=10, metadata=param("log every this many steps", ge=1))
     seed: int = field(default=0, metadata=param("random seed", ge=0, le=SEED_MAX))
@@ -201,7 +203,7 @@ class Objective(nn.Module):
     pairs / sft_batch are None when the mode does not use them.
     """
 
-    def __init__(self, model: nn.Module, config: DPOConfig):
+    def __init__(self, model: DiffusionHMR, config: DPOConfig):
         super().__init__()
         self.model = model
         self.mode = config.mode
@@ -214,13 +216,16 @@ class Objective(nn.Module):
         loss = torch.zeros((), device=self.model.device)
         stats: dict[str, torch.Tensor] = {}
         if self.mode == "dpo":
+            assert pairs is not None and t is not None and noise is not None and ref_errors is not None
             err_w, err_l = pair_errors(self.model, pairs, t, noise)
             loss, stats = dpo_loss(err_w, err_l, *ref_errors, self.beta)
             stats.update(dpo_loss=loss.detach(), err_winner=err_w.detach().mean(), err_loser=err_l.detach().mean())
         elif self.mode == "reprojection":
+            assert pairs is not None and t is not None and noise is not None
             loss = reprojection_loss(self.model, body, pairs, t, noise)
             stats["reprojection"] = loss.detach()
         if self.sft_weight > 0:
+            assert sft_batch is not None, "a supervised weight needs a supervised batch"
             sft, logs = self.model.training_loss(sft_batch, body)
             loss = loss + self.sft_weight * sft
             stats["supervised"] = torch.tensor(logs["loss"])

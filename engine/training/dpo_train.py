@@ -183,7 +183,7 @@ class DPOTrainer:
             last = self.step == cfg.steps
             if self.step % cfg.log_every == 0 or last:
                 stats = all_reduce_mean(stats, info)
-                stats["lr"] = self.scheduler.get_last_lr()[0]
+                stats["lr"] = float(self.scheduler.get_last_lr()[0])
                 stats["sec_per_step"] = (time.perf_counter() - mark[0]) / (self.step - mark[1])
                 mark = (time.perf_counter(), self.step)
                 self._report(stats)

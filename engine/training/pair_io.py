@@ -171,7 +171,7 @@ def write_pairs_npz(path: str | Path, pairs: Sequence[PreferencePair]) -> int:
     def nan(v: float | None) -> float:
         return math.nan if v is None else v
 
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {
         "winner": np.stack([p.winner for p in pairs]) if n else np.zeros((0, d), np.float32),
         "loser": np.stack([p.loser for p in pairs]) if n else np.zeros((0, d), np.float32),
         "crop_center": np.array([p.crop_center for p in pairs], np.float64).reshape(n, 2),

@@ -300,8 +300,10 @@ def build_pairs(
             continue
         seed = config.seed + i
         settings = SampleSettings(num_candidates=config.num_candidates, steps=config.steps, seed=seed)
+        assert cache_image is not None  # read above, or the person was skipped
         crop, sampled = sample_person(cache_image, record.box, record.keypoints, base, body, settings, scorer,
                                       with_vertices=False)
+        assert sampled.scores is not None  # a scorer was given
         params, scores = sampled.params[0].numpy(), sampled.scores[0].numpy()
         person = record.source or f"{record.image_path}#{i}"
         for w, lo in select_pairs(scores, config):

@@ -115,7 +115,7 @@ def training_candidates(
     gt = layout.from_axis_angle(pose, betas, cam)
     num_base = config.base_candidates if base is not None else 0
     params = noisy_candidates(gt, config.candidates_per_image - num_base, generator, config.noise, layout)
-    if num_base:
+    if num_base and base is not None:
         params = torch.cat([params, base.sample(images, keypoints, num_base, config.base_steps, base_seed)], dim=1)
     with torch.no_grad():
         posed = pose_candidates(body, params, layout)
@@ -150,7 +150,7 @@ class _StepBatches(Sampler):
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         per_epoch = self.n // self.batch
-        perm_epoch, perm = -1, None
+        perm_epoch, perm = -1, torch.empty(0, dtype=torch.long)
         for step in range(self.start, self.steps):
             epoch, k = divmod(step, per_epoch)
             if epoch != perm_epoch:
@@ -203,7 +203,7 @@ class ValidationSet:
         self.errors = errors
         self.chunk = chunk
 
-    def chunks(self) -> Iterator[tuple[torch.Tensor, ...]]:
+    def chunks(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
         for i in range(0, self.images.shape[0], self.chunk):
             j = i + self.chunk
             yield self.images[i:j], self.keypoints[i:j], self.crop[i:j], self.depth[i:j]
@@ -225,6 +225,7 @@ class ValidationSet:
         for i in range(0, len(dataset), config.batch_size):
             batch = default_collate([dataset[k] for k in range(i, min(i + config.batch_size, len(dataset)))])
             parts.append(training_candidates(batch, body, ParamLayout(), config, base, generator, config.seed + i))
-        joined = [torch.cat([getattr(p, name) for p in parts]) for name in ("images", "keypoints", "crop", "depth")]
+        images, keypoints, crop, depth = (
+            torch.cat([getattr(p, name) for p in parts]) for name in ("images", "keypoints", "crop", "depth"))
         errors = {k: torch.cat([p.errors[k] for p in parts]).cpu() for k in parts[0].errors}
-        return cls(*joined, errors, chunk=config.batch_size)
+        return cls(images, keypoints, crop, depth, errors, chunk=config.batch_size)

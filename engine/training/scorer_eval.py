@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.errors import DataError
 from engine.metrics import ranking_correlation
 from engine.models.scorer import HMRScorer
 from engine.training.candidate_noise import ERROR_NAMES
@@ -64,4 +65,6 @@ def mixed_candidate_correlation(
         candidates_per_image=MIXED_CANDIDATES, base_candidates=MIXED_BASE_SAMPLES, seed=seed, batch_size=batch_size,
     )
     val = ValidationSet.build(config, body, scorer.config.crop_size, base, held_out=[])
+    if val is None:
+        raise DataError(f"{data}: no images to measure the scorer on")
     return validation_correlation(validation_logits(scorer, val), val)

@@ -218,12 +218,12 @@ def train_scorer(
         metrics = {"loss": float(loss.detach()), "pair_accuracy": accuracy, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None and (done % config.val_every == 0 or done == config.steps):
             scored = ema if ema is not None else model
-            logits = validation_logits(scored, val)
-            val_metrics = validation_correlation(logits, val)
+            val_logits = validation_logits(scored, val)
+            val_metrics = validation_correlation(val_logits, val)
             # RankNet ignores a constant shift of the logits, so they drift; centring the
             # saved scorer on the validation candidates keeps sigmoid(5 s - offset) around
             # 0.5 and away from float32 saturation, where distinct logits would tie at 1.0.
-            scored.score_offset = float(np.median(logits))
+            scored.score_offset = float(np.median(val_logits))
             metrics.update({f"val_srcc_{k}": v["srcc"] for k, v in val_metrics.items()})
             log.info("step %d validation %s", done, val_metrics)
         if done % config.save_every == 0 or done == config.steps:

@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -103,8 +104,9 @@ def render_shard(sb: SynthBody, out: Path, cfg: DomainConfig, seed: int, size: i
             rows[k].append(np.asarray(sample.row[k]))
     path = _shard_path(out, start // SHARD_SIZE)
     tmp = path.with_name(path.name + ".tmp")
+    stacked: dict[str, Any] = {k: np.stack(v) for k, v in rows.items()}
     with open(tmp, "wb") as f:
-        np.savez(f, index=np.arange(start, stop), **{k: np.stack(v) for k, v in rows.items()})
+        np.savez(f, index=np.arange(start, stop), **stacked)
     os.replace(tmp, path)
     return stop - start
 
@@ -118,6 +120,7 @@ def _init_worker(body_path: str | None, threads: int) -> None:
 
 def _worker_shard(args: tuple) -> int:
     out, domain, seed, size, start, stop = args
+    assert _worker_body is not None  # set by _init_worker
     return render_shard(_worker_body, Path(out), get_domain(domain), seed, size, start, stop)
 
 
@@ -138,7 +141,7 @@ def _check_settings(out: Path, settings: dict) -> None:
     os.replace(tmp, path)
 
 
-def _render_all(sb: SynthBody, out: Path, todo: list[tuple[int, int, int]], cfg: DomainConfig, seed: int,
+def _render_all(sb: SynthBody | None, out: Path, todo: list[tuple[int, int, int]], cfg: DomainConfig, seed: int,
                 size: int, workers: int, body_path, done: int, n: int, progress: ProgressFn,
                 should_cancel: CancelFn) -> None:
     def report(count: int) -> None:
@@ -147,6 +150,7 @@ def _render_all(sb: SynthBody, out: Path, todo: list[tuple[int, int, int]], cfg:
     if workers <= 1 or len(todo) <= 1:
         for _, start, stop in todo:
             check_cancel(should_cancel)
+            assert sb is not None  # loaded whenever there is something to render
             done += render_shard(sb, out, cfg, seed, size, start, stop)
             report(done)
         return
@@ -205,9 +209,11 @@ def _assemble(sb: SynthBody | None, out: Path, n: int, cfg: DomainConfig, seed: 
         result = corrupt_labels(pose, betas, corrupt_fraction, rng)
         extra_cols.update(is_corrupted=result.mask, corruption_kind=result.kind, clean_pose=pose, clean_shape=betas)
         joints3d = joints3d.copy()
-        rows = np.flatnonzero(result.mask)
-        if len(rows):
-            joints3d[rows] = _label_joints(sb, result.pose[rows], result.betas[rows], cols["cam_t"][rows])
+        corrupted = np.flatnonzero(result.mask)
+        if len(corrupted):
+            assert sb is not None  # loaded when labels are corrupted
+            joints3d[corrupted] = _label_joints(sb, result.pose[corrupted], result.betas[corrupted],
+                                                cols["cam_t"][corrupted])
         pose, betas, label_kind = result.pose, result.betas, "pseudo"
     coco = list(COCO17_FROM_SPIN24)
     records = []

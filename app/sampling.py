@@ -150,7 +150,7 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
     seed = len(store.sample_runs_of_person(project, person.id))
     progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
     run_id, candidates = store_person_samples(project, load_image(image_path), person, model, body,
-                                              prefs.sample_settings(seed), base_id, scorer)
+                                              prefs.sample_settings(seed), base_id, scorer, should_cancel)
     progress(ProgressEvent(1.0, "done"))
     return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, base_label, scorer_label)
 

@@ -175,13 +175,16 @@ def sample_dataset(
 def store_person_samples(
     project: Project, image: np.ndarray, person: PersonRecord, model: Sampler, body: BodyModel,
     settings: SampleSettings, checkpoint_id: int | None, scorer: Scorer | None = None,
+    should_cancel: CancelFn = never_cancel,
 ) -> tuple[int, Candidates]:
     """Sample, decode and score one stored person, measure the candidates against its
     label (when it has one) and store them as a sample run.
 
     image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
+    Raises JobCancelled (checked after sampling: a cancelled run stores nothing).
     """
     _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer)
+    check_cancel(should_cancel)
     cands = sampled.candidates
     try:
         errors = label_errors(person, cands, model.layout, body)

@@ -51,7 +51,7 @@ def detection_record(path: str | Path, det: Any) -> PersonSample:
         box=np.asarray(det.box, np.float32),
         keypoints=np.asarray(det.keypoints, np.float32),
         source="detector",
-        extra={"detection_score": np.float32(det.score), "landmarks": np.asarray(det.landmarks, np.float32)},
+        extra={"detection_score": np.asarray(det.score, np.float32), "landmarks": np.asarray(det.landmarks, np.float32)},
         world_landmarks=det.world_landmarks,
         landmark_visibility=det.landmark_visibility,
         landmark_presence=det.landmark_presence,

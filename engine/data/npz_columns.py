@@ -245,7 +245,7 @@ def _stack(key: str, column: list[np.ndarray | None]) -> np.ndarray | None:
         if len(present) < len(column):
             fill = np.zeros(present[0].shape, dtype=np.result_type(*present))
             column = [fill if v is None else v for v in column]
-        return np.stack(column)
+        return np.stack([v for v in column if v is not None])  # none left
     except (TypeError, ValueError) as exc:  # numpy's dtype promotion errors are TypeErrors
         log.warning("'%s' not written: %s", key, exc)
         return None
@@ -285,7 +285,7 @@ def write_npz(
             if k not in columns:
                 columns[k] = [None] * len(records)
             columns[k][i] = np.asarray(v)
-    arrays = {k: a for k, col in columns.items() if (a := _stack(k, col)) is not None}
+    arrays: dict[str, Any] = {k: a for k, col in columns.items() if (a := _stack(k, col)) is not None}
     if not records:
         arrays = _empty_columns(fmt, ctx)
     lost = [k for k in fmt.required if k not in arrays]
@@ -381,8 +381,8 @@ def write_label_kind(record: PersonSample, base: Row, ctx: Context) -> Row:
 
 def write_camera(record: PersonSample, base: Row, ctx: Context) -> Row:
     has = record.camera is not None
-    cam = keep_unchanged(base.get("camera"), record.camera) if has else np.zeros(3, np.float32)
-    return {"camera": cam, "has_camera": np.float32(has)}
+    cam = keep_unchanged(base.get("camera"), record.camera) if record.camera is not None else np.zeros(3, np.float32)
+    return {"camera": cam, "has_camera": np.asarray(has, np.float32)}
 
 
 IMAGE = Group(("imgname",), read_image, write_image)

@@ -86,16 +86,16 @@ def _write_pose(record: PersonSample, base: Row, ctx: Context) -> Row:
     old = base.get("body_pose")
     if old is not None and old.shape == (69,) and "global_orient" in base:
         old = np.concatenate([base["global_orient"], old])
-    pose = keep_unchanged(old, record.pose) if has else np.zeros(72, np.float32)
+    pose = keep_unchanged(old, record.pose) if record.pose is not None else np.zeros(72, np.float32)
     if ctx.flags.get("pose69"):
-        return {"global_orient": pose[:3], "body_pose": pose[3:], "has_body_pose": np.float32(has)}
-    return {"body_pose": pose, "has_body_pose": np.float32(has)}
+        return {"global_orient": pose[:3], "body_pose": pose[3:], "has_body_pose": np.asarray(has, np.float32)}
+    return {"body_pose": pose, "has_body_pose": np.asarray(has, np.float32)}
 
 
 def _write_betas(record: PersonSample, base: Row, ctx: Context) -> Row:
     has = record.betas is not None
-    betas = keep_unchanged(base.get("betas"), record.betas) if has else np.zeros(10, np.float32)
-    return {"betas": betas, "has_betas": np.float32(has)}
+    betas = keep_unchanged(base.get("betas"), record.betas) if record.betas is not None else np.zeros(10, np.float32)
+    return {"betas": betas, "has_betas": np.asarray(has, np.float32)}
 
 
 def _read_joints3d(row: Row, ctx: Context) -> dict[str, Any]:

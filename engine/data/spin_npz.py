@@ -54,7 +54,7 @@ def _write_smpl(record: PersonSample, base: Row, ctx: Context) -> Row:
         pose = keep_unchanged(base.get("pose"), record.pose)
     if record.betas is not None:
         betas = keep_unchanged(base.get("shape"), record.betas)
-    return {"pose": pose, "shape": betas, "has_smpl": np.float32(record.pose is not None)}
+    return {"pose": pose, "shape": betas, "has_smpl": np.asarray(record.pose is not None, np.float32)}
 
 
 def _read_s(row: Row, ctx: Context) -> dict[str, Any]:

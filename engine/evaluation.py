@@ -246,8 +246,8 @@ def flat_metrics(result: EvalResult, prefix: str = "eval") -> dict[str, float]:
 def evaluate_dpo_checkpoint(config: DPOConfig) -> dict[str, float]:
     """Held-out evaluation during fine-tuning (``train_dpo``'s evaluator): the checkpoint
     saved at ``config.out`` on ``config.eval_data`` (its first ``eval_images`` people,
-    ``eval_M`` hypotheses, the Select row when ``config.scorer`` is set), as flat metrics."""
-    settings = SampleSettings(num_candidates=config.eval_M, seed=config.seed, device=config.device)
+    ``eval_num_candidates`` hypotheses, the Select row when ``config.scorer`` is set), as flat metrics."""
+    settings = SampleSettings(num_candidates=config.eval_num_candidates, seed=config.seed, device=config.device)
     result = evaluate(config.out, config.scorer, config.eval_data, settings, max_images=config.eval_images,
                       use_scorer=config.scorer is not None)
     return flat_metrics(result)

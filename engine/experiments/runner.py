@@ -234,7 +234,7 @@ class _Context:
         config = DPOConfig(
             out=str(out), base=str(self.base_w), pairs=(str(self.work / f"seed{seed}" / "pairs.jsonl"),), mode=mode,
             steps=b.dpo_steps, batch_size=b.dpo_batch, lr=b.dpo_lr, beta=b.beta, seed=seed,
-            eval_data=str(self.data.val), eval_images=b.val_images, eval_M=b.eval_M, scorer=str(self.scorer_w),
+            eval_data=str(self.data.val), eval_images=b.val_images, eval_num_candidates=b.eval_M, scorer=str(self.scorer_w),
             save_every=max(1, b.dpo_steps // 4), log_every=max(1, b.dpo_steps // 20), device=str(self.device),
             resume=train_state_path(out).is_file())
         weights = train_dpo(config, watch, self.should_cancel, evaluator=evaluate_dpo_checkpoint)

@@ -25,7 +25,7 @@ def _dpo_parser():
 def test_cli_defaults_are_the_config_defaults():
     args = _dpo_parser().parse_args([])
     config = DPOConfig(out="o")
-    for name in ("save_every", "warmup_steps", "beta", "batch_size", "eval_M", "mode"):
+    for name in ("save_every", "warmup_steps", "beta", "batch_size", "eval_num_candidates", "mode"):
         assert getattr(args, name) == getattr(config, name)
     job = {s.name: s.default for s in job_kind("dpo").params()}
     assert job["save_every"] == config.save_every == 100  # the job once said 50

@@ -155,7 +155,7 @@ def test_the_control_and_supervised_modes_write_base_checkpoints(setup, tmp_path
 def test_held_out_evaluation_is_logged(setup, tmp_path):
     _, _, scorer, data, _ = setup
     seen = []
-    train_dpo(_config(setup, tmp_path / "dpo", steps=2, eval_data=str(data), eval_every=1, eval_images=2, eval_M=3,
+    train_dpo(_config(setup, tmp_path / "dpo", steps=2, eval_data=str(data), eval_every=1, eval_images=2, eval_num_candidates=3,
                       scorer=str(scorer)), progress=seen.append, evaluator=evaluate_dpo_checkpoint)
     evals = [e.metrics for e in seen if "eval_step" in e.metrics]
     assert [m["eval_step"] for m in evals] == [1.0, 2.0]

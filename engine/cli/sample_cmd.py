@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sample M candidate meshes for every person in a photo",
         description=(
             "Detect every person's keypoints, crop, sample M hypotheses with the diffusion model\n"
-            "(hypothesis 0 from zero noise), decode meshes, score them with the HMR-Scorer when\n"
+            "(hypothesis 0 from zero noise), add the body fitted to the keypoints as one more\n"
+            "candidate (the last; --no-fit leaves it out), decode meshes, score them with the HMR-Scorer when\n"
             "one is available, and write candidates.npz, candidates.json and overlay.png: into\n"
             "--out for a photo of one person (or with --person K or --box), else into\n"
             "--out/person_K for each person K, largest first (as 'adhmr detect' numbers them).\n\n"
@@ -41,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a scorer plug-in's name ('adhmr.scorers' entry points), else a checkpoint of the "
                         "built-in scorer (default: resources/checkpoints/scorer if present)")
     p.add_argument("--no-score", action="store_true", help="do not score the candidates")
+    p.add_argument("--fit", action=argparse.BooleanOptionalAction, default=True,
+                   help="add the body fitted to the keypoints and world landmarks as one more candidate, "
+                        "after the sampled ones, scored with them (default: on; see README, Fitting)")
     add_consensus_option(p)
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
@@ -93,9 +97,10 @@ def _run(args: argparse.Namespace) -> int:
         people = [(None, detect_file(args.photo, tuple(args.box), detector))]
     else:
         people = _people(args, detector, image)
-    for k, det in people:
+    fits = _fits(people, body) if args.fit else [None] * len(people)
+    for (k, det), fit in zip(people, fits, strict=True):
         result = sample_image(image, model, settings, box=tuple(det.box), keypoints=det.keypoints,
-                              scorer=scorer, body=body)
+                              scorer=scorer, body=body, extra=() if fit is None else (("fit", fit),))
         out = args.out if len(people) == 1 else args.out / f"person_{k}"
         paths = write_sample_outputs(result, out, faces=body.faces)
         who = "" if k is None else f"person {k}: "
@@ -105,9 +110,27 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{who}{c.num_hypotheses} candidates, best #{best} (score {float(c.scores[0, best]):.3f})")
         else:
             print(f"{who}{c.num_hypotheses} candidates (unscored)")
+        if fit is not None:
+            m = c.num_hypotheses - 1
+            score = "" if c.scores is None else f" (score {float(c.scores[0, m]):.3f})"
+            print(f"{who}the body fit is candidate #{m}{score}")
         for path in paths.values():
             print(f"wrote {path}")
     return 0
+
+
+def _fits(people: list, body) -> list:
+    """The body fitted to each detected person (all in one batch): (D,) parameters each."""
+    import numpy as np
+
+    from engine.fitting import fit_people
+
+    dets = [det for _, det in people]
+    world = np.stack([np.full((33, 3), np.nan) if d.world_landmarks is None else np.asarray(d.world_landmarks)
+                      for d in dets])
+    fit = fit_people(np.stack([d.keypoints for d in dets]), np.stack([d.box for d in dets]), body,
+                     world_landmarks=world)
+    return list(fit.result.params.numpy())
 
 
 def _people(args: argparse.Namespace, detector, image) -> list:

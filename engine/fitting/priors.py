@@ -107,8 +107,9 @@ def bend_limit_bounds() -> tuple[np.ndarray, np.ndarray]:
     return np.radians(LIMITS_LO[idx]).astype(np.float32), np.radians(LIMITS_HI[idx]).astype(np.float32)
 
 
-def bend_limit_penalty(pose: torch.Tensor) -> torch.Tensor:
-    """pose: (B, 24, 3) axis-angle radians -> (B,) squared excess (rad^2) beyond the bounds."""
-    lo, hi = (torch.as_tensor(b, dtype=pose.dtype, device=pose.device) for b in bend_limit_bounds())
-    x = pose[:, list(BEND_JOINTS)]
+def bend_limit_penalty(body_pose: torch.Tensor) -> torch.Tensor:
+    """body_pose: (B, 69) axis-angle radians of joints 1..23 -> (B,) squared excess (rad^2)
+    beyond the bounds."""
+    lo, hi = (torch.as_tensor(b, dtype=body_pose.dtype, device=body_pose.device) for b in bend_limit_bounds())
+    x = body_pose.reshape(-1, 23, 3)[:, [j - 1 for j in BEND_JOINTS]]
     return (torch.relu(lo - x).pow(2) + torch.relu(x - hi).pow(2)).sum((-1, -2))

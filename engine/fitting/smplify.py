@@ -28,12 +28,11 @@ from engine.body.rotations import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
     matrix_to_rotation_6d,
-    rotation_6d_to_axis_angle,
     rotation_6d_to_matrix,
 )
 from engine.errors import JobCancelled, ShapeError
-from engine.fitting.keypoint_model import KeypointModel
 from engine.fitting.camera_init import TORSO, fit_weak_perspective, orientation_from_keypoints, orientation_from_world
+from engine.fitting.keypoint_model import KeypointModel
 from engine.fitting.losses import BONES, bone_direction_loss, bone_directions, bone_weights, reprojection_loss
 from engine.fitting.priors import bend_limit_penalty, pose_prior, shape_prior
 from engine.models.param_layout import ParamLayout
@@ -101,12 +100,6 @@ class _Vars(torch.nn.Module):
         B = self.root.shape[0]
         root = rotation_6d_to_matrix(self.root)[:, None]
         return torch.cat([root, axis_angle_to_matrix(self.pose.reshape(B, 23, 3))], dim=1)
-
-    def axis_angle(self) -> torch.Tensor:
-        """(B, 24, 3) including the root."""
-        B = self.root.shape[0]
-        root = rotation_6d_to_axis_angle(self.root)[:, None]
-        return torch.cat([root, self.pose.reshape(B, 23, 3)], dim=1)
 
 
 def _check(keypoints: torch.Tensor, world: torch.Tensor | None) -> None:
@@ -230,7 +223,7 @@ def _loss(v: _Vars, km: KeypointModel, kp, joints, target_dirs, dir_weights, pri
     if full:
         loss = loss + cfg.pose_prior_weight * prior.nll(v.pose)
         loss = loss + cfg.shape_prior_weight * shape_prior(v.betas)
-        loss = loss + cfg.bend_weight * bend_limit_penalty(v.axis_angle())
+        loss = loss + cfg.bend_weight * bend_limit_penalty(v.pose)
         if cfg.world_weight > 0:
             loss = loss + cfg.world_weight * bone_direction_loss(kp3d, target_dirs, dir_weights)
     return loss

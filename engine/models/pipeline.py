@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
+import torch
 
 from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image
@@ -47,6 +48,8 @@ class ImageCandidates:
     crop_pixels: (S, S, 3) uint8, that crop. keypoints_px: (17, 3) x, y pixels + confidence.
     candidates: Candidates with N = 1 (meshes included, scores when a scorer was given).
     detection: the detector's PersonDetection, or None when keypoints were given.
+    extra_names: what the last len(extra_names) candidates are when they were not
+        sampled (e.g. ("fit",): the body fit, ``engine.fitting``); the others are sampled.
     """
 
     image: np.ndarray
@@ -55,6 +58,12 @@ class ImageCandidates:
     keypoints_px: np.ndarray
     candidates: Candidates
     detection: Any | None = None
+    extra_names: tuple[str, ...] = ()
+
+    def source(self, m: int) -> str:
+        """'sampled', or the extra's name for candidate m."""
+        first_extra = self.candidates.num_hypotheses - len(self.extra_names)
+        return "sampled" if m < first_extra else self.extra_names[m - first_extra]
 
 
 def keypoint_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -78,6 +87,7 @@ def sample_image(
     detector: PoseDetector | None = None,
     scorer: Scorer | None = None,
     body: BodyModel | None = None,
+    extra: tuple[tuple[str, np.ndarray], ...] = (),
 ) -> ImageCandidates:
     """Sample ``settings.num_candidates`` candidate meshes for the person in a photo.
 
@@ -88,6 +98,9 @@ def sample_image(
         PoseDetector, built when None) when not given.
     scorer: scores the candidates (an HMRScorer), or None.
     body: the BodyModel to decode with (default: the configured one).
+    extra: (name, params (D,)) candidates from elsewhere for this person's crop (the box's
+        square crop; e.g. ("fit", the body fit)), appended after the sampled ones and
+        scored with them.
     Raises ImageError, NoPersonError, ShapeError.
     """
     if isinstance(image, (str, os.PathLike)):
@@ -111,8 +124,12 @@ def sample_image(
     box = keypoint_box(keypoints, width, height) if box is None else np.asarray(box, np.float32)
     if body is None:
         body = BodyModel()
-    crop, sampled = sample_person(image, box, keypoints, model, body, settings, scorer)
-    return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection)
+    extra_params = None
+    if extra:
+        extra_params = torch.as_tensor(np.stack([np.asarray(p, np.float32) for _, p in extra]))[None]
+    crop, sampled = sample_person(image, box, keypoints, model, body, settings, scorer, extra_params=extra_params)
+    return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection,
+                           tuple(name for name, _ in extra))
 
 
 def write_sample_outputs(
@@ -141,13 +158,15 @@ def write_sample_outputs(
     rank = {idx: r + 1 for r, idx in enumerate(order)}
     scored = c.scores is not None
     entries = [
-        {"index": m, "score": float(scores[m]) if scored else None, "rank": rank[m] if scored else None}
+        {"index": m, "score": float(scores[m]) if scored else None, "rank": rank[m] if scored else None,
+         "source": result.source(m)}
         for m in range(M)
     ]
     doc = {
         "num_hypotheses": M,
         "scored": scored,
         "zero_noise_index": 0,
+        "extra_indices": {name: M - len(result.extra_names) + k for k, name in enumerate(result.extra_names)},
         "crop": {"center": result.crop.center.tolist(), "size": result.crop.size},
         "candidates": entries,
     }

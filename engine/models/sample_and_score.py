@@ -81,27 +81,33 @@ def _crops_of(image: np.ndarray, crop: CropTransform, keypoints_px: np.ndarray) 
 def sample_person(
     image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, sampler: Sampler, body: BodyModel,
     settings: SampleSettings, scorer: Scorer | None = None, with_vertices: bool = True,
+    extra_params: torch.Tensor | None = None,
 ) -> tuple[CropTransform, SampledPersons]:
     """Sample, decode and score one person of a photo.
 
     image: (H, W, 3) uint8 RGB; box: (4,) x0, y0, x1, y1 px; keypoints_px: (17, 3) px +
     confidence. The scorer reads the same region cut again at its own resolution.
+    extra_params: (1, K, D) candidates from elsewhere (see ``sample_and_score``).
     Returns the sampler's crop and the result (B = 1, candidates kept).
     """
     crop, crops = crop_person(image, box, keypoints_px, sampler.crop_size)
     scorer_images = None
     if scorer is not None:
         scorer_images = _crops_of(image, CropTransform(crop.center, crop.size, scorer.crop_size), keypoints_px).images
-    return crop, sample_and_score(sampler, body, crops, settings, scorer, scorer_images, with_vertices)
+    return crop, sample_and_score(sampler, body, crops, settings, scorer, scorer_images, with_vertices,
+                                  extra_params=extra_params)
 
 
 def sample_and_score(
     sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings, scorer: Scorer | None = None,
     scorer_images: torch.Tensor | None = None, with_vertices: bool = True, keep_candidates: bool = True,
-    on_chunk: Callable[[Candidates], None] | None = None,
+    on_chunk: Callable[[Candidates], None] | None = None, extra_params: torch.Tensor | None = None,
 ) -> SampledPersons:
     """Sample ``settings.num_candidates`` candidates of B persons, decode and score them.
 
+    extra_params: (B, K, D) candidates from elsewhere for the same crops (the body fit,
+    ``engine.fitting``), appended after the M sampled ones and decoded and scored with
+    them, so the scorer (and its consensus term) treats them as siblings.
     crops: the persons at the sampler's crop size. scorer_images: (B, 3, S', S') the same
     regions at the scorer's size (None: the scorer resamples ``crops.images``).
     with_vertices: decode meshes (V x 12 bytes a candidate). keep_candidates: False
@@ -119,6 +125,12 @@ def sample_and_score(
         params = sampler.sample(crops.images.to(sampler.device), crops.keypoints.to(sampler.device), M,
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
                                 chunk_size=settings.chunk_size).float().cpu()
+    if extra_params is not None:
+        extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
+        if extra_params.ndim != 3 or tuple(extra_params.shape[::2]) != (B, params.shape[2]):
+            raise ShapeError(f"extra candidates: expected ({B}, K, {params.shape[2]}), got {tuple(extra_params.shape)}")
+        params = torch.cat([params, extra_params], dim=1)
+        M = params.shape[1]
     per_chunk = max(1, settings.chunk_size // B)
     parts: list[Candidates] = []
     logits: list[torch.Tensor] = []

@@ -25,7 +25,8 @@ def setup(tmp_path_factory, body):
 
 
 def _sample(root, *extra):
-    return main(["sample", str(root / "street.png"), "-M", "3", "--checkpoint", str(root / "tiny"), *extra])
+    return main(["sample", str(root / "street.png"), "-M", "3", "--checkpoint", str(root / "tiny"), "--no-fit",
+                 *extra])
 
 
 def test_every_person_gets_a_folder(setup, tmp_path, capsys, monkeypatch):

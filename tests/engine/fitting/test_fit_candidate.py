@@ -1,0 +1,72 @@
+"""The fit as a candidate: appended after the sampled ones, scored with them, marked as such."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+import engine.models.scorer as scorer_module
+from engine.cli import main
+from engine.detect import PoseDetector
+from engine.fitting import fit_people
+from engine.image_io import save_image
+from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.pipeline import sample_image
+from engine.models.sample_settings import SampleSettings
+from engine.models.scorer import HMRScorer, ScorerConfig
+
+TINY = {"crop_size": 64, "width": 32, "layers": 1, "heads": 2}
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    image = data.astronaut()
+    return image, PoseDetector().detect(image)
+
+
+@pytest.fixture(scope="module")
+def tiny(body):
+    torch.manual_seed(0)
+    return DiffusionHMR(TINY, body=body).eval()
+
+
+def test_the_fit_is_scored_with_the_sampled_candidates(astronaut, tiny, body):
+    image, det = astronaut
+    fit = fit_people(det.keypoints[None], np.asarray(det.box)[None], body,
+                     world_landmarks=np.asarray(det.world_landmarks)[None])
+    scorer = HMRScorer(ScorerConfig(crop_size=64, width=32, layers=1, heads=2, grid=4)).eval()
+    settings = SampleSettings(num_candidates=3, seed=1)
+    result = sample_image(image, tiny, settings, box=tuple(det.box), keypoints=det.keypoints, scorer=scorer,
+                          body=body, extra=(("fit", fit.result.params[0].numpy()),))
+    c = result.candidates
+    assert c.num_hypotheses == 4 and [result.source(m) for m in range(4)] == ["sampled"] * 3 + ["fit"]
+    torch.testing.assert_close(c.params[0, 3], fit.result.params[0])
+    assert c.scores.shape == (1, 4) and torch.isfinite(c.scores).all()
+    # The fit lands on the detected keypoints (in the photo's pixels).
+    seen = det.keypoints[:, 2] > 0.5
+    err = np.linalg.norm(c.keypoints_px[0, 3].numpy()[seen] - det.keypoints[seen, :2], axis=-1)
+    assert err.mean() < 0.05 * max(det.box[2] - det.box[0], det.box[3] - det.box[1]), err
+    # The sampled ones are what sampling alone gives: the fit is only appended.
+    alone = sample_image(image, tiny, settings, box=tuple(det.box), keypoints=det.keypoints, body=body)
+    torch.testing.assert_close(alone.candidates.params[0], c.params[0, :3])
+
+
+def test_adhmr_sample_adds_the_fit_unless_told_not_to(astronaut, tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(scorer_module, "DEFAULT_SCORER_PATH", tmp_path / "no_scorer")
+    tiny.save(tmp_path / "tiny")
+    photo = tmp_path / "astronaut.png"
+    save_image(photo, astronaut[0])
+    base = ["sample", str(photo), "-M", "3", "--checkpoint", str(tmp_path / "tiny")]
+    assert main([*base, "--out", str(tmp_path / "with")]) == 0
+    assert "the body fit is candidate #3" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "with" / "candidates.json").read_text())
+    assert doc["num_hypotheses"] == 4 and doc["extra_indices"] == {"fit": 3}
+    assert [e["source"] for e in doc["candidates"]] == ["sampled"] * 3 + ["fit"]
+    with np.load(tmp_path / "with" / "candidates.npz") as z:
+        assert z["params"].shape == (4, 157)
+    assert main([*base, "--no-fit", "--out", str(tmp_path / "without")]) == 0
+    assert "body fit" not in capsys.readouterr().out
+    doc = json.loads((tmp_path / "without" / "candidates.json").read_text())
+    assert doc["num_hypotheses"] == 3 and doc["extra_indices"] == {}

@@ -193,7 +193,9 @@ def create_demo_project(
         if sampled and "scorer" in registered:
             from engine.projects.calibration import calibrate_scorer
 
-            calibrated = calibrate_scorer(project, bundled_checkpoint("scorer"), [ds.id for ds in datasets],
+            scorer_weights = bundled_checkpoint("scorer")
+            assert scorer_weights is not None  # registered above, so present
+            calibrated = calibrate_scorer(project, scorer_weights, [ds.id for ds in datasets],
                                           project.data_dir / "checkpoints", should_cancel=should_cancel,
                                           progress=lambda e: progress(ProgressEvent(at, f"calibrating: {e.message}")))
             if calibrated is not None:

@@ -28,6 +28,15 @@ class KeypointModel(torch.nn.Module):
     P (17, 24, 3, 207) or empty when the body has no pose correctives.
     """
 
+    # Buffers, declared so that type checkers see tensors rather than Module attributes.
+    W: torch.Tensor
+    T: torch.Tensor
+    S: torch.Tensor
+    P: torch.Tensor
+    J_template: torch.Tensor
+    J_shapedirs: torch.Tensor
+    parents: torch.Tensor
+
     def __init__(self, body) -> None:
         super().__init__()
         C = body.coco_regressor.double()

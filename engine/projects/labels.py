@@ -64,7 +64,8 @@ def label_params(samples: Sequence[PersonSample], body: Any = None) -> list[np.n
             body = BodyModel()
         for start in range(0, len(to_fit), _FIT_BATCH):
             idx = to_fit[start : start + _FIT_BATCH]
-            pose = torch.tensor(np.stack([samples[i].pose for i in idx]), dtype=torch.float32)
+            # to_fit holds only persons with a pose.
+            pose = torch.tensor(np.stack([p for i in idx if (p := samples[i].pose) is not None]), dtype=torch.float32)
             betas = torch.from_numpy(np.stack([_betas(samples[i]) for i in idx]))
             with torch.no_grad():
                 kp3d = body(pose, betas, rotation_format="axis_angle").keypoints.cpu().numpy()

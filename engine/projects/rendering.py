@@ -177,7 +177,7 @@ def write_meshes(sel: MeshSelection, out_dir: str | Path, formats: Sequence[str]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for k, name in enumerate(sel.names):
-        rgb = error_colors(sel.errors[k]) if color_by_error else np.tile(sel.colors()[k], (sel.vertices.shape[1], 1))
+        rgb = error_colors(sel.errors[k]) if color_by_error and sel.errors is not None else np.tile(sel.colors()[k], (sel.vertices.shape[1], 1))
         mesh = _polydata(sel.vertices[k], sel.faces, rgb)
         for fmt in formats:
             path = out_dir / f"{name}.{fmt}"
@@ -203,7 +203,7 @@ def render_overlay(sel: MeshSelection, which: Sequence[int] | None = None, color
     shaded, nearer triangles over farther ones, each in its colour (or by error)."""
     import cv2
 
-    out = sel.image.astype(np.float32).copy()
+    out: np.ndarray = sel.image.astype(np.float32).copy()
     for k in (range(len(sel.names)) if which is None else which):
         v, px = sel.vertices[k].astype(np.float64), sel.pixels[k]
         tri = v[sel.faces]
@@ -236,7 +236,7 @@ def _plotter(sel: MeshSelection, size: tuple[int, int], which: Sequence[int] | N
     import pyvista as pv
 
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
-    plotter.set_background(tuple(c / 255 for c in BACKGROUND))
+    plotter.set_background(tuple(c / 255 for c in BACKGROUND))  # type: ignore[arg-type]  # pyvista's decorator hides the signature
     for k in (range(len(sel.names)) if which is None else which):
         if color_by_error:
             if sel.errors is None:

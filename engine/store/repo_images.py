@@ -121,7 +121,7 @@ def _checked(a: ArrayLike | None, shape: tuple[int, ...], name: str) -> bytes | 
 def add_person(
     db: Db,
     image_id: int,
-    box: Sequence[float],
+    box: Sequence[float] | np.ndarray,
     keypoints: ArrayLike,
     label_params: ArrayLike | None = None,
     label_source: str | None = None,

@@ -168,7 +168,7 @@ def render_sample(sb: SynthBody, cfg: DomainConfig, seed: int, index: int, size:
     coco_idx = list(COCO17_FROM_SPIN24)
     row = {
         "center": centre.astype(np.float32),
-        "scale": np.float32(side / 200.0),
+        "scale": np.asarray(side / 200.0, np.float32),
         "part": part,
         "S": np.concatenate([spin3d + cam_t, np.ones((24, 1))], axis=1).astype(np.float32),
         "pose": scene.pose,
@@ -176,7 +176,7 @@ def render_sample(sb: SynthBody, cfg: DomainConfig, seed: int, index: int, size:
         "keypoints_coco": part[coco_idx],
         "keypoints_coco_gt": gt[coco_idx],
         "cam_t": cam_t.astype(np.float32),
-        "focal": np.float32(scene.focal),
+        "focal": np.asarray(scene.focal, np.float32),
         "principal": scene.principal.astype(np.float32),
         "camera": camera.astype(np.float32),
         "bbox": tight.astype(np.float32),

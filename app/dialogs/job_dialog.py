@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs.dpo_form import attach as attach_dpo_pairs
 from app.panels.jobs_forms import KIND_HELP, KIND_TITLES, OMIT, Field, form_of, ordered_kinds
 from engine import store
 from engine.jobs import JobSpec
@@ -100,6 +101,7 @@ class JobDialog(QDialog):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors = {}
+        self.start_button.setEnabled(True)  # a kind's form may disable it (dpo without pairs)
         kind = self.kind
         if kind is None:
             self.summary.setText("No job kinds are registered.")
@@ -113,6 +115,7 @@ class JobDialog(QDialog):
             editor.setToolTip(f.tip)
             self.form.addRow(f.text, editor)
             self.editors[f.name] = (f, editor)
+        self.dpo_pairs = attach_dpo_pairs(self)  # counts, batch size and Start of the dpo form
 
     def _editor(self, f: Field) -> QWidget:
         if f.kind == "int":

@@ -50,7 +50,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "score": ("dataset", "scorer", "device", "consensus"),
     "detect": ("dataset", "min_size", "min_score"),
     "pairs": ("dataset", "min_margin", "pairs_per_image", "top_k", "bottom_k", "export"),
-    "dpo": ("dataset", "checkpoint", "mode", "steps", "batch_size", "lr", "beta", "warmup_steps", "save_every",
+    "dpo": ("dataset", "pair_selection", "checkpoint", "mode", "steps", "batch_size", "lr", "beta", "warmup_steps",
+            "save_every",
             "eval_dataset", "eval_every", "scorer", "seed", "device"),
     "clean": ("dataset", "scorer", "keep_fraction", "device"),
     "train-base": ("dataset", "val_dataset", "steps", "batch_size", "lr", "device", "seed"),
@@ -122,7 +123,7 @@ KIND_HELP = {
     "pairs": "Propose preference pairs from scored candidates: winners from the top of each "
              "person's ranking, losers from the bottom.",
     "dpo": "Fine-tune the diffusion model with Diffusion-DPO on the project's preference pairs "
-           "(accepted and proposed); the result is registered with its parent.",
+           "(the ones chosen below); the result is registered with its parent.",
     "clean": "Score every pseudo-label of a dataset and propose which to keep (review it in the "
              "Cleaning panel).",
     "train-base": "Train the diffusion HMR model on labelled datasets.",

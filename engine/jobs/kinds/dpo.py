@@ -12,6 +12,12 @@ from engine.jobs.registry import register_job
 from engine.params import ParamSpec
 
 KIND = "dpo"
+PAIR_SELECTIONS = {
+    "reviewed": "the pairs a person decided: scorer pairs accepted (or flipped) by hand, and hand-made ones",
+    "reviewed+proposed": "those, and the scorer's proposals nobody reviewed",
+    "hand-made": "only the pairs made by hand (Free pick, flips)",
+}
+"""Which of the project's training pairs DPO uses (``pair_selection``)."""
 # DPOConfig fields the job sets itself: from the project (base, pairs, data files), or
 # automatically (resume), or that only a command-line run needs.
 SET_BY_JOB = ("out", "base", "pairs", "sft_data", "eval_data", "scorer", "resume", "workers", "body_model")
@@ -26,6 +32,9 @@ def param_specs() -> tuple[ParamSpec, ...]:
         P.dataset("train on the pairs of this dataset's persons (none: every pair of the project)", optional=True),
         P.checkpoint("checkpoint", P.BASE_KINDS, "the model to fine-tune (also the frozen reference)", "latest"),
         ParamSpec("pairs", "paths", [], "pair files (.jsonl / .npz) added to the project's pairs"),
+        ParamSpec("pair_selection", "str", "reviewed+proposed",
+                  "which of the project's pairs train: " + "; ".join(f"{k}: {v}" for k, v in PAIR_SELECTIONS.items()),
+                  choices=tuple(PAIR_SELECTIONS)),
         P.dataset("labelled dataset evaluated during training", optional=True, name="eval_dataset", many=True),
         P.checkpoint("scorer", ("scorer",), "adds the Select row to the evaluation (none: without)"),
         P.dataset("labelled datasets for the supervised loss", optional=True, name="sft_dataset", many=True),
@@ -33,6 +42,24 @@ def param_specs() -> tuple[ParamSpec, ...]:
                   optional=True),
         *describe(DPOConfig, exclude=SET_BY_JOB),
     )
+
+
+def select_pairs(pairs: list, selection: str) -> list:
+    """The merged training pairs (``PreferencePair``) that ``selection`` keeps."""
+    if selection == "reviewed":
+        return [p for p in pairs if p.decided]
+    if selection == "hand-made":
+        return [p for p in pairs if p.source == "manual"]
+    return list(pairs)
+
+
+def pair_counts(project: Any, dataset: str | int | None = None) -> dict[str, int]:
+    """How many of the project's training pairs (of ``dataset``'s persons, or all) each
+    ``pair_selection`` keeps: what the New Job form shows before a start."""
+    from engine.projects.pairs import project_pairs
+
+    pairs = project_pairs(project, dataset)
+    return {name: len(select_pairs(pairs, name)) for name in PAIR_SELECTIONS}
 
 
 def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
@@ -57,16 +84,18 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
         ctx.log(f"{frozen}: {len(lost)} images not found (first: {lost[0]}); freezing the pairs again")
         frozen.unlink()
     if not frozen.is_file():
-        pairs = merge_pairs(project_pairs(ctx.project, v["dataset"]) + load_pairs(v["pairs"]))
+        pairs = select_pairs(merge_pairs(project_pairs(ctx.project, v["dataset"]) + load_pairs(v["pairs"])),
+                             v["pair_selection"])
         if not pairs:
-            raise DataError(f"job {KIND}: the project has no accepted or proposed pairs (run a 'pairs' job first)")
+            raise DataError(f"job {KIND}: no {v['pair_selection']} pairs to train on "
+                            "(review pairs in the Pairs panel, or run a 'pairs' job first)")
         save_pairs(frozen, pairs)
         ctx.log(f"{len(pairs)} pairs frozen in {frozen}")
     eval_files = data_files(ctx, None, v["eval_dataset"])
     out = v["out"] or checkpoint_out(ctx, "dpo")
     scorer = v["scorer"]
-    tuning = {k: v[k] for k in v if k not in ("dataset", "checkpoint", "pairs", "eval_dataset", "scorer",
-                                               "sft_dataset", "out")}
+    tuning = {k: v[k] for k in v if k not in ("dataset", "checkpoint", "pairs", "pair_selection", "eval_dataset",
+                                               "scorer", "sft_dataset", "out")}
     config = DPOConfig(
         out=out, base=base.path, pairs=(str(frozen),), sft_data=tuple(data_files(ctx, None, v["sft_dataset"])),
         eval_data=eval_files[0] if eval_files else None,

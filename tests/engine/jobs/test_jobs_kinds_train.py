@@ -64,11 +64,11 @@ def test_train_scorer_then_eval_on_the_project(labelled, tmp_path, body):
     ("kind", "params", "message"),
     [
         ("train-base", {"dataset": "d", "stepz": 3}, "unknown parameter stepz"),
-        ("train-base", {"dataset": "d", "steps": "many"}, "'steps' has a value of the wrong type"),
+        ("train-base", {"dataset": "d", "steps": "many"}, "parameter 'steps' must be a whole number, got 'many'"),
         ("train-base", {"dataset": "d", "resume": True}, "'resume' is automatic"),
         ("train-scorer", {"dataset": "d", "data": "x.npz"}, "give 'data' or 'dataset', not both"),
         ("eval", {"M": 2}, "exactly one of 'data'"),
-        ("eval", {"dataset": "d", "M": "x"}, "'M' must be a whole number"),
+        ("eval", {"dataset": "d", "M": "x"}, "'num_candidates' must be a whole number"),
         ("sample", {}, "'dataset' is required"),
         ("import", {"paths": [1, 2]}, "'paths' must be a path or a list of paths"),
         ("synth", {"n": 2, "domain": "moon"}, "moon"),

@@ -8,7 +8,7 @@ decodes, scores and draws exactly like a sampled candidate.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -85,12 +85,37 @@ def fit_people(
     init: (N, D) candidates to refine (their cameras for these boxes' crops), or None.
     Raises ShapeError for malformed input.
     """
+    centre, size = crops_of(boxes)
+    return _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel)
+
+
+def refine_candidates(
+    params: np.ndarray | torch.Tensor,
+    keypoints_px: np.ndarray,
+    crop_center: np.ndarray,
+    crop_size: np.ndarray,
+    body,
+    world_landmarks: np.ndarray | None = None,
+    steps: int | None = None,
+) -> PeopleFit:
+    """A few fit steps from N candidates (the app's refine): each candidate's camera is
+    for its crop (crop_center (N, 2) px, crop_size (N,) px, as ``Candidates`` were decoded
+    with). params: (N, D). keypoints_px: (N, 17, 3). steps: body steps (default
+    ``FitConfig.refine_steps``). Returns the refined candidates in the same crops."""
+    config = FitConfig() if steps is None else replace(FitConfig(), refine_steps=int(steps))
+    centre = np.asarray(crop_center, np.float64).reshape(-1, 2)
+    size = np.asarray(crop_size, np.float64).reshape(-1)
+    if (size <= 0).any() or not (np.isfinite(centre).all() and np.isfinite(size).all()):
+        raise ShapeError("crops: every crop needs a finite centre and a side > 0")
+    return _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, params, config, None, None)
+
+
+def _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel) -> PeopleFit:
     kp = np.asarray(keypoints_px, np.float64)
     if kp.ndim != 3 or kp.shape[1:] != (17, 3):
         raise ShapeError(f"keypoints: expected (N, 17, 3) pixels + confidence, got {kp.shape}")
-    centre, size = crops_of(boxes)
     if len(centre) != len(kp):
-        raise ShapeError(f"{len(kp)} people's keypoints but {len(centre)} boxes")
+        raise ShapeError(f"{len(kp)} people's keypoints but {len(centre)} crops")
     world = world_to_coco(world_landmarks, len(kp))
     result = fit_bodies(
         torch.from_numpy(keypoints_to_crop(kp, centre, size)).float(), body,

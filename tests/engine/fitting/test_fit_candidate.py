@@ -10,7 +10,7 @@ from skimage import data
 import engine.models.scorer as scorer_module
 from engine.cli import main
 from engine.detect import PoseDetector
-from engine.fitting import fit_people
+from engine.fitting import fit_people, refine_candidates
 from engine.image_io import save_image
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.pipeline import sample_image
@@ -70,3 +70,22 @@ def test_adhmr_sample_adds_the_fit_unless_told_not_to(astronaut, tiny, tmp_path,
     assert "body fit" not in capsys.readouterr().out
     doc = json.loads((tmp_path / "without" / "candidates.json").read_text())
     assert doc["num_hypotheses"] == 3 and doc["extra_indices"] == {}
+
+
+def test_refining_sampled_candidates_brings_them_onto_the_keypoints(astronaut, body):
+    image, det = astronaut
+    base = DiffusionHMR.load(None, body=body)  # the bundled base model's candidates
+    result = sample_image(image, base, SampleSettings(num_candidates=2, seed=3), box=tuple(det.box),
+                          keypoints=det.keypoints, body=body)
+    c = result.candidates
+    kp = np.repeat(det.keypoints[None], 2, axis=0)
+    centre = np.repeat(result.crop.center[None], 2, axis=0)
+    size = np.full(2, result.crop.size)
+    refined = refine_candidates(c.params[0], kp, centre, size, body, steps=40).candidates(body, with_vertices=False)
+    seen = det.keypoints[:, 2] > 0.5
+
+    def error(cands):
+        return np.linalg.norm(cands.keypoints_px[:, 0].numpy()[:, seen] - det.keypoints[seen, :2], axis=-1).mean(-1)
+
+    before = np.linalg.norm(c.keypoints_px[0].numpy()[:, seen] - det.keypoints[seen, :2], axis=-1).mean(-1)
+    assert (error(refined) < before / 2).all(), (before, error(refined))

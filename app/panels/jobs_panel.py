@@ -5,9 +5,10 @@ threads (``app.panels.jobs_runner``), so the window stays responsive. The list s
 status and a progress bar per job, jobs started elsewhere (the ``adhmr`` command) too;
 the selected job's metrics are plotted live from its progress events (from the store's
 history, ``engine.jobs.job_metrics``, for jobs not running here), with its log and
-parameters beside. Cancel stops a job at its next check; Resume runs a failed,
-cancelled or crashed one again from where it stopped. A finished DPO job offers a
-before/after comparison on the current image (``app.dialogs.compare_dialog``).
+parameters beside. Cancel stops a job at its next check; Resume runs a cancelled or
+crashed one again from where it stopped (a failed one would fail the same way: it is
+started anew, changed, from New Job). A finished DPO job offers a before/after
+comparison on the current image (``app.dialogs.compare_dialog``).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ COLUMNS = ("#", "Kind", "Status", "Progress", "Message", "Started", "Took")
 ID, KIND, STATUS, PROGRESS, MESSAGE, STARTED, TOOK = range(len(COLUMNS))
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 1
 LIVE = ("queued", "running", "cancel_requested")
-RESUMABLE = ("failed", "cancelled", "crashed", "queued")
+RESUMABLE = ("cancelled", "crashed", "queued")
+"""Statuses Resume carries on from. Not 'failed': the same settings would fail the same
+way; such a job is started again, changed, from New Job (its settings are in the details)."""
 POLL_MS = 1000
 DOCK_HEIGHT_HINT = 216
 """Preferred height (px): a bottom dock as tall as the candidate table's."""
@@ -103,7 +106,7 @@ class JobsPanel(QWidget):
         self.new_button.setToolTip("Sample, propose pairs, fine-tune with DPO, clean, train, evaluate, render…")
         self.cancel_button = QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Run a failed, cancelled or crashed job again from where it stopped")
+        self.resume_button.setToolTip("Run a cancelled or crashed job again from where it stopped")
         self.compare_button = QPushButton("Before / after…")
         self.compare_button.setToolTip("Sample the current image with the DPO model and its base model, side by side")
         self.status_line = QLabel()

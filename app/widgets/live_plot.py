@@ -3,8 +3,10 @@ times a second.
 
 Feed it metric reports (dicts of named scalars, as ``ProgressEvent.metrics`` and
 ``engine.jobs.job_metrics`` give them); the x axis is the report's ``step`` when it has
-one, else its ``fraction`` of the job in percent. A list beside the plots picks which
-metrics to draw: losses, accuracies, margins and evaluation errors at first.
+one (the trainers send it), else its ``fraction`` of the job in percent. A list beside the
+plots picks which metrics to draw: losses, accuracies, margins and evaluation errors at
+first. The x axis's name is said once, under the list, not under every small plot, and
+ticks are small and few, so plots in a short dock keep their axes apart.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from collections.abc import Iterable, Mapping
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QWidget
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 NOT_PLOTTED = {"step", "fraction", "epoch"}
 HEADLINE = ("loss", "acc", "margin", "mpjpe", "pve", "srcc", "plcc")
 MAX_DEFAULT = 4
 COLUMNS = 2
 REDRAW_MS = 200
+TICK_POINT_SIZE = 7
+LEFT_AXIS_PX = 46
+"""Room for the value ticks: the same in every plot, so their plot areas line up."""
+X_CAPTIONS = {"step": "x: training step", "% done": "x: % of the job done"}
 PALETTE = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207))
 
 
@@ -46,11 +53,16 @@ class LivePlot(QWidget):
         self.chooser = QListWidget()
         self.chooser.setMaximumWidth(150)
         self.chooser.setToolTip("Metrics to plot")
+        self.x_caption = QLabel()
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("w")
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.chooser, 1)
+        side.addWidget(self.x_caption)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.chooser)
+        layout.addLayout(side)
         layout.addWidget(self.canvas, 1)
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self.plots: dict[str, pg.PlotItem] = {}
@@ -117,13 +129,20 @@ class LivePlot(QWidget):
             self.chooser.addItem(item)
         self.chooser.blockSignals(False)
         self.chooser.setVisible(bool(names))
+        self.x_caption.setVisible(bool(names))
+        self.x_caption.setText(X_CAPTIONS.get(self.x_label, self.x_label))
         self.canvas.clear()
         self.plots, self.curves = {}, {}
+        font = QFont()
+        font.setPointSize(TICK_POINT_SIZE)
         for k, name in enumerate(shown):
             plot = self.canvas.addPlot(row=k // COLUMNS, col=k % COLUMNS, title=name)
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", self.x_label)
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            for side in ("bottom", "left"):
+                axis = plot.getAxis(side)
+                axis.enableAutoSIPrefix(False)
+                axis.setStyle(tickFont=font, tickTextOffset=2)
+            plot.getAxis("left").setWidth(LEFT_AXIS_PX)
             self.curves[name] = plot.plot(pen=pg.mkPen(PALETTE[names.index(name) % len(PALETTE)], width=2))
             self.plots[name] = plot
         self._dirty = True

@@ -61,7 +61,8 @@ class TqdmProgress:
             if target > self._bar.n:
                 self._bar.update(target - self._bar.n)
         if event.metrics:
-            self._bar.set_postfix({k: f"{v:.4g}" for k, v in list(event.metrics.items())[:4]}, refresh=False)
+            shown = [(k, v) for k, v in event.metrics.items() if k != "step"][:4]  # the count shows the step
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in shown}, refresh=False)
         if event.message:
             self._bar.set_description_str(event.message[:40], refresh=False)
 

@@ -298,7 +298,8 @@ class _Trainer:
             for batch in loader:
                 if any_process(self.should_cancel(), self.info):
                     self._save()
-                    raise JobCancelled(f"training cancelled at step {self.step}; resume with --resume")
+                    raise JobCancelled(f"training cancelled at step {self.step}; its state is saved, "
+                                       "a resume carries on from there")
                 logs = self._train_step(batch)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     logs = all_reduce_mean(logs, self.info)
@@ -334,7 +335,9 @@ class _Trainer:
 
     def _report(self, metrics: dict[str, float]) -> None:
         cfg = self.config
-        self.progress(ProgressEvent(self.step / cfg.steps, f"step {self.step}/{cfg.steps}", dict(metrics)))
+        # The step goes with the metrics: plots put them over steps, not over the share done.
+        self.progress(ProgressEvent(self.step / cfg.steps, f"step {self.step}/{cfg.steps}",
+                                    {**metrics, "step": self.step}))
         log.info("step %d: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
 
     @torch.no_grad()

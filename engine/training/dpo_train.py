@@ -178,7 +178,8 @@ class DPOTrainer:
         while self.step < cfg.steps:
             if any_process(self.should_cancel(), info):
                 self._save()
-                raise JobCancelled(f"fine-tuning cancelled at step {self.step}; resume with --resume")
+                raise JobCancelled(f"fine-tuning cancelled at step {self.step}; its state is saved, "
+                                   "a resume carries on from there")
             stats = self._train_step(next(pair_iter) if pair_iter else None, next(sft_iter) if sft_iter else None)
             last = self.step == cfg.steps
             if self.step % cfg.log_every == 0 or last:
@@ -223,7 +224,9 @@ class DPOTrainer:
 
     def _report(self, metrics: dict[str, float]) -> None:
         cfg = self.config
-        self.progress(ProgressEvent(self.step / cfg.steps, f"step {self.step}/{cfg.steps}", dict(metrics)))
+        # The step goes with the metrics: plots put them over steps, not over the share done.
+        self.progress(ProgressEvent(self.step / cfg.steps, f"step {self.step}/{cfg.steps}",
+                                    {**metrics, "step": self.step}))
         log.info("step %d: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
 
     def _evaluate(self) -> None:

@@ -228,7 +228,8 @@ def train_scorer(
             log.info("step %d validation %s", done, val_metrics)
         if done % config.save_every == 0 or done == config.steps:
             weights = save(done, val_metrics)
-        progress(ProgressEvent(done / config.steps, f"step {done}/{config.steps}", metrics))
+        # The step goes with the metrics: plots put them over steps, not over the share done.
+        progress(ProgressEvent(done / config.steps, f"step {done}/{config.steps}", {**metrics, "step": done}))
     if start >= config.steps:
         log.info("training state is already at step %d of %d", start, config.steps)
     return weights

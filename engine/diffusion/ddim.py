@@ -64,6 +64,7 @@ def ddim_sample(
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
     return_trajectory: bool = False,
+    x0_guide: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, DDIMTrajectory]:
     """Draw samples by DDIM.
 
@@ -82,6 +83,8 @@ def ddim_sample(
     device: where to sample; default the schedule's device.
     dtype: dtype of the samples.
     return_trajectory: also return a :class:`DDIMTrajectory`.
+    x0_guide: maps each step's x0^ (B, D) to a moved one (guided sampling, e.g.
+        ``engine.models.guidance``), applied before the clamp; ε is re-derived to match.
     Returns x0: (B, D) in ``dtype`` on ``device`` (and the trajectory when asked).
     """
     if len(shape) != 2 or min(shape) < 1:
@@ -111,8 +114,11 @@ def ddim_sample(
             raise ShapeError(f"ddim_sample: eps_fn returned {tuple(eps.shape)}, expected {tuple(x.shape)}")
         eps = eps.to(dtype)
         x0 = (x - math.sqrt(1.0 - a) * eps) / math.sqrt(a)
+        if x0_guide is not None:
+            x0 = x0_guide(x0)
         if x0_clip is not None:
             x0 = x0.clamp(-x0_clip, x0_clip)
+        if x0_guide is not None or x0_clip is not None:
             eps = (x - math.sqrt(a) * x0) / math.sqrt(1.0 - a)
         sigma = eta * math.sqrt((1.0 - a_prev) / (1.0 - a) * (1.0 - a / a_prev))
         x = math.sqrt(a_prev) * x0 + math.sqrt(max(1.0 - a_prev - sigma**2, 0.0)) * eps

@@ -23,6 +23,7 @@ from engine.models import losses
 from engine.models.checkpoint import body_signature, checkpoint_paths, load_checkpoint, save_checkpoint
 from engine.models.denoiser import Denoiser
 from engine.models.encoder import NUM_KEYPOINTS, STRIDE, Condition, ConditionEncoder
+from engine.models.guidance import ReprojectionGuidance
 from engine.models.param_layout import Normalizer, ParamLayout
 
 log = logging.getLogger(__name__)
@@ -229,13 +230,16 @@ class DiffusionHMR(nn.Module):
         eta: float = 0.0,
         seed: int = 0,
         chunk_size: int = 2048,
+        guidance: ReprojectionGuidance | None = None,
     ) -> torch.Tensor:
         """Draw M hypotheses per person by DDIM.
 
         images: (B, 3, S, S) normalised crops. keypoints: (B, 17, 3) normalised crop coords
         and confidence. num_hypotheses: M >= 1; hypothesis 0 starts from zero noise and is
         the same for every seed. chunk_size: at most this many rows per network call (the
-        result does not depend on it). Returns (B, M, D) raw (denormalised) parameters.
+        result does not depend on it). guidance: pulls every step's clean estimate towards
+        the detected keypoints (``engine.models.guidance``); None samples unguided.
+        Returns (B, M, D) raw (denormalised) parameters.
         """
         M = int(num_hypotheses)
         if M < 1:
@@ -257,6 +261,7 @@ class DiffusionHMR(nn.Module):
             eps_fn, self.schedule, (B * M, D), steps=steps, eta=eta,
             generator=torch.Generator().manual_seed(int(seed)), zero_noise_mask=zero,
             x0_clip=self.config.get("x0_clip"), device=self.device,
+            x0_guide=None if guidance is None else lambda x: guidance.step(x, self.normalizer.denormalize, chunks),
         )
         return self.normalizer.denormalize(x0).reshape(B, M, D)
 

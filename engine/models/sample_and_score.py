@@ -9,6 +9,7 @@ sample``, the sample job, pairs). Both read every knob from one
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, fields
 from typing import Callable
 
@@ -21,6 +22,7 @@ from engine.data.dataset import normalise_image
 from engine.errors import ShapeError
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.consensus import mean_sibling_distance
+from engine.models.guidance import ReprojectionGuidance
 from engine.models.precision import inference_precision
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_settings import SampleSettings
@@ -124,7 +126,7 @@ def sample_and_score(
     with torch.no_grad(), inference_precision(settings.precision, sampler.device):
         params = sampler.sample(crops.images.to(sampler.device), crops.keypoints.to(sampler.device), M,
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
-                                chunk_size=settings.chunk_size).float().cpu()
+                                chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings)).float().cpu()
     if extra_params is not None:
         extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
         if extra_params.ndim != 3 or tuple(extra_params.shape[::2]) != (B, params.shape[2]):
@@ -158,6 +160,17 @@ def sample_and_score(
     if candidates is not None:
         candidates = candidates.with_scores(scores)
     return SampledPersons(params, candidates, all_logits, sibling, scores)
+
+
+def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings) -> dict:
+    """The sampler's extra keyword for guided sampling: none at scale 0, so an unguided
+    run (and any plug-in sampler) is called exactly as before. Raises ShapeError for a
+    guidance scale asked of a sampler whose ``sample`` takes no ``guidance``."""
+    if settings.guidance_scale == 0:
+        return {}
+    if "guidance" not in inspect.signature(sampler.sample).parameters:
+        raise ShapeError(f"sampler {type(sampler).__name__} cannot be guided (its sample() takes no guidance)")
+    return {"guidance": ReprojectionGuidance(body, sampler.layout, crops.keypoints, settings.guidance_scale)}
 
 
 def _concat(parts: list[Candidates]) -> Candidates:

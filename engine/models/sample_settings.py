@@ -27,6 +27,8 @@ class SampleSettings:
     chunk_size: at most this many rows (person x hypothesis) per network call and per
         decoding pass; bounds memory, never changes a result.
     device: where the models are loaded: 'auto' (CUDA when present), 'cpu', 'cuda:N'.
+    guidance_scale: step size with which each DDIM step's clean estimate is pulled towards
+        the detected 2D keypoints (``engine.models.guidance``; 0 = unguided, >= 0).
     Raises ShapeError for a value out of range.
     """
 
@@ -39,6 +41,8 @@ class SampleSettings:
         "candidates that agree with the rest of their run score higher (off: the scorer network alone)"))
     chunk_size: int = field(default=1024, metadata=param("rows per network call (bounds memory)", ge=1))
     device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
+    guidance_scale: float = field(default=0.0, metadata=param(
+        "pull each DDIM step towards the detected 2D keypoints with this step size (0: unguided)", ge=0))
 
     def __post_init__(self) -> None:
         if int(self.num_candidates) < 1:
@@ -49,5 +53,7 @@ class SampleSettings:
             raise ShapeError(f"eta must be >= 0, got {self.eta}")
         if self.precision not in PRECISIONS:
             raise ShapeError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if not float(self.guidance_scale) >= 0.0:
+            raise ShapeError(f"guidance_scale must be >= 0, got {self.guidance_scale}")
         if int(self.chunk_size) < 1:
             raise ShapeError(f"chunk_size must be at least 1, got {self.chunk_size}")

@@ -99,7 +99,8 @@ def _run(args: argparse.Namespace) -> int:
         people = _people(args, detector, image)
     fits = _fits(people, body) if args.fit else [None] * len(people)
     for (k, det), fit in zip(people, fits, strict=True):
-        result = sample_image(image, model, settings, box=tuple(det.box), keypoints=det.keypoints,
+        x0, y0, x1, y1 = (float(v) for v in det.box)
+        result = sample_image(image, model, settings, box=(x0, y0, x1, y1), keypoints=det.keypoints,
                               scorer=scorer, body=body, extra=() if fit is None else (("fit", fit),))
         out = args.out if len(people) == 1 else args.out / f"person_{k}"
         paths = write_sample_outputs(result, out, faces=body.faces)

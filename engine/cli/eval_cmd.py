@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.cli.common import add_compute_options, add_consensus_option, apply_threads
 from engine.cli.param_options import add_param_options
+from engine.cli.guidance_option import add_guidance_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-mixed", action="store_true",
                    help="skip the scorer's correlation on ground truth + noisy copies + samples")
     add_consensus_option(p)
+    add_guidance_option(p)
     p.add_argument("--data", required=True, help="labelled annotation file (SMPL pose; betas where known)")
     add_param_options(p, _specs(), extra_flags={"num_candidates": ("--hypotheses",)})
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -59,7 +61,8 @@ def _run(args: argparse.Namespace) -> int:
 
     with TqdmProgress("eval") as bar:
         settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
-                                  consensus=not args.no_consensus, device=args.device or "auto")
+                                  consensus=not args.no_consensus, device=args.device or "auto",
+                                  guidance_scale=args.guidance)
         result = evaluate(
             args.checkpoint, args.scorer, args.data, settings, top_k=args.top_k, max_images=args.max_images,
             batch_size=args.batch_size, use_scorer=not args.no_scorer, mixed=not args.no_mixed, progress=bar,

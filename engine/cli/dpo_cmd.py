@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pairs", nargs="+", default=[], help="pair files (.jsonl / .npz)")
     p.add_argument("--project", type=Path, default=None, help="train on a project's pairs (as a 'dpo' job)")
     p.add_argument("--dataset", default=None, help="with --project: only the pairs of this dataset")
+    p.add_argument("--pair-selection", choices=("reviewed", "reviewed+proposed", "hand-made"), default=None,
+                   help="with --project: the pairs a person reviewed, those and the scorer's unreviewed proposals "
+                        "(the default), or the hand-made ones only")
     p.add_argument("--base", default=None, help="checkpoint to fine-tune (default: resources/checkpoints/base)")
     p.add_argument("--out", type=Path, default=None, help="checkpoint path stem")
     add_param_options(p, _specs())
@@ -55,8 +58,8 @@ def _run(args: argparse.Namespace) -> int:
     apply_threads(args)
     if args.project is not None:
         return _project(args)
-    if args.dataset is not None:
-        args.parser.error("--dataset needs --project")
+    if args.dataset is not None or args.pair_selection is not None:
+        args.parser.error(f"{'--dataset' if args.dataset is not None else '--pair-selection'} needs --project")
     if args.out is None:
         args.parser.error("--out is required")
     from engine.cli.progress import TqdmProgress
@@ -82,7 +85,8 @@ def _project(args: argparse.Namespace) -> int:
     job_names = {s.name for s in param_specs()}
     params = {k: v for k, v in values_of(args, _specs()).items() if k in job_names}
     params["device"] = args.device
-    optional = {"dataset": args.dataset, "checkpoint": args.base, "pairs": args.pairs or None,
+    optional = {"dataset": args.dataset, "pair_selection": args.pair_selection, "checkpoint": args.base,
+                "pairs": args.pairs or None,
                 "out": None if args.out is None else str(args.out)}
     params.update({k: v for k, v in optional.items() if v is not None})
     with open_project(args.project) as project:

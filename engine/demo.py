@@ -25,12 +25,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.errors import DataError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from engine.store import Project
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +216,7 @@ def create_demo_project(
     return project_path
 
 
-def _count_persons(project: Any, dataset_id: int) -> int:
+def _count_persons(project: Project, dataset_id: int) -> int:
     from engine.projects.sampling import dataset_persons
 
     return len(dataset_persons(project, dataset_id))

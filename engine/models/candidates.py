@@ -7,10 +7,10 @@ pairs, metrics) works from one :class:`Candidates`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 
+from engine.body.model import BodyModel
 from engine.body.projection import crop_to_image
 from engine.errors import ShapeError
 from engine.models.param_layout import ParamLayout
@@ -78,7 +78,7 @@ class Candidates:
 def decode_candidates(
     params: torch.Tensor,
     layout: ParamLayout,
-    body: Any,
+    body: BodyModel,
     crop_center: torch.Tensor,
     crop_size: torch.Tensor,
     with_vertices: bool = True,

@@ -24,8 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.body.model import BodyModel
 from engine.errors import CheckpointError, ShapeError
 from engine.models.checkpoint import load_checkpoint, save_checkpoint
+from engine.models.candidates import Candidates
 from engine.models.consensus import MIN_CANDIDATES, consensus_adjustment, mean_sibling_distance
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer_parts import (
@@ -94,6 +96,7 @@ class HMRScorer(nn.Module):
         self.config = config
         self.layout = layout
         self.body_signature: dict[str, Any] | None = None
+        self.checkpoint_config: dict[str, Any] = {}
         w = config.width
         self.encoder = ImageEncoder(w, config.grid)
         self.image_pos = nn.Parameter(torch.randn(config.grid * config.grid, w) * 0.02)
@@ -210,7 +213,7 @@ class HMRScorer(nn.Module):
         return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth) - self.score_offset)
 
     @torch.no_grad()
-    def candidate_logits(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any) -> torch.Tensor:
+    def candidate_logits(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Candidates) -> torch.Tensor:
         """The network's logits (N, M) for decoded candidates (``engine.models.candidates.Candidates``).
 
         images: (N, 3, S', S') normalised crops, resampled to the scorer's crop size when S'
@@ -242,7 +245,7 @@ class HMRScorer(nn.Module):
 
     @torch.no_grad()
     def score_candidates(
-        self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Any, consensus: bool = True,
+        self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Candidates, consensus: bool = True,
     ) -> torch.Tensor:
         """Score decoded candidates: (N, M) scores in (0, 1), higher = better.
 
@@ -277,7 +280,8 @@ class HMRScorer(nn.Module):
         return save_checkpoint(path, self.state_dict(), config)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, body: Any = None, device: str | torch.device = "cpu") -> "HMRScorer":
+    def load(cls, path: str | Path | None = None, body: BodyModel | None = None,
+             device: str | torch.device = "cpu") -> "HMRScorer":
         """Load a scorer checkpoint.
 
         path: the checkpoint (stem or file); None = the default ``resources/checkpoints/scorer``.
@@ -303,6 +307,7 @@ class HMRScorer(nn.Module):
             reason = str(exc).splitlines()[0]
             raise CheckpointError(f"{target}: weights do not fit the recorded architecture ({reason})") from None
         model.body_signature = config.get("body_model")
+        model.checkpoint_config = config
         calibration = config.get("calibration") or {}
         model.score_offset = float(calibration.get("logit_offset", 0.0))
         consensus = config.get("consensus") or {}

@@ -11,7 +11,7 @@ their 2D keypoints, since weak-perspective placement is linear in (s, s tx, s ty
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,6 +22,9 @@ from engine.data.crops import square_crop
 from engine.data.records import PersonSample
 from engine.models.param_layout import ParamLayout
 from engine.store import PersonRecord
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
 
 LAYOUT = ParamLayout()
 _FIT_BATCH = 256
@@ -39,7 +42,7 @@ def _keypoints_in_crop(sample: PersonSample) -> np.ndarray:
     return kp
 
 
-def label_params(samples: Sequence[PersonSample], body: Any = None) -> list[np.ndarray | None]:
+def label_params(samples: Sequence[PersonSample], body: BodyModel | None = None) -> list[np.ndarray | None]:
     """The stored label vector (157,) float32 of each record, or None without a pose.
 
     Missing betas are the average shape (zeros). A record without a camera gets one

@@ -19,6 +19,7 @@ from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, n
 from engine.projects.sampling import dataset_persons
 from engine.store import (
     PairProposal,
+    Project,
     add_auto_pairs,
     candidates_of_person,
     get_checkpoint,
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def propose_project_pairs(
-    project: Any,
+    project: Project,
     dataset: str | int,
     config: PairConfig = PairConfig(),
     progress: ProgressFn = no_progress,
@@ -74,7 +75,7 @@ def propose_project_pairs(
             "unscored": unscored, "added": added, "proposed": proposed}
 
 
-def project_pairs(project: Any, dataset: str | int | None = None, training_only: bool = True) -> list[PreferencePair]:
+def project_pairs(project: Project, dataset: str | int | None = None, training_only: bool = True) -> list[PreferencePair]:
     """A project's pairs as records (all datasets, or one), merged by :func:`merge_pairs`.
 
     The crop is the model's crop of the person's box; provenance names the checkpoint

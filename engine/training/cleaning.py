@@ -19,7 +19,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -31,6 +31,10 @@ from engine.data.records import PersonSample
 from engine.errors import DataError
 from engine.models.candidates import decode_candidates
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
+    from engine.models.scorer import HMRScorer
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +100,8 @@ def detection_stats(keep: np.ndarray, corrupted: np.ndarray) -> dict[str, float]
 @torch.no_grad()
 def score_labels(
     records: Sequence[PersonSample],
-    scorer: Any,
-    body: Any,
+    scorer: HMRScorer,
+    body: BodyModel,
     batch_size: int = 16,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,

@@ -41,6 +41,7 @@ from torch import nn
 
 from engine.params import SEED_MAX, check_fields, param
 from engine.models import losses
+from engine.body.model import BodyModel
 from engine.models.diffusion_hmr import DiffusionHMR
 
 MODES = ("dpo", "reprojection", "supervised")
@@ -162,7 +163,7 @@ def interleave(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.stack([a, b], dim=1).reshape(-1, *a.shape[1:])
 
 
-def pair_errors(model: Any, batch: dict, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def pair_errors(model: DiffusionHMR, batch: dict, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pair ε errors (B,), (B,) of winners and losers, same t (B,) and noise (B, D).
 
     batch: image (B, 3, S, S), keypoints (B, 17, 3), winner / loser (B, D) normalised.
@@ -176,7 +177,7 @@ def pair_errors(model: Any, batch: dict, t: torch.Tensor, noise: torch.Tensor) -
     return err[:, 0], err[:, 1]
 
 
-def reprojection_loss(model: Any, body: Any, batch: dict, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+def reprojection_loss(model: DiffusionHMR, body: BodyModel, batch: dict, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """The control's loss: 2D keypoint error of the x0 estimates of both noised candidates.
 
     Both candidates of each pair are noised with the same t and ε, the model's clean
@@ -212,7 +213,7 @@ class Objective(nn.Module):
 
     def forward(self, pairs: dict | None, ref_errors: tuple[torch.Tensor, torch.Tensor] | None,
                 sft_batch: dict | None, t: torch.Tensor | None, noise: torch.Tensor | None,
-                body: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                body: BodyModel) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         loss = torch.zeros((), device=self.model.device)
         stats: dict[str, torch.Tensor] = {}
         if self.mode == "dpo":

@@ -30,6 +30,9 @@ from engine.data.records import PersonSample
 from engine.errors import DataError, ImageError, ShapeError
 from engine.params import SEED_MAX, param
 from engine.image_io import load_image
+from engine.body.model import BodyModel
+from engine.models.protocols import Sampler
+from engine.models.scorer import HMRScorer
 from engine.models.sample_and_score import sample_person
 from engine.models.sample_settings import SampleSettings
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -265,9 +268,9 @@ def check_layout(pairs: Sequence[PreferencePair], dim: int, where: str = "pairs"
 
 def build_pairs(
     records: Sequence[PersonSample],
-    base: Any,
-    scorer: Any,
-    body: Any,
+    base: Sampler,
+    scorer: HMRScorer,
+    body: BodyModel,
     config: PairConfig = PairConfig(),
     base_checkpoint: str | None = None,
     scorer_checkpoint: str | None = None,

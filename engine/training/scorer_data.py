@@ -57,7 +57,7 @@ def labelled_records(path: str, need_camera: bool = True, include_pseudo: bool =
 class BaseSampler:
     """Hypotheses of a base diffusion model, as raw parameter vectors."""
 
-    def __init__(self, model: Any):
+    def __init__(self, model: DiffusionHMR):
         self.model = model
 
     @classmethod

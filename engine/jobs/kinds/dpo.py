@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.jobs.context import JobContext
+from engine.store import Project
 from engine.jobs.kinds import _params as P
 from engine.jobs.kinds._common import checkpoint_out, data_files
 from engine.jobs.registry import register_job
@@ -53,7 +54,7 @@ def select_pairs(pairs: list, selection: str) -> list:
     return list(pairs)
 
 
-def pair_counts(project: Any, dataset: str | int | None = None) -> dict[str, int]:
+def pair_counts(project: Project, dataset: str | int | None = None) -> dict[str, int]:
     """How many of the project's training pairs (of ``dataset``'s persons, or all) each
     ``pair_selection`` keeps: what the New Job form shows before a start."""
     from engine.projects.pairs import project_pairs

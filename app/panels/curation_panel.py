@@ -106,6 +106,7 @@ class CurationPanel(CurationView):
     def _build(self) -> tuple[list[PairItem], str]:
         """The queue of the current mode and scope, and a note for the user."""
         s = self.state
+        self.sample_button.hide()
         if s.project is None:
             return [], ""
         if self.mode == "free":
@@ -132,11 +133,13 @@ class CurationPanel(CurationView):
                 items = scorer_queue(s.project, self.mode, None)
                 note = (f"Proposed {added} pairs for {people} {'person' if people == 1 else 'people'} "
                         "from their candidates' scores (top against bottom of each ranking).")
+        if not items and self.scope == "project":
+            self.sample_button.show()  # what to run first, one click away
         if not items and not note:
             note = ("No scorer pairs here: sample this person with a scorer (Ctrl+R), run a pairs job, "
                     "or use Free pick." if self.scope == "person" else
                     "Nothing to pair yet: no person has scored candidates. Sample some (Ctrl+R on a photo, "
-                    "or a sample job in the Jobs panel, Ctrl+Shift+J), then come back.")
+                    "or Sample a dataset… above), then come back.")
         return items, note
 
     def _propose_for_current(self) -> str:

@@ -83,6 +83,11 @@ class CurationView(QWidget):
                                       "show any of them here")
         self.browse_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.browser = None
+        self.sample_button = QPushButton("Sample a dataset…")
+        self.sample_button.setToolTip("Nothing is sampled yet: a sample job (with the scorer) gives every person of "
+                                      "a dataset candidates, and then pairs to judge")
+        self.sample_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.sample_button.hide()
         self.counters = QLabel()
         self.counters.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top = QHBoxLayout()
@@ -94,6 +99,7 @@ class CurationView(QWidget):
             top.addWidget(w)
         top.addWidget(self.show_scorer)
         top.addWidget(self.browse_button)
+        top.addWidget(self.sample_button)
         top.addStretch(1)
         top.addWidget(self.counters)
 
@@ -126,6 +132,7 @@ class CurationView(QWidget):
         self.scope_combo.activated.connect(lambda _i: self._settings_changed())
         self.show_scorer.toggled.connect(lambda _on: self._show_current())
         self.browse_button.clicked.connect(self.open_browser)
+        self.sample_button.clicked.connect(self.open_sample_job)
         for combo in (self.pick_a, self.pick_b):
             combo.activated.connect(lambda _i: self._picked())
 
@@ -231,6 +238,12 @@ class CurationView(QWidget):
                 self._fill_pickers()
             self.rebuild()
         QTimer.singleShot(0, self._take_focus)
+
+    def open_sample_job(self):
+        """The New Job dialog on a sample job (what the whole project's queue needs first)."""
+        from app.dialogs.job_dialog import open_job_dialog
+
+        return open_job_dialog(self.window(), "sample")
 
     def _take_focus(self) -> None:
         if self.visibility.on_screen and self.window().isActiveWindow():

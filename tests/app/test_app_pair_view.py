@@ -92,6 +92,11 @@ def test_whole_project_queue_proposes_pairs_without_a_pairs_job(qtbot, make_wind
     w, panel = open_pairs(qtbot, make_window, project_path)
     panel.set_mode("proposed", "project")
     assert panel.items == [] and "no person has scored candidates" in panel.opinion.text()
+    # What to run, one click away: a sample job's form.
+    assert panel.sample_button.isVisible()
+    dialog = panel.open_sample_job()
+    assert dialog.kind == "sample"
+    dialog.reject()
 
     astro, _ = add_candidates(project_path, "astronaut.png", [0.9, 0.8, 0.7, 0.3, 0.2, 0.1])
     synth, _ = add_candidates(project_path, "synthetic.png", [0.6, 0.55, 0.5, 0.1])
@@ -100,6 +105,7 @@ def test_whole_project_queue_proposes_pairs_without_a_pairs_job(qtbot, make_wind
     assert per_person[astro] > 0 and per_person[synth] > 0
     assert len(panel.items) == sum(per_person.values())
     assert f"Proposed {len(panel.items)} pairs for 2 people" in panel.opinion.text()
+    assert not panel.sample_button.isVisible()
 
 
 def test_next_at_the_end_of_a_persons_queue_goes_to_the_next_person(qtbot, make_window, project_path):

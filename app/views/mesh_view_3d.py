@@ -12,7 +12,8 @@ the photo; a ground plane sits under the lowest vertex.
 
 *Error* colours each selected candidate's vertices by their distance to the person's 3D
 label (mm, both bodies aligned at the hips; blue 0 mm, white 75, red 150 and more): the
-per-vertex error view, where a label exists.
+per-vertex error view, where a label exists. For a photo without ground truth that label
+is the body fit a 'fit' job stored (label source 'fit'): the distance to the fit.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ class MeshView3D(QWidget):
         self.ground_check.setChecked(True)
         self.error_check = QCheckBox("Error")
         self.error_check.setToolTip("Colour the selected candidates by each vertex's distance to the person's 3D "
-                                    "label: blue 0 mm, white 75 mm, red 150 mm and more")
+                                    "label (ground truth, or the body fit a fit job stored): blue 0 mm, white "
+                                    "75 mm, red 150 mm and more")
         self.error_check.setEnabled(False)
         self.count_label = QLabel()
         bar = QHBoxLayout()

@@ -172,8 +172,8 @@ def fit_bodies(
         reproj = (dist * kp[..., 2]).sum(-1) / kp[..., 2].sum(-1).clamp(min=1e-8)
         rot6d = torch.cat([matrix_to_rotation_6d(rotation_6d_to_matrix(v.root))[:, None],
                            matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(B, 23, 3)))], dim=1)
-        params = layout.join(rot6d, v.betas, v.cam)
-    return FitResult(params.float().cpu(), loss.float().cpu(), reproj.float().cpu())
+        fitted = layout.join(rot6d, v.betas, v.cam)
+    return FitResult(fitted.float().cpu(), loss.float().cpu(), reproj.float().cpu())
 
 
 def _world_terms(world: torch.Tensor | None, kp: torch.Tensor, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -58,6 +58,10 @@ class DiffusionHMR(nn.Module):
         layout: the diffused vector's layout.
     """
 
+    # Buffers, declared so that type checkers see tensors rather than Module attributes.
+    sqrt_alpha_bar: torch.Tensor
+    sqrt_one_minus_alpha_bar: torch.Tensor
+
     def __init__(
         self,
         config: dict | None = None,
@@ -209,7 +213,10 @@ class DiffusionHMR(nn.Module):
                 terms["vertices"] = losses.masked_mean(
                     losses.root_aligned_l1(pred.vertices, gt.vertices, pred.joints[:, 0], gt.joints[:, 0]),
                     has_pose & has_betas)
-            loss = sum(float(w[k]) * v for k, v in terms.items())
+            weighted = [float(w[k]) * v for k, v in terms.items()]
+            loss = weighted[0]
+            for term in weighted[1:]:
+                loss = loss + term
         logs = {"loss": float(loss.detach())}
         logs.update((k, float(v.detach())) for k, v in terms.items())
         return loss, logs
@@ -263,6 +270,7 @@ class DiffusionHMR(nn.Module):
             x0_clip=self.config.get("x0_clip"), device=self.device,
             x0_guide=None if guidance is None else lambda x: guidance.step(x, self.normalizer.denormalize, chunks),
         )
+        assert isinstance(x0, torch.Tensor)  # no trajectory was asked for
         return self.normalizer.denormalize(x0).reshape(B, M, D)
 
     # ------------------------------------------------------------- checkpoints

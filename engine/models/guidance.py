@@ -22,6 +22,7 @@ from typing import Callable
 
 import torch
 
+from engine.body.model import BodyModel
 from engine.errors import ShapeError
 from engine.models.param_layout import ParamLayout
 
@@ -53,7 +54,7 @@ class ReprojectionGuidance:
     Raises ShapeError for a scale that is not positive or keypoints of another shape.
     """
 
-    body: torch.nn.Module
+    body: BodyModel
     layout: ParamLayout
     keypoints: torch.Tensor
     scale: float

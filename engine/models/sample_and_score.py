@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, fields
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -177,7 +177,7 @@ def _concat(parts: list[Candidates]) -> Candidates:
     """Chunks of the same persons' hypotheses joined along M."""
     if len(parts) == 1:
         return parts[0]
-    joined = {}
+    joined: dict[str, Any] = {}
     for f in fields(Candidates):
         values = [getattr(p, f.name) for p in parts]
         joined[f.name] = None if values[0] is None else torch.cat(values, dim=1)

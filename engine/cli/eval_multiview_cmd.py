@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from engine.cli.common import add_compute_options, apply_threads, seed_value
+from engine.cli.guidance_option import add_guidance_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="candidates per view (default 20)")
     p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
+    add_guidance_option(p)
     add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)
 
@@ -63,7 +65,7 @@ def run_evaluation(args: argparse.Namespace):
     apply_threads(args)
     groups = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     methods = build_methods(groups, args.checkpoint, args.scorer, args.num_candidates, args.steps,
-                            args.seed, args.device)
+                            args.seed, args.device, guidance_scale=args.guidance)
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(
             args.calibration, args.videos, methods, PoseDetector(), args.stride, args.frames,

@@ -9,7 +9,6 @@ opening another project or photo asks: *Save As…*, *Discard* or *Cancel*.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
@@ -17,8 +16,6 @@ from PyQt6.QtWidgets import QFileDialog, QMessageBox
 from app.window_actions import PROJECT_FILTER, PROJECT_SUFFIX
 from engine import store
 from engine.errors import AdhmrError
-
-log = logging.getLogger(__name__)
 
 
 class KeepWork:

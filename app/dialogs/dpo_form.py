@@ -8,7 +8,7 @@ Start for a job that cannot run.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject
+from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtWidgets import QComboBox, QLabel, QSpinBox
 
 from engine.jobs.kinds.dpo import PAIR_SELECTIONS, pair_counts
@@ -59,7 +59,7 @@ class DpoPairs(QObject):
                 name = self.selection.itemData(k)
                 if name in counts:
                     self.selection.setItemText(k, f"{SELECTION_WORDS[name]} ({counts[name]} pair{'' if counts[name] == 1 else 's'})")
-                    self.selection.setItemData(k, PAIR_SELECTIONS[name], 3)  # Qt.ItemDataRole.ToolTipRole
+                    self.selection.setItemData(k, PAIR_SELECTIONS[name], Qt.ItemDataRole.ToolTipRole)
             if choose_default:
                 # What a person reviewed, when there is any: unreviewed proposals train only by choice.
                 wanted = "reviewed" if counts["reviewed"] else "reviewed+proposed"

@@ -217,7 +217,8 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "bool":
         return to_bool(value)
     if kind == "int":
-        if isinstance(value, bool) or float(value) != int(float(value)):
+        # inf is not a whole number (int() of it would raise OverflowError, not ValueError)
+        if isinstance(value, bool) or not math.isfinite(float(value)) or float(value) != int(float(value)):
             raise ValueError(value)
         return int(float(value))
     if kind == "float":

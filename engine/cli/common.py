@@ -53,10 +53,21 @@ def hypotheses(text: str) -> int:
     return value
 
 
+def threads_count(text: str) -> int:
+    """argparse type for --threads: a whole number 1..1024 (usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid thread count {text!r}: a whole number 1..1024") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{value} threads is outside 1..1024")
+    return value
+
+
 def add_compute_options(p: argparse.ArgumentParser, device_default: str | None = "auto") -> None:
     """--device and --threads."""
     p.add_argument("--device", type=device_name, default=device_default, help=DEVICE_HELP)
-    p.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
+    p.add_argument("--threads", type=threads_count, default=None, help=THREADS_HELP)
 
 
 def apply_threads(args: argparse.Namespace) -> None:

@@ -30,6 +30,8 @@ FORMAT_VERSION = 1
 def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     """(weights, config) paths for a checkpoint given by either file or the common stem."""
     p = Path(path)
+    if not p.name:
+        raise CheckpointError(f"{str(path)!r}: not a checkpoint path (name the weights file or its stem)")
     if p.suffix in (".safetensors", ".json", ".pt"):
         stem = p.with_suffix("")
     else:

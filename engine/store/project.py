@@ -224,6 +224,8 @@ class Project:
             if "readonly" not in str(exc) and "read-only" not in str(exc):
                 raise
             raise StoreError(f"{self.path}: cannot write, the project is read-only") from None
+        except OverflowError:  # an id or count beyond SQLite's 64-bit integers, as a user may type
+            raise StoreError(f"{self.path}: a number too large for the project file (ids are below 2^63)") from None
 
     @property
     def revision(self) -> str:

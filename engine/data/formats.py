@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from engine.data.records import AnnotationFile
+from engine.data.records import AnnotationFile, PersonSample
 from engine.errors import DataError
 
 Reader = Callable[[Path, "str | Path | None", "str | None"], AnnotationFile]
@@ -43,6 +44,19 @@ class DatasetFormat:
         """Whether the file's name matches one of the patterns (case-insensitive)."""
         name = Path(path).name.lower()
         return any(fnmatch.fnmatch(name, p.lower()) for p in self.patterns)
+
+    def read(self, path: str | Path, image_root: str | Path | None, label_kind: str | None) -> AnnotationFile:
+        """The reader's result; DataError for a format that is only written."""
+        if self.reader is None:
+            raise DataError(f"{path}: the {self.name} format is write only")
+        return self.reader(Path(path), image_root, label_kind)
+
+    def write(self, path: str | Path, records: Sequence[PersonSample], file_extras: Mapping[str, Any] | None = None,
+              image_root: str | Path | None = None) -> None:
+        """Write with the writer; DataError for a format that is only read."""
+        if self.writer is None:
+            raise DataError(f"{path}: the {self.name} format is read only")
+        self.writer(path, records, file_extras, image_root)
 
 
 _FORMATS: dict[str, DatasetFormat] = {}

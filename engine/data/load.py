@@ -36,7 +36,7 @@ def read_annotation_file(
         DataError: no registered format reads it, or the reader's own errors.
     """
     p = Path(path)
-    return get_format(sniff_format(p)).reader(p, image_root, label_kind)
+    return get_format(sniff_format(p)).read(p, image_root, label_kind)
 
 
 def save_annotation_file(
@@ -48,7 +48,7 @@ def save_annotation_file(
     """Write records in ``format`` (default: the first writable format registered for the
     file's suffix: 'spin' for .npz, 'coco' for .json)."""
     p = Path(path)
-    writer_for(p, format).writer(p, records, file_extras)
+    writer_for(p, format).write(p, records, file_extras)
 
 
 def _missing_images(records: list[PersonSample]) -> tuple[list[PersonSample], list[tuple[str, str]]]:

@@ -125,7 +125,7 @@ def export_dataset(
     exact = records is not None
     if records is None:
         records = [_with_detector_outputs(sample_of(p, path), p) for path, p in kept]
-    get_format(fmt).writer(out, records, extras, image_root)
+    get_format(fmt).write(out, records, extras, image_root)
     log.info("exported %d of %d persons of %r to %s", len(records), len(persons), ds.name, out)
     return DatasetExport(str(out), fmt, len(records), len(persons), exact)
 
@@ -137,7 +137,7 @@ def _with_detector_outputs(record: PersonSample, person: PersonRecord) -> Person
     if person.landmarks is not None:
         extra["landmarks"] = person.landmarks
     if person.detection_score is not None:
-        extra["detection_score"] = np.float32(person.detection_score)
+        extra["detection_score"] = np.asarray(person.detection_score, np.float32)
     return record.replace(
         world_landmarks=person.world_landmarks,
         landmark_visibility=person.landmark_visibility,
@@ -160,7 +160,7 @@ def _source_records(
     if not path.is_file() or sha256_file(path) != src.sha256:
         log.warning("%s changed or is gone since import; exporting from the project instead", path)
         return None, None
-    f = get_format(fmt).reader(path, src.image_root, None)
+    f = get_format(fmt).read(path, src.image_root, None)
     by_key: dict[tuple[str, bytes], list[tuple[int, PersonSample]]] = {}
     for row, r in enumerate(f.records):
         by_key.setdefault(_key(r.image_path, r.box), []).append((row, r))

@@ -154,7 +154,7 @@ def _read_annotation(
         res = load_dataset([path], image_root, label_kind=label_kind, should_cancel=should_cancel)
         return res.records, res.rejected
     try:
-        f = get_format(fmt).reader(path, image_root, label_kind)
+        f = get_format(fmt).read(path, image_root, label_kind)
     except AdhmrError as e:
         return [], [(str(path), reason(path, e))]
     records, rejected = [], list(f.rejected)

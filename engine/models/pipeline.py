@@ -21,6 +21,7 @@ from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image
 from engine.errors import ShapeError
 from engine.image_io import load_image, save_image
+from engine.output_files import atomic_output
 from engine.models.candidates import Candidates
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_and_score import sample_person
@@ -147,7 +148,8 @@ def write_sample_outputs(
     M = c.num_hypotheses
     scores = c.scores[0].numpy() if c.scores is not None else np.full(M, np.nan, np.float32)
     paths = {"npz": out / "candidates.npz", "json": out / "candidates.json", "overlay": out / "overlay.png"}
-    with open(paths["npz"], "wb") as fh:
+    # Through temporary files: a crash or a full disk leaves the previous outputs, not half files.
+    with atomic_output(paths["npz"], "wb") as fh:
         np.savez(
             fh, params=c.params[0].numpy(), pose=c.pose_aa[0].numpy(), betas=c.betas[0].numpy(),
             cam=c.cam[0].numpy(), joints=c.joints[0].numpy(), keypoints_px=c.keypoints_px[0].numpy(),
@@ -170,7 +172,8 @@ def write_sample_outputs(
         "crop": {"center": result.crop.center.tolist(), "size": result.crop.size},
         "candidates": entries,
     }
-    paths["json"].write_text(json.dumps(doc, indent=1))
+    with atomic_output(paths["json"]) as fh:
+        fh.write(json.dumps(doc, indent=1))
     save_image(paths["overlay"], render_overlay(result, faces))
     return paths
 

@@ -54,6 +54,7 @@ class Preferences:
     'auto' (bfloat16 where the device runs it natively), 'fp32' or 'bf16' for sampling and
     scoring (``engine.models.precision``); sample_consensus: let the scorer compare a
     run's candidates with each other (``engine.models.consensus``), else the network alone.
+    guidance_scale: guided sampling's step size (``SampleSettings.guidance_scale``; 0 = off).
     sampler / scorer_model: the models by plug-in name (``engine.plugins``): the built-in
     ones, or another package's; a plug-in gets the checkpoint setting when it is a file.
     """
@@ -71,13 +72,15 @@ class Preferences:
     sampler: str = BUILTIN_SAMPLER
     scorer_model: str = BUILTIN_SCORER
     show_keypoints: bool = True
+    guidance_scale: float = 0.0
 
     def sample_settings(self, seed: int, num_candidates: int | None = None) -> SampleSettings:
         """The engine's sampling settings these preferences ask for (precision and
         consensus included); num_candidates: M when not ``sample_count``."""
         return SampleSettings(num_candidates=self.sample_count if num_candidates is None else num_candidates,
                               steps=self.sampler_steps, seed=seed, precision=self.precision,
-                              consensus=self.sample_consensus, device=self.device)
+                              consensus=self.sample_consensus, device=self.device,
+                              guidance_scale=self.guidance_scale)
 
 
 class AppSettings:
@@ -97,6 +100,8 @@ class AppSettings:
                     values[f.name] = int(raw)
                 elif f.type == "bool":
                     values[f.name] = raw in (True, "true", "True", "1", 1)
+                elif f.type == "float":
+                    values[f.name] = float(raw)
                 else:
                     values[f.name] = str(raw)
             except (TypeError, ValueError):

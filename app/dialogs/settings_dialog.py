@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -158,12 +159,20 @@ class SettingsDialog(QDialog):
         self.consensus.setChecked(prefs.sample_consensus)
         self.consensus.setToolTip("The scorer's sample-consensus term: each candidate is compared with the other "
                                   "candidates of its sampling run (off: the scorer network alone, as in the paper)")
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0.0, 100.0)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setValue(prefs.guidance_scale)
+        self.guidance.setSpecialValueText("Off")
+        self.guidance.setToolTip("Guided sampling: each DDIM step is pulled towards the detected 2D keypoints "
+                                 "with this step size (0: off; see README, Guided sampling)")
         sampling_box = QGroupBox("Candidates")
         sampling_form = QFormLayout(sampling_box)
         sampling_form.addRow("Device", self.device)
         sampling_form.addRow("Shown in the views", self.display_count)
         sampling_form.addRow("Sampled per run", self.sample_count)
         sampling_form.addRow("Sampler steps", self.steps)
+        sampling_form.addRow("Guidance", self.guidance)
         sampling_form.addRow("Precision", self.precision)
         sampling_form.addRow("Scoring", self.consensus)
 
@@ -203,6 +212,7 @@ class SettingsDialog(QDialog):
             sampler_steps=self.steps.value(),
             precision=str(self.precision.currentData()),
             sample_consensus=self.consensus.isChecked(),
+            guidance_scale=self.guidance.value(),
             sampler=str(self.sampler_model.currentData()),
             scorer_model=str(self.scorer_model.currentData()),
         )

@@ -1,0 +1,15 @@
+"""The Settings dialog's Guidance field: persists, and reaches the engine's sampling settings."""
+
+
+def test_guidance_setting_persists_and_reaches_the_sampler(qtbot, make_window):
+    w = make_window()
+    dialog = w.open_settings()
+    assert dialog.guidance.value() == 0.0 and dialog.guidance.text() == "Off"
+    dialog.guidance.setValue(2.5)
+    dialog.accept()
+    assert w.state.prefs.guidance_scale == 2.5
+    w.close()
+    again = make_window()
+    assert again.state.prefs.guidance_scale == 2.5
+    assert again.state.prefs.sample_settings(seed=0).guidance_scale == 2.5
+    assert again.open_settings().guidance.value() == 2.5

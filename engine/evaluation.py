@@ -184,6 +184,7 @@ def evaluate(
             parts: dict[str, list[torch.Tensor]] = {k: [] for k in ERROR_NAMES}
 
             def measure(cands: Candidates) -> None:
+                assert cands.vertices is not None and truth.vertices is not None  # decoded with meshes
                 for k, v in candidate_errors(cands.joints, cands.vertices, truth.joints.cpu(),
                                              truth.vertices.cpu()).items():
                     parts[k].append(v)
@@ -193,11 +194,13 @@ def evaluate(
             batch_errors = {k: torch.cat(v, dim=1).numpy() for k, v in parts.items()}
             mean = decode_candidates(_mean_pose(base, sampled.params[:, 0])[:, None], base.layout, body,
                                      batch["crop_center"], batch["crop_size"])
+            assert mean.vertices is not None and truth.vertices is not None
             base_err = candidate_errors(mean.joints, mean.vertices, truth.joints.cpu(), truth.vertices.cpu())
         for k in ERROR_NAMES:
             errors[k].append(batch_errors[k])
             baseline[k].append(base_err[k][:, 0].numpy())
         if sampled.scores is not None:
+            assert sampled.logits is not None and sampled.sibling_mm is not None  # set with the scores
             scores.append(sampled.scores.numpy())
             logits.append(sampled.logits.numpy())
             siblings.append(sampled.sibling_mm.numpy())
@@ -221,14 +224,14 @@ def evaluate(
                 batch_size=per_batch)
         except DataError as exc:
             log.info("no mixed-candidate correlation: %s", exc)
-    settings = {
+    recorded = {
         "base": str(base_ckpt) if base_ckpt is not None else "default",
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
         "consensus_weight": scorer.consensus_weight if scorer is not None and settings.consensus else None,
         "data": str(data_npz), "num_candidates": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
         "guidance_scale": settings.guidance_scale, "num_images": len(dataset),
     }
-    return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, settings,
+    return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, recorded,
                       mixed_correlation, table, np.concatenate(logits) if logits else None,
                       np.concatenate(siblings) if siblings else None)
 
@@ -247,6 +250,8 @@ def evaluate_dpo_checkpoint(config: DPOConfig) -> dict[str, float]:
     """Held-out evaluation during fine-tuning (``train_dpo``'s evaluator): the checkpoint
     saved at ``config.out`` on ``config.eval_data`` (its first ``eval_images`` people,
     ``eval_num_candidates`` hypotheses, the Select row when ``config.scorer`` is set), as flat metrics."""
+    if config.eval_data is None:
+        raise DataError(f"{config.out}: no eval_data to evaluate the checkpoint on")
     settings = SampleSettings(num_candidates=config.eval_num_candidates, seed=config.seed, device=config.device)
     result = evaluate(config.out, config.scorer, config.eval_data, settings, max_images=config.eval_images,
                       use_scorer=config.scorer is not None)

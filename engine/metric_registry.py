@@ -82,6 +82,8 @@ def compute_errors(joints: torch.Tensor, vertices: torch.Tensor | None, gt_joint
 def _pve(joints: torch.Tensor, vertices: torch.Tensor | None, gt_joints: torch.Tensor,
          gt_vertices: torch.Tensor | None) -> torch.Tensor:
     """Vertices aligned by each body's own pelvis joint."""
+    if vertices is None or gt_vertices is None:
+        raise ShapeError("PVE needs the candidates' and the label's vertices")
     return pve(vertices, gt_vertices, joints[:, 0], gt_joints[:, 0])
 
 

@@ -190,7 +190,7 @@ class _Context:
                             str(self.scorer_w), progress, self.should_cancel)
         path = self.work / f"seed{seed}" / "pairs.jsonl"
         save_pairs(path, pairs)
-        margins = [p.margin for p in pairs]
+        margins = [p.margin for p in pairs if p.margin is not None]
         return {"path": str(path), "count": len(pairs), "images": len(records),
                 "mean_margin": float(np.mean(margins)) if margins else None, **self._pair_truth(pairs, records)}
 

@@ -20,7 +20,7 @@ from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
 from engine.devices import pick_device
-from engine.errors import AdhmrError, ImageError
+from engine.errors import AdhmrError, ImageError, ShapeError
 from engine.image_io import load_image
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.protocols import Sampler, Scorer
@@ -59,7 +59,7 @@ class ImageCache:
         self._image: np.ndarray | None = None
 
     def get(self, path: Path) -> np.ndarray:
-        if path != self._path:
+        if path != self._path or self._image is None:
             self._image, self._path = load_image(path), path
         return self._image
 
@@ -107,8 +107,11 @@ def label_errors(person: PersonRecord, cands: Candidates, layout: Any, body: Any
     if person.label_params is None or person.label_params.size != layout.dim:
         return None
     rot, betas, _ = layout.split(torch.from_numpy(person.label_params)[None])
+    if cands.vertices is None:
+        raise ShapeError("label errors need the candidates' meshes")
     with torch.no_grad():
         gt = body(rot, betas)
+        assert gt.vertices is not None  # skinned by default
         joints = cands.joints.reshape(-1, *cands.joints.shape[-2:])
         vertices = cands.vertices.reshape(-1, *cands.vertices.shape[-2:])
         m = joints.shape[0]
@@ -186,6 +189,7 @@ def store_person_samples(
     _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer)
     check_cancel(should_cancel)
     cands = sampled.candidates
+    assert cands is not None  # sample_person keeps them
     try:
         errors = label_errors(person, cands, model.layout, body)
     except AdhmrError as e:

@@ -10,6 +10,7 @@ value is a one-line DataError naming the job kind and the parameter, before any 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -101,7 +102,8 @@ class Params:
             raise self._bad(name, value, "a string")
         return str(value)
 
-    def int(self, name: str, default: Any = _MISSING) -> Any:
+    # From here on ``str`` in an annotation would name the method above.
+    def int(self, name: builtins.str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is default:
             return value
@@ -112,7 +114,7 @@ class Params:
         except (TypeError, ValueError):
             raise self._bad(name, value, "a whole number") from None
 
-    def float(self, name: str, default: Any = _MISSING) -> Any:
+    def float(self, name: builtins.str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is default:
             return value
@@ -123,14 +125,14 @@ class Params:
         except (TypeError, ValueError):
             raise self._bad(name, value, "a number") from None
 
-    def bool(self, name: str, default: Any = _MISSING) -> Any:
+    def bool(self, name: builtins.str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         try:
             return to_bool(value)
         except ValueError:
             raise self._bad(name, value, "true or false") from None
 
-    def list(self, name: str, default: Any = _MISSING) -> Any:
+    def list(self, name: builtins.str, default: Any = _MISSING) -> Any:
         """A list of strings; a single string is a list of one."""
         value = self._get(name, default)
         if value is default:
@@ -141,7 +143,7 @@ class Params:
             return list(value)
         raise self._bad(name, value, "a path or a list of paths")
 
-    def ref(self, name: str, default: Any = None) -> Any:
+    def ref(self, name: builtins.str, default: Any = None) -> Any:
         """A checkpoint reference: an id, 'latest', 'default' or a path."""
         value = self._get(name, default)
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):

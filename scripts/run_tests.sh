@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install_system_deps.sh
 bash scripts/install.sh dev
 .venv/bin/lint-imports  # the layer contract in pyproject.toml
+.venv/bin/python -m mypy  # the engine's types ([tool.mypy] in pyproject.toml)
 exec .venv/bin/python -m pytest -q "$@"

@@ -122,13 +122,14 @@ def sample_image(
     keypoints = np.asarray(keypoints, np.float32)
     if keypoints.shape != (17, 3) or not np.isfinite(keypoints).all():
         raise ShapeError(f"keypoints: expected finite (17, 3) pixels + confidence, got {keypoints.shape}")
-    box = keypoint_box(keypoints, width, height) if box is None else np.asarray(box, np.float32)
+    crop_box = keypoint_box(keypoints, width, height) if box is None else np.asarray(box, np.float32)
     if body is None:
         body = BodyModel()
     extra_params = None
     if extra:
         extra_params = torch.as_tensor(np.stack([np.asarray(p, np.float32) for _, p in extra]))[None]
-    crop, sampled = sample_person(image, box, keypoints, model, body, settings, scorer, extra_params=extra_params)
+    crop, sampled = sample_person(image, crop_box, keypoints, model, body, settings, scorer, extra_params=extra_params)
+    assert sampled.candidates is not None  # sample_person keeps them
     return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection,
                            tuple(name for name, _ in extra))
 
@@ -231,7 +232,7 @@ def _draw_candidate(
         pts = np.round(c.joints_px[0, m].numpy() * scale).astype(np.int32)
         for p in pts:
             cv2.circle(layer, (int(p[0]), int(p[1])), 4, colour.tolist(), -1)
-        return layer, layer.any(-1)
+        return layer, np.asarray(layer.any(-1))
     verts = c.vertices[0, m].numpy().astype(np.float64)
     s, tx, ty = c.cam[0, m].numpy().astype(np.float64)
     xy = s * (verts[:, :2] + [tx, ty])
@@ -247,4 +248,4 @@ def _draw_candidate(
     polys = np.round(px[faces] * 4).astype(np.int32)
     for f in order:
         cv2.fillConvexPoly(layer, polys[f], (colour * shade[f]).tolist(), cv2.LINE_8, 2)
-    return layer, layer.any(-1)
+    return layer, np.asarray(layer.any(-1))

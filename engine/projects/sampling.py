@@ -23,6 +23,7 @@ from engine.devices import pick_device
 from engine.errors import AdhmrError, ImageError, ShapeError
 from engine.image_io import load_image
 from engine.models.candidates import Candidates, decode_candidates
+from engine.models.param_layout import ParamLayout
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_and_score import sample_person
 from engine.models.sample_settings import SampleSettings
@@ -83,7 +84,7 @@ class CropInput:
     crop: CropTransform
 
 
-def crop_input(image: np.ndarray, person: PersonRecord, size: int, device: Any) -> CropInput:
+def crop_input(image: np.ndarray, person: PersonRecord, size: int, device: str | torch.device) -> CropInput:
     """The model input of ``person`` in ``image`` (H, W, 3) uint8 at crop side ``size``."""
     crop = CropTransform.for_box(np.asarray(person.box), size)
     pixels = normalise_image(crop_image(image, crop))[None].to(device)
@@ -91,7 +92,7 @@ def crop_input(image: np.ndarray, person: PersonRecord, size: int, device: Any) 
     return CropInput(pixels, kp, crop)
 
 
-def decode_for(params: torch.Tensor, crop: CropTransform, layout: Any, body: Any) -> Candidates:
+def decode_for(params: torch.Tensor, crop: CropTransform, layout: ParamLayout, body: BodyModel) -> Candidates:
     """Decode (1, M, D) raw parameters of one person whose crop is ``crop``."""
     return decode_candidates(
         params, layout, body, torch.tensor(crop.center[None], dtype=torch.float32),
@@ -99,7 +100,9 @@ def decode_for(params: torch.Tensor, crop: CropTransform, layout: Any, body: Any
     )
 
 
-def label_errors(person: PersonRecord, cands: Candidates, layout: Any, body: Any) -> dict[str, np.ndarray] | None:
+def label_errors(
+    person: PersonRecord, cands: Candidates, layout: ParamLayout, body: BodyModel
+) -> dict[str, np.ndarray] | None:
     """(M,) errors of each candidate against the person's label, for every registered
     metric (``engine.metric_registry``), by metric name."""
     from engine.metric_registry import compute_errors

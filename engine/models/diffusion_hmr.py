@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.body.model import RESOURCES
+from engine.body.model import RESOURCES, BodyModel
 from engine.diffusion import ddim_sample, forward_noise, linear_schedule
 from engine.errors import CheckpointError, ShapeError
 from engine.models import losses
@@ -66,7 +66,7 @@ class DiffusionHMR(nn.Module):
         self,
         config: dict | None = None,
         normalizer: Normalizer | None = None,
-        body: Any | None = None,
+        body: BodyModel | None = None,
         layout: ParamLayout | None = None,
     ):
         super().__init__()
@@ -165,7 +165,7 @@ class DiffusionHMR(nn.Module):
 
     # ---------------------------------------------------------------- training
 
-    def training_loss(self, batch: dict, body: Any) -> tuple[torch.Tensor, dict[str, float]]:
+    def training_loss(self, batch: dict, body: BodyModel) -> tuple[torch.Tensor, dict[str, float]]:
         """Diffusion loss plus auxiliary losses on the decoded clean estimate.
 
         batch: a collated PersonCropDataset batch (image (B, 3, S, S), keypoints (B, 17, 3),
@@ -221,7 +221,7 @@ class DiffusionHMR(nn.Module):
         logs.update((k, float(v.detach())) for k, v in terms.items())
         return loss, logs
 
-    def forward(self, batch: dict, body: Any) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(self, batch: dict, body: BodyModel) -> tuple[torch.Tensor, dict[str, float]]:
         """The training loss (so DistributedDataParallel wraps it); see training_loss."""
         return self.training_loss(batch, body)
 
@@ -286,7 +286,7 @@ class DiffusionHMR(nn.Module):
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, body: Any | None = None, device: str | torch.device = "cpu"
+        cls, path: str | Path | None = None, body: BodyModel | None = None, device: str | torch.device = "cpu"
     ) -> "DiffusionHMR":
         """Load a base or DPO checkpoint; None loads ``resources/checkpoints/base``.
 

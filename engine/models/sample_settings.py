@@ -14,10 +14,14 @@ from engine.errors import ShapeError
 from engine.models.precision import PRECISIONS
 from engine.params import SEED_MAX, param
 
+# Candidates per person: each keeps its mesh (V x 3 float32), so M = 20000 would hold
+# gigabytes of vertices alone; the paper samples 100.
+MAX_CANDIDATES = 1000
+
 
 @dataclass(frozen=True)
 class SampleSettings:
-    """num_candidates: M hypotheses per person (>= 1); hypothesis 0 starts from zero noise.
+    """num_candidates: M hypotheses per person (1..MAX_CANDIDATES); hypothesis 0 starts from zero noise.
     steps: DDIM steps (network evaluations, >= 1). eta: DDIM η (0 = deterministic steps).
     seed: the sampler's seed (the same seed gives the same candidates).
     precision: 'fp32', 'bf16' or 'auto' for the sampler and scorer networks (decoding is
@@ -32,7 +36,8 @@ class SampleSettings:
     Raises ShapeError for a value out of range.
     """
 
-    num_candidates: int = field(default=20, metadata=param("hypotheses sampled per person", ge=1, aliases=("M",)))
+    num_candidates: int = field(default=20, metadata=param("hypotheses sampled per person", ge=1,
+                                                           le=MAX_CANDIDATES, aliases=("M",)))
     steps: int = field(default=4, metadata=param("DDIM network evaluations per hypothesis", ge=1))
     eta: float = field(default=0.0, metadata=param("DDIM η (0: deterministic steps)", ge=0))
     seed: int = field(default=0, metadata=param("the sampler's seed", ge=0, le=SEED_MAX))
@@ -45,8 +50,9 @@ class SampleSettings:
         "pull each DDIM step towards the detected 2D keypoints with this step size (0: unguided)", ge=0))
 
     def __post_init__(self) -> None:
-        if int(self.num_candidates) < 1:
-            raise ShapeError(f"num_candidates must be at least 1, got {self.num_candidates}")
+        if not 1 <= int(self.num_candidates) <= MAX_CANDIDATES:
+            raise ShapeError(f"num_candidates must be 1..{MAX_CANDIDATES}, got {self.num_candidates} "
+                             "(every candidate keeps a full mesh; sample again with another seed for more)")
         if int(self.steps) < 1:
             raise ShapeError(f"steps must be at least 1, got {self.steps}")
         if not float(self.eta) >= 0.0:

@@ -36,3 +36,17 @@ def test_engine_refuses_the_same_devices():
     for name in ("bogus", MISSING_CUDA, "meta", ""):
         with pytest.raises(DeviceError):
             check_device(name)
+
+
+def test_the_engine_caps_candidates_too(tmp_path, capsys):
+    from engine.errors import ShapeError
+    from engine.models.sample_settings import MAX_CANDIDATES, SampleSettings
+
+    assert SampleSettings(num_candidates=MAX_CANDIDATES).num_candidates == MAX_CANDIDATES
+    with pytest.raises(ShapeError, match="num_candidates must be 1..1000"):
+        SampleSettings(num_candidates=MAX_CANDIDATES + 1)
+    project = tmp_path / "p.adhmr"
+    assert main(["init", str(project)]) == 0
+    capsys.readouterr()
+    assert main(["jobs", str(project), "run", "sample", "--param", "num_candidates=20000"]) == 1
+    assert "<= 1000" in capsys.readouterr().err

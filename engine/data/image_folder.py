@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from engine.data.records import LoadResult, PersonSample, reason
 from engine.errors import DataError, DetectorError, ImageError, ShapeError
 from engine.image_io import load_image
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from engine.detect import PersonDetection, PoseDetector
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not f.is_dir())
 
 
-def detection_record(path: str | Path, det: Any) -> PersonSample:
+def detection_record(path: str | Path, det: PersonDetection) -> PersonSample:
     """A record of one detected person (an ``engine.detect.PersonDetection``) in a photo:
     box, keypoints, world landmarks, visibility, presence and the mask (PNG), with
     ``extra['landmarks']`` (33, 4) and ``extra['detection_score']``."""
@@ -59,7 +62,7 @@ def detection_record(path: str | Path, det: Any) -> PersonSample:
     )
 
 
-def detect_people(path: str | Path, detector: Any) -> list[PersonSample]:
+def detect_people(path: str | Path, detector: PoseDetector) -> list[PersonSample]:
     """A record for every person in one photo, largest box first.
 
     detector: an object with ``detect_all(image (H, W, 3) uint8 RGB) -> PhotoDetections``
@@ -79,7 +82,7 @@ def detect_people(path: str | Path, detector: Any) -> list[PersonSample]:
 
 def load_image_folder(
     folder: str | Path,
-    detector: Any = None,
+    detector: PoseDetector | None = None,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> LoadResult:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from engine.data.formats import get_format, sniff_format, writer_for
 from engine.data.image_folder import IMAGE_SUFFIXES, detect_people, load_image_folder
 from engine.data.records import AnnotationFile, LoadResult, PersonSample, reason
 from engine.errors import AdhmrError, DataError, ImageError, JobCancelled
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from engine.detect import PoseDetector
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def _pose_detector() -> Any:
 def load_dataset(
     paths: str | Path | Sequence[str | Path],
     image_root: str | Path | None = None,
-    detector: Any = None,
+    detector: PoseDetector | None = None,
     label_kind: str | None = None,
     check_images: bool = True,
     progress: ProgressFn = no_progress,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.data.image_folder import detect_people
 from engine.data.records import reason
@@ -16,6 +16,9 @@ from engine.errors import DataError, DetectorError, ImageError, NoPersonError, S
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.store import Project, add_person, get_dataset, image_files, persons_of_image
 from engine.store.repo_images import detector_outputs
+
+if TYPE_CHECKING:
+    from engine.detect import PoseDetector
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ def images_without_persons(project: Project, dataset: str | int) -> list[tuple[i
 def detect_dataset(
     project: Project,
     dataset: str | int,
-    detector: Any = None,
+    detector: PoseDetector | None = None,
     skip_file: str | Path | None = None,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
@@ -60,6 +63,7 @@ def detect_dataset(
             skipped += 1
         else:
             try:
+                assert detector is not None  # built above when an image is to be detected
                 records = detect_people(path, detector)
                 with project.session(write=True) as s:  # all of a photo's people, or none
                     for record in records:

@@ -48,5 +48,5 @@ def test_the_engine_caps_candidates_too(tmp_path, capsys):
     project = tmp_path / "p.adhmr"
     assert main(["init", str(project)]) == 0
     capsys.readouterr()
-    assert main(["jobs", str(project), "run", "sample", "--param", "num_candidates=20000"]) == 1
+    assert main(["jobs", str(project), "run", "sample", "--param", "dataset=x", "--param", "num_candidates=20000"]) == 1
     assert "<= 1000" in capsys.readouterr().err

@@ -36,6 +36,7 @@ from engine.metrics import mpjpe
 from engine.models.checkpoint import checkpoint_paths
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import Normalizer, ParamLayout
+from engine.params import SEED_MAX, check_fields, param
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
 from engine.training.distributed import (
     DistInfo, ResumableSampler, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
@@ -57,33 +58,34 @@ class BaseTrainConfig:
     amp: mixed precision (bf16 where supported, else fp16 with loss scaling).
     """
 
-    data: tuple[str, ...]
-    out: str
-    val: tuple[str, ...] = ()
-    image_root: str | None = None
-    steps: int = 20000
-    batch_size: int = 32
-    lr: float = 3e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 500
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
-    crop_size: int = 128
-    width: int = 128
-    layers: int = 4
-    heads: int = 4
-    mlp_ratio: float = 2.0
-    augment: bool = True
-    workers: int = 2
-    amp: bool = False
-    device: str = "auto"
-    seed: int = 0
-    resume: bool = False
-    save_every: int = 1000
-    log_every: int = 10
-    val_every: int = 1000
-    val_batches: int = 8
-    body_model: str | None = None
+    data: tuple[str, ...] = field(metadata=param("annotation files or folders to train on"))
+    out: str = field(metadata=param("checkpoint path stem"))
+    val: tuple[str, ...] = field(default=(), metadata=param("validation annotation files"))
+    image_root: str | None = field(default=None, metadata=param("folder the files' image names are relative to"))
+    steps: int = field(default=20000, metadata=param("optimiser steps", ge=1))
+    batch_size: int = field(default=32, metadata=param("people per step and process", ge=1))
+    lr: float = field(default=3e-4, metadata=param("learning rate", gt=0))
+    weight_decay: float = field(default=0.01, metadata=param("AdamW weight decay", ge=0))
+    warmup_steps: int = field(default=500, metadata=param("steps of linear learning-rate warm-up", ge=0))
+    grad_clip: float = field(default=1.0, metadata=param("clip the gradient norm to this (0: no clipping)", ge=0))
+    ema_decay: float = field(default=0.999, metadata=param("EMA of the weights, which is saved (0: off)", ge=0,
+                                                           lt=1))
+    crop_size: int = field(default=128, metadata=param("crop side in pixels", ge=1))
+    width: int = field(default=128, metadata=param("transformer width", ge=1))
+    layers: int = field(default=4, metadata=param("transformer layers", ge=1))
+    heads: int = field(default=4, metadata=param("attention heads", ge=1))
+    mlp_ratio: float = field(default=2.0, metadata=param("MLP width / transformer width", gt=0))
+    augment: bool = field(default=True, metadata=param("flips, rotations, scale and colour jitter"))
+    workers: int = field(default=2, metadata=param("data loading processes", ge=0))
+    amp: bool = field(default=False, metadata=param("mixed precision"))
+    device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
+    seed: int = field(default=0, metadata=param("random seed", ge=0, le=SEED_MAX))
+    resume: bool = field(default=False, metadata=param("continue from OUT.train.pt"))
+    save_every: int = field(default=1000, metadata=param("save the training state every this many steps", ge=1))
+    log_every: int = field(default=10, metadata=param("log every this many steps", ge=1))
+    val_every: int = field(default=1000, metadata=param("validate every this many steps", ge=1))
+    val_batches: int = field(default=8, metadata=param("validation batches", ge=1))
+    body_model: str | None = field(default=None, metadata=param("body model file (default: the bundled one)"))
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -91,11 +93,7 @@ class BaseTrainConfig:
             paths = getattr(self, name)
             paths = [paths] if isinstance(paths, (str, os.PathLike)) else paths
             object.__setattr__(self, name, tuple(str(p) for p in paths))
-        for name in ("steps", "batch_size", "save_every", "log_every", "val_every", "val_batches", "crop_size"):
-            if int(getattr(self, name)) < 1:
-                raise DataError(f"train-base: {name} must be at least 1, got {getattr(self, name)}")
-        if self.lr <= 0 or not 0 <= self.ema_decay < 1 or self.workers < 0 or self.warmup_steps < 0:
-            raise DataError("train-base: lr must be > 0, ema_decay in [0, 1), workers and warmup_steps >= 0")
+        check_fields(self, "train-base")
 
     def architecture(self) -> dict[str, Any]:
         return {"crop_size": self.crop_size, "width": self.width, "layers": self.layers,

@@ -30,6 +30,7 @@ from engine.data.dataset import PersonCropDataset
 from engine.data.records import PersonSample
 from engine.errors import DataError
 from engine.models.candidates import decode_candidates
+from engine.params import check_fields, param
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 if TYPE_CHECKING:
@@ -44,14 +45,14 @@ class CleaningRule:
     """Keep the top ``keep_fraction`` (0 < f <= 1; the count rounded to nearest, at least
     one) by score, or every person scoring >= ``threshold``; exactly one is given."""
 
-    keep_fraction: float | None = None
-    threshold: float | None = None
+    keep_fraction: float | None = field(default=None, metadata=param(
+        "share of the samples kept, best scores first (ignored when threshold is given)", gt=0, le=1))
+    threshold: float | None = field(default=None, metadata=param("keep every sample scoring at least this instead"))
 
     def __post_init__(self) -> None:
         if (self.keep_fraction is None) == (self.threshold is None):
             raise DataError("cleaning: give exactly one of keep_fraction and threshold")
-        if self.keep_fraction is not None and not 0.0 < self.keep_fraction <= 1.0:
-            raise DataError(f"cleaning: keep_fraction must be in (0, 1], got {self.keep_fraction}")
+        check_fields(self, "cleaning")
         if self.threshold is not None and not math.isfinite(self.threshold):
             raise DataError(f"cleaning: threshold must be a finite number, got {self.threshold}")
 

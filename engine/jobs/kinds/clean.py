@@ -16,12 +16,15 @@ KEEP_FRACTION = 0.8
 
 
 def param_specs() -> tuple[ParamSpec, ...]:
+    from engine.params import describe
+    from engine.training.cleaning import CleaningRule
+
     return (
         P.dataset(),
         P.checkpoint("scorer", ("scorer",), "scores each pseudo-label", "latest"),
-        ParamSpec("keep_fraction", "float", KEEP_FRACTION, "share of the samples kept, best scores first "
-                  "(ignored when threshold is given)", gt=0, le=1),
-        ParamSpec("threshold", "float", None, "keep every sample scoring at least this instead", optional=True),
+        # CleaningRule takes exactly one of the two; the job keeps the top 80 % unless told otherwise.
+        *(P.renamed(r, default=KEEP_FRACTION, optional=False) if r.name == "keep_fraction" else r
+          for r in describe(CleaningRule)),
         P.device(),
     )
 

@@ -65,6 +65,7 @@ def test_train_scorer_then_eval_on_the_project(labelled, tmp_path, body):
     [
         ("train-base", {"dataset": "d", "stepz": 3}, "unknown parameter stepz"),
         ("train-base", {"dataset": "d", "steps": "many"}, "parameter 'steps' must be a whole number, got 'many'"),
+        ("train-base", {"dataset": "d", "lr": 0}, "parameter 'lr' must be > 0, got 0.0"),
         ("train-base", {"dataset": "d", "resume": True}, "'resume' is automatic"),
         ("train-scorer", {"dataset": "d", "data": "x.npz"}, "give 'data' or 'dataset', not both"),
         ("eval", {"M": 2}, "exactly one of 'data'"),

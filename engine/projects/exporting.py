@@ -95,11 +95,14 @@ def export_dataset(
     cleaning_run: int | None = None,
     format: str | None = None,
     image_root: str | Path | None = None,
+    job_state: bool = False,
 ) -> DatasetExport:
     """Write a dataset's persons (those a cleaning run keeps, when given) to ``out``.
 
     format: 'spin', 'prohmr' or 'coco'; default: the dataset's own (COCO for photos).
     image_root: folder image names are written relative to (default: ``out``'s folder).
+    job_state: ``out`` is in a job's own state folder (a training job's copy of a
+        dataset), which lies in the data folder that user exports may not write into.
     Raises StoreError for an unknown dataset or a run of another dataset, DataError for a
     format that cannot be chosen.
     """
@@ -111,7 +114,7 @@ def export_dataset(
             f"({', '.join(writable())})"
         )
     # Never over the project, its data folder, or the annotation file being exported.
-    check_output(out, project_file=project.path, data_dir=project.data_dir,
+    check_output(out, project_file=project.path, data_dir=None if job_state else project.data_dir,
                  inputs=[src.path for src in dataset_sources(project, ds.id)])
     persons = _persons(project, ds.id)
     keep = None

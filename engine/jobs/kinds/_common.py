@@ -23,7 +23,7 @@ def dataset_file(ctx: JobContext, dataset: str) -> str:
 
     target = ctx.state_dir / f"dataset-{_safe(dataset)}.npz"
     if not target.is_file():
-        result = export_dataset(ctx.project, dataset, target, format="spin")
+        result = export_dataset(ctx.project, dataset, target, format="spin", job_state=True)
         ctx.log(f"dataset {dataset!r}: {result.written} persons written to {target}")
     return str(target)
 

@@ -35,6 +35,8 @@ EVAL12_FROM_SMPL24: tuple[int, ...] = tuple(
 # Keyed by the joint count, which tells the three conventions apart.
 _MAPS = {17: EVAL12_FROM_COCO17, 33: EVAL12_FROM_BLAZEPOSE33, 24: EVAL12_FROM_SMPL24}
 HIPS = (EVAL12_NAMES.index("left_hip"), EVAL12_NAMES.index("right_hip"))
+# Evaluation joint i of a mirrored body is joint EVAL12_FLIP[i] (left and right swapped).
+EVAL12_FLIP: tuple[int, ...] = (1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10)
 
 
 def to_eval12(points: np.ndarray) -> np.ndarray:

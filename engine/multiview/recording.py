@@ -30,9 +30,9 @@ from engine.multiview.evaluate import (
     summarise_single,
     view_errors,
 )
-from engine.multiview.joints import to_eval12
+from engine.multiview.joints import EVAL12_FLIP, to_eval12
 from engine.multiview.methods import Method
-from engine.multiview.triangulation import MAX_REPROJECTION_PX, Reference, triangulate_frames
+from engine.multiview.triangulation import MAX_REPROJECTION_PX, Reference, side_swaps, triangulate_frames
 from engine.multiview.video import read_frames
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
@@ -42,11 +42,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RecordingResult:
     """methods: {method name: result}, in the order the methods were given.
-    frames: frames read per video. reference: the triangulation (frames kept, dropped)."""
+    frames: frames read per video. reference: the triangulation (frames kept, dropped).
+    side_swaps: {camera name: dropped frames that pass with its left and right swapped}."""
 
     methods: dict[str, MethodResult]
     frames: int
     reference: Reference = field(repr=False)
+    side_swaps: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, dict[str, float | int]]:
         """{method name: {"mpjpe": mm, "pa_mpjpe": mm, "views": n}}."""
@@ -55,10 +57,13 @@ class RecordingResult:
     def summary(self) -> str:
         """The frames kept and dropped, then a markdown table of the methods, mm."""
         ref = self.reference
+        swaps = ", ".join(f"{name}: {n}" for name, n in self.side_swaps.items())
         lines = [
-            f"{self.frames} frames, {ref.num_kept} triangulated (dropped: {ref.dropped_error} with a "
-            f"mean reprojection error over {ref.max_error_px:.0f} px, {ref.dropped_views} with a joint seen in "
-            f"fewer than two views)",
+            f"{self.frames} frames, {ref.num_kept} triangulated, mean reprojection error "
+            f"{ref.kept_error_px:.1f} px (dropped: {ref.dropped_error} with a mean reprojection error "
+            f"over {ref.max_error_px:.0f} px, {ref.dropped_views} with a joint seen in fewer than two views)",
+            f"dropped frames that pass with one camera's left and right swapped: "
+            f"{sum(self.side_swaps.values())} ({swaps or 'none'})",
             "",
             "| method | MPJPE (mm) | PA-MPJPE (mm) | views |",
             "|---|---:|---:|---:|",
@@ -173,4 +178,4 @@ def evaluate_recording(
             scores = np.stack(scored) if len(scored) == len(rows) else None
             results.update(summarise_hypotheses(
                 np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), scores))
-    return RecordingResult(results, len(seen), reference)
+    return RecordingResult(results, len(seen), reference, side_swaps(cameras, seen, reference, EVAL12_FLIP))

@@ -104,6 +104,11 @@ class Reference:
     def num_kept(self) -> int:
         return int(self.kept.sum())
 
+    @property
+    def kept_error_px(self) -> float:
+        """Mean reprojection error of the kept frames, pixels."""
+        return float(self.error_px[self.kept].mean()) if self.kept.any() else float("nan")
+
 
 def triangulate_frames(
     cameras: Sequence[Camera],
@@ -137,9 +142,37 @@ def triangulate_frames(
             dropped_error += 1
             continue
         points[f], kept[f] = frame, True
-    log.info(
+    log.debug(
         "triangulated %d of %d frames (%d dropped for reprojection error > %.0f px, "
         "%d for joints seen in fewer than two views)",
         kept.sum(), F, dropped_error, max_error_px, dropped_views,
     )
     return Reference(points, error, kept, dropped_error, dropped_views, max_error_px)
+
+
+def side_swaps(
+    cameras: Sequence[Camera], keypoints: np.ndarray, reference: Reference, flip: Sequence[int]
+) -> dict[str, int]:
+    """Why frames were dropped: how many pass once one camera's left and right are swapped.
+
+    A detector that mistakes a person's left for their right in one view (common in side
+    views) makes that frame's views disagree. For each frame dropped for its error, try
+    each view with its joints mirrored (``flip``: joint i becomes joint flip[i]) and count
+    the camera whose swap brings the frame within the threshold, the best one if several.
+
+    keypoints: (F, V, J, 3) as given to :func:`triangulate_frames`.
+    Returns {camera name: frames}, cameras with none left out.
+    """
+    keypoints = np.asarray(keypoints, np.float64)
+    counts: dict[str, int] = {}
+    for f in np.flatnonzero(~reference.kept & np.isfinite(reference.error_px)):
+        best, best_error = None, reference.max_error_px
+        for v, cam in enumerate(cameras):
+            trial = keypoints[f : f + 1].copy()
+            trial[0, v] = trial[0, v, list(flip)]
+            error = triangulate_frames(cameras, trial, np.inf).error_px[0]
+            if error <= best_error:
+                best, best_error = cam.name, error
+        if best is not None:
+            counts[best] = counts.get(best, 0) + 1
+    return counts

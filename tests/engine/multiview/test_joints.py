@@ -4,7 +4,7 @@ import pytest
 from engine.data.joint_sets import COCO17_NAMES, SMPL24_NAMES
 from engine.detect.keypoints import BLAZEPOSE_NAMES
 from engine.errors import ShapeError
-from engine.multiview.joints import EVAL12_NAMES, hip_aligned, to_eval12
+from engine.multiview.joints import EVAL12_FLIP, EVAL12_NAMES, hip_aligned, to_eval12
 
 
 def test_the_twelve_joints_are_the_limbs_left_then_right():
@@ -45,3 +45,9 @@ def test_hip_alignment_puts_the_hip_midpoint_at_the_origin():
 
     np.testing.assert_allclose(aligned[:, 6:8].mean(axis=1), 0.0, atol=1e-12)
     np.testing.assert_allclose(aligned[:, 1] - aligned[:, 0], points[:, 1] - points[:, 0])
+
+
+def test_the_mirror_swaps_left_and_right():
+    mirrored = [EVAL12_NAMES[i] for i in EVAL12_FLIP]
+    swap = {"left": "right", "right": "left"}
+    assert mirrored == [swap[n.split("_")[0]] + "_" + n.split("_")[1] for n in EVAL12_NAMES]

@@ -3,8 +3,10 @@ import pytest
 from synthetic_rig import body_points, rig
 
 from engine.errors import ShapeError
+from engine.multiview.joints import EVAL12_FLIP
 from engine.multiview.triangulation import (
     reprojection_errors,
+    side_swaps,
     triangulate_dlt,
     triangulate_frames,
 )
@@ -69,6 +71,9 @@ def test_frames_with_large_reprojection_error_are_dropped_and_counted():
     assert (ref.dropped_error, ref.dropped_views, ref.num_kept) == (2, 1, 2)
     assert ref.error_px[1] > 30 and ref.error_px[3] > 30 and np.isnan(ref.error_px[4])
     assert np.isnan(ref.points[1]).all() and np.isfinite(ref.points[[0, 2]]).all()
+    assert ref.kept_error_px < 0.01
+    # The swapped frame is traced to its camera; the shifted one is not a swap.
+    assert side_swaps(cams, kp, ref, EVAL12_FLIP) == {"cam03": 1}
 
 
 def test_reprojection_errors_ignore_unseen_joints():

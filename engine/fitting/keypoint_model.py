@@ -17,7 +17,17 @@ reads; the fit's steps then cost milliseconds.
 from __future__ import annotations
 
 import torch
-from smplx.lbs import batch_rigid_transform, blend_shapes
+from smplx.lbs import blend_shapes
+
+
+def _levels(parents: list[int]) -> list[tuple[list[int], list[int]]]:
+    """The kinematic tree by depth: per level below the root, (joints, each one's parent's
+    position in the previous level's list)."""
+    depth = [0] * len(parents)
+    for j in range(1, len(parents)):
+        depth[j] = depth[parents[j]] + 1
+    levels = [[j for j in range(len(parents)) if depth[j] == d] for d in range(max(depth) + 1)]
+    return [(levels[d], [levels[d - 1].index(parents[j]) for j in levels[d]]) for d in range(1, len(levels))]
 
 
 class KeypointModel(torch.nn.Module):
@@ -55,6 +65,9 @@ class KeypointModel(torch.nn.Module):
         self.register_buffer("J_template", (body.J_regressor.double() @ body.v_template.double()))
         self.register_buffer("J_shapedirs", torch.einsum("jv,vkb->jkb", body.J_regressor.double(), body.shapedirs.double()))
         self.register_buffer("parents", body.parents.clone())
+        self.levels = _levels(body.parents.tolist())
+        order = [0] + [j for joints, _ in self.levels for j in joints]
+        self.register_buffer("unsort", torch.as_tensor([order.index(j) for j in range(len(order))]))
 
     def forward(self, R: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """R: (B, 24, 3, 3) joint rotations, root first; betas: (B, 10).
@@ -64,12 +77,25 @@ class KeypointModel(torch.nn.Module):
         """
         B = R.shape[0]
         J = self.J_template + blend_shapes(betas, self.J_shapedirs)
-        joints, A = batch_rigid_transform(R, J, self.parents, dtype=R.dtype)
+        rot, joints = self._chain(R, J)
         rest = self.T + torch.einsum("kjcb,nb->nkjc", self.S, betas)
         if self.has_pose_correctives:
             eye = torch.eye(3, dtype=R.dtype, device=R.device)
             pose_feature = (R[:, 1:] - eye).reshape(B, -1)
             rest = rest + torch.einsum("kjcp,np->nkjc", self.P, pose_feature)
-        rot, trans = A[:, :, :3, :3], A[:, :, :3, 3]
+        # Skinning transform of joint j: x -> rot_j (x - J_j) + joints_j.
+        trans = joints - torch.einsum("njcd,njd->njc", rot, J.expand(B, -1, -1))
         kp = torch.einsum("njcd,nkjd->nkc", rot, rest) + torch.einsum("njc,kj->nkc", trans, self.W)
         return kp, joints
+
+    def _chain(self, R: torch.Tensor, J: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward kinematics a tree level at a time (a handful of batched products instead
+        of one per joint): world rotations (B, 24, 3, 3) and posed joints (B, 24, 3)."""
+        B = R.shape[0]
+        rel = J - torch.cat([torch.zeros_like(J[:, :1]), J[:, self.parents[1:]]], dim=1)
+        rots, pos = [R[:, :1]], [rel[:, :1].expand(B, -1, -1)]
+        for joints, parent_at in self.levels:
+            parent_rot, parent_pos = rots[-1][:, parent_at], pos[-1][:, parent_at]
+            rots.append(parent_rot @ R[:, joints])
+            pos.append(parent_pos + torch.einsum("njcd,njd->njc", parent_rot, rel[:, joints].expand(B, -1, -1)))
+        return torch.cat(rots, 1)[:, self.unsort], torch.cat(pos, 1)[:, self.unsort]

@@ -46,6 +46,7 @@ class KeypointModel(torch.nn.Module):
     J_template: torch.Tensor
     J_shapedirs: torch.Tensor
     parents: torch.Tensor
+    unsort: torch.Tensor
 
     def __init__(self, body) -> None:
         super().__init__()

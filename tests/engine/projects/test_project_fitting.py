@@ -90,3 +90,12 @@ def test_adhmr_fit_project_writes_pseudo_labels(tmp_path, body, capsys):
     with pytest.raises(SystemExit) as usage:
         main(["fit", "--out", str(tmp_path / "o")])
     assert usage.value.code == 2
+
+
+def test_the_fit_job_describes_its_parameters():
+    from engine.fitting import FitConfig
+    from engine.jobs.kinds.fit import BODY_STEPS, param_specs
+
+    specs = {s.name: s for s in param_specs()}
+    assert set(specs) == {"dataset", "replace", "world", "steps", "device"} and specs["dataset"].required
+    assert specs["steps"].default == BODY_STEPS == FitConfig().body_steps

@@ -4,8 +4,9 @@
 
 Builds the demo project (``engine.demo``) in a temporary folder with settings kept there
 too, opens it, and grabs: the start page, the workspace with candidates in 2D and 3D
-(filled and wireframe), a photo with its detected keypoints and the average body, and
-the settings dialog.
+(filled and wireframe), a photo with its detected keypoints and the average body, the
+settings dialog, a group photo (a synthetic composite of four people, detected, sampled)
+with every person's best candidate, the panels, and the Pairs panel at full size.
 
 Candidates come from the bundled checkpoints when they are installed (the demo samples
 them). Without them (before the first training), each synthetic person gets stand-in
@@ -107,7 +108,7 @@ def main() -> int:
     save(w, "start_page.png")
 
     w.open_project(project_path)
-    w.resizeDocks([w.docks["images"]], [360], Qt.Orientation.Horizontal)
+    w.resizeDocks([w.docks["images"]], [470], Qt.Orientation.Horizontal)
     w.resizeDocks([w.docks["candidates"]], [230], Qt.Orientation.Vertical)
     sampled = [r for r in w.state.images if r.status != "unsampled"]
     target = sampled[3] if len(sampled) > 3 else (sampled[0] if sampled else w.state.images[0])
@@ -138,9 +139,43 @@ def main() -> int:
     settle(w)
     save(dialog, "settings.png")
     dialog.reject()
+    shoot_people(w, work, settle, save)
     shoot_panels(w, work, settle, save)
     w.close()
     return 0
+
+
+def shoot_people(w, work: Path, settle, save) -> None:
+    """people.png: a group photo (``engine.data.synth.composite.STREET``, four people)
+    imported into the demo (everyone detected), sampled with the demo's models, and shown
+    with All people on: each person's best candidate in its own colour."""
+    from engine.body.model import BodyModel
+    from engine.data.synth.composite import STREET, scene
+    from engine.data.synth.render import SynthBody
+    from engine.image_io import save_image
+    from engine.projects.importing import import_dataset
+    from engine.models.sample_settings import SampleSettings
+    from engine.projects.sampling import sample_dataset
+
+    folder = work / "group"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_image(folder / "street.png", scene(SynthBody(BodyModel()), STREET).image)
+    project = w.state.project
+    import_dataset(project, [folder / "street.png"], name="group")
+    sample_dataset(project, "group", scorer="latest", settings=SampleSettings(num_candidates=10))
+    w.state.refresh_images()
+    image = next(r for r in w.state.images if r.path.endswith("street.png"))
+    w.state.open_image(image.id)
+    w.image_pane.all_people_check.setChecked(True)
+    if w.state.candidates is not None:
+        w.candidate_table.select_rows([0])
+        w.set_all_visible(False)  # the current person's best alone, like everyone else's
+    settle(w)
+    w.view3d.snap_to_image()
+    w.view3d.plotter.render()
+    settle(w, 500)
+    save(w, "people.png")
+    w.image_pane.all_people_check.setChecked(False)
 
 
 CLEANING_N = 30
@@ -193,6 +228,14 @@ def shoot_panels(w, work: Path, settle, save) -> None:
         QTest.keyClick(panel, Qt.Key.Key_A if item.side_of(item.pair.winner_id) == "a" else Qt.Key.Key_B)
     settle(w, 600)
     save(w, "curation.png")
+    # The same panel at full size: its own window as large as the main one.
+    dock = w.docks["curation"]
+    dock.setFloating(True)
+    dock.resize(w.width(), w.height() - 60)
+    settle(w, 800)
+    save(dock, "curation_full.png")
+    dock.setFloating(False)
+    settle(w, 300)
 
     # Cleaning: the stand-in run over a corrupted set, 60 % kept, one sample kept by hand.
     cleaning = w.extra["cleaning"]

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     python -m benchmarks.bench_sample [-M 100] [--threads 2] [--runs 10] [--checkpoint PATH]
-                                      [--precision auto|fp32|bf16]
+                                      [--precision auto|fp32|bf16] [--guidance SCALE]
 
 Uses the default checkpoints when they exist, else default-size models with random
 weights (same cost). Prints a markdown table of median milliseconds per stage after
@@ -36,6 +36,7 @@ from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.guidance import ReprojectionGuidance
 from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    parser.add_argument("--guidance", type=float, default=0.0,
+                        help="also time guided sampling at this scale (engine.models.guidance)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -118,6 +121,10 @@ def main() -> None:
         (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
     ]
+    if args.guidance > 0:
+        guide = ReprojectionGuidance(body, model.layout, keypoints, args.guidance)
+        stages.append((f"sample {args.M} guided (scale {args.guidance:g})",
+                       networks(lambda: model.sample(images, keypoints, args.M, guidance=guide))))
     if scorer is not None:
         s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
         s_images = normalise_image(crop_image(image, s_crop))[None]

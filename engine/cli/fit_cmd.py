@@ -127,5 +127,5 @@ def _dataset(args: argparse.Namespace) -> int:
     err = out["mean_reprojection_px"]
     print(f"dataset {out['dataset']!r}: {out['fitted']} of {out['persons']} people fitted"
           + ("" if err is None else f" (mean reprojection {err:.1f} px)")
-          + (f"; {out['too_few_keypoints']} with too few keypoints" if out["too_few_keypoints"] else ""))
+          + (f"; {out['skipped']} skipped (too few keypoints or a box of zero size)" if out["skipped"] else ""))
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from engine.fitting import FitConfig, fit_people
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.store import Project, get_dataset, image_files, persons_of_image
 from engine.store.repo_labels import set_person_label
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +34,27 @@ BATCH = 16
 
 
 def persons_to_fit(project: Project, dataset: str | int, replace: bool = False) -> tuple[list[Any], int]:
-    """The dataset's persons to fit, and how many have too few keypoints."""
+    """The dataset's persons to fit, and how many cannot be (too few keypoints, or a box
+    of zero size)."""
     ds = get_dataset(project, dataset)
-    todo, too_few = [], 0
+    todo, skipped = [], 0
     with project.session() as s:
         for image_id, _ in image_files(project, ds.id):
             for person in persons_of_image(s, image_id):
                 if person.label_source == "gt" or (person.label_params is not None and not replace):
                     continue
-                if int((person.keypoints[:, 2] > 0).sum()) < MIN_KEYPOINTS:
-                    too_few += 1
+                x0, y0, x1, y1 = person.box
+                if int((person.keypoints[:, 2] > 0).sum()) < MIN_KEYPOINTS or max(x1 - x0, y1 - y0) <= 0:
+                    skipped += 1
                     continue
                 todo.append(person)
-    return todo, too_few
+    return todo, skipped
 
 
 def fit_dataset(
     project: Project,
     dataset: str | int,
-    body: Any = None,
+    body: BodyModel | None = None,
     config: FitConfig = FitConfig(),
     replace: bool = False,
     use_world: bool = True,
@@ -62,10 +67,11 @@ def fit_dataset(
     body: a BodyModel (the configured one when None). replace: refit people whose label
     is a pseudo-label. use_world: use the stored world landmarks. done_file: ids of
     people fitted by this run, so a resumed ``replace`` run does not fit them twice.
-    Returns outputs: dataset, persons (to fit at the start), fitted, too_few_keypoints,
-    source, mean_reprojection_px. Raises JobCancelled between batches.
+    Returns outputs: dataset, persons (to fit at the start), fitted, skipped (people with
+    fewer than MIN_KEYPOINTS confident keypoints or a box of zero size), source,
+    mean_reprojection_px. Raises JobCancelled between batches.
     """
-    todo, too_few = persons_to_fit(project, dataset, replace)
+    todo, skipped = persons_to_fit(project, dataset, replace)
     done_path = None if done_file is None else Path(done_file)
     if done_path is not None and done_path.is_file():
         done = {int(x) for x in done_path.read_text().split() if x.isdigit()}
@@ -101,7 +107,7 @@ def fit_dataset(
         "dataset": get_dataset(project, dataset).name,
         "persons": len(todo),
         "fitted": fitted,
-        "too_few_keypoints": too_few,
+        "skipped": skipped,
         "source": SOURCE,
         "mean_reprojection_px": float(np.mean(reproj)) if reproj else None,
     }

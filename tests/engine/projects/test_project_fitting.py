@@ -45,9 +45,12 @@ def _add_people(project, body, n=3):
 
 def test_fit_dataset_stores_pseudo_labels_that_land_on_the_keypoints(project, body):
     ids, gt = _add_people(project, body)
+    flat = st.add_person(project, st.add_image(project, st.get_dataset(project, "d").id, "flat.jpg"),
+                         [50, 50, 50, 50], st.get_person(project, ids[0]).keypoints)
     events = []
     out = fit_dataset(project, "d", body=body, config=FAST, progress=events.append)
-    assert (out["persons"], out["fitted"], out["source"]) == (3, 3, "fit")
+    assert (out["persons"], out["fitted"], out["skipped"], out["source"]) == (3, 3, 1, "fit")
+    assert st.get_person(project, flat).label_params is None
     assert out["mean_reprojection_px"] < 5
     assert events[-1].fraction == 1.0 and all(0 <= e.fraction <= 1 for e in events)
     for pid, box in zip(ids, BOXES, strict=True):

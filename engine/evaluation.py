@@ -112,7 +112,7 @@ class EvalResult:
         return "\n".join(lines)
 
 
-def _mean_pose(base: Any, zero_noise_params: torch.Tensor) -> torch.Tensor:
+def _mean_pose(base: DiffusionHMR, zero_noise_params: torch.Tensor) -> torch.Tensor:
     """(B, D) raw: the Normalizer mean with each person's zero-noise camera."""
     mean = torch.as_tensor(base.normalizer.mean, dtype=torch.float32).expand_as(zero_noise_params).clone()
     cam = base.layout.dim - base.layout.cam_dim

@@ -25,7 +25,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -33,6 +33,11 @@ import torch
 from engine.experiments.budgets import Budget
 from engine.experiments.data import ExperimentData, prepare_data
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
+    from engine.models.diffusion_hmr import DiffusionHMR
+    from engine.models.scorer import HMRScorer
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +164,8 @@ class _Context:
     """What the stages share: settings, data, loaded models."""
 
     def __init__(self, config: ExperimentConfig, data: ExperimentData, work: Path, base_w: Path, scorer_w: Path,
-                 base: Any, scorer: Any, body: Any, device: Any, should_cancel: CancelFn):
+                 base: DiffusionHMR, scorer: HMRScorer, body: BodyModel, device: torch.device,
+                 should_cancel: CancelFn):
         self.config, self.b, self.data, self.work = config, config.budget, data, work
         self.base_w, self.scorer_w = base_w, scorer_w
         self.base, self.scorer, self.body, self.device = base, scorer, body, device

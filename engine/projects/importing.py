@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.data.formats import formats, get_format, patterns_text, readable, sniff_format
 from engine.data.image_folder import IMAGE_SUFFIXES, list_images, unsupported_images
@@ -29,6 +29,10 @@ from engine.projects.labels import label_params
 from engine.projects.sources import Source, add_sources
 from engine.store import Project, add_dataset, add_image, add_person, get_dataset, image_files
 from engine.store.repo_images import detector_outputs
+
+if TYPE_CHECKING:
+    from engine.body.model import BodyModel
+    from engine.detect import PoseDetector
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +184,7 @@ class _Writer:
     """Writes images with their persons into one dataset, a batch per transaction."""
 
     def __init__(self, project: Project, name: str, fmt: str, root: str, sources: list[Source],
-                 body: Any) -> None:
+                 body: BodyModel | None) -> None:
         self.project, self.name, self.fmt, self.root = project, name, fmt, root
         self.sources, self.body = sources, body
         self.dataset_id: int | None = None
@@ -261,8 +265,8 @@ def import_dataset(
     image_root: str | Path | None = None,
     label_kind: str | None = None,
     detect: bool = True,
-    detector: Any = None,
-    body: Any = None,
+    detector: PoseDetector | None = None,
+    body: BodyModel | None = None,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
 ) -> ImportReport:

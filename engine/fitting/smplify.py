@@ -7,6 +7,9 @@ low-weight term on the bone directions of BlazePose's 3D world landmarks. The ca
 the diffusion model's weak-perspective crop camera (s, tx, ty), so the result is a
 parameter vector in the same layout as the model's candidates (``ParamLayout``).
 
+A person without world landmarks is fitted from two starts (facing as the 2D torso
+suggests, and turned half round), and the one with the lower final loss is kept.
+
 People are independent rows of one batch: the loss is a sum of per-person terms and Adam
 works element-wise, so a person's fit does not depend on who else is in the batch. The
 optimisation runs in float64 (it is cheap: the keypoints come from ``KeypointModel``, 17
@@ -141,8 +144,11 @@ def fit_bodies(
     target_dirs, dir_weights = _world_terms(world, kp, dev)
     prior = pose_prior()
     km = keypoint_model(body)
+    rows = torch.arange(B, device=dev)
     if init is None:
-        v = _initial_vars(kp, world, km, prior)
+        rows, R = _starts(kp, world, dir_weights)
+        kp, target_dirs, dir_weights = kp[rows], target_dirs[rows], dir_weights[rows]
+        v = _initial_vars(kp, R, km, prior)
         stages = [("camera", config.camera_steps), ("body", config.body_steps)]
     else:
         v = _vars_from_params(torch.as_tensor(init).to(dev, torch.float64), layout)
@@ -171,9 +177,11 @@ def fit_bodies(
         dist = (project_weak_perspective(kp3d, v.cam) - kp[..., :2]).norm(dim=-1)
         reproj = (dist * kp[..., 2]).sum(-1) / kp[..., 2].sum(-1).clamp(min=1e-8)
         rot6d = torch.cat([matrix_to_rotation_6d(rotation_6d_to_matrix(v.root))[:, None],
-                           matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(B, 23, 3)))], dim=1)
+                           matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(-1, 23, 3)))], dim=1)
         fitted = layout.join(rot6d, v.betas, v.cam)
-    return FitResult(fitted.float().cpu(), loss.float().cpu(), reproj.float().cpu())
+        # Each person's best start.
+        best = torch.stack([torch.nonzero(rows == i)[:, 0][loss[rows == i].argmin()] for i in range(B)])
+    return FitResult(fitted[best].float().cpu(), loss[best].float().cpu(), reproj[best].float().cpu())
 
 
 def _world_terms(world: torch.Tensor | None, kp: torch.Tensor, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,7 +197,15 @@ def _world_terms(world: torch.Tensor | None, kp: torch.Tensor, dev: torch.device
     return bone_directions(safe), weights
 
 
-def _initial_vars(kp: torch.Tensor, world: torch.Tensor | None, km: KeypointModel, prior) -> _Vars:
+def _starts(kp: torch.Tensor, world: torch.Tensor | None, dir_weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each person's fit starts: rows (S,) person index per start, R (S, 3, 3) root.
+
+    A person with world landmarks starts once, turned as their torso is. A person without
+    starts twice: as the 2D torso suggests, and turned half round about the body's up
+    axis, since 2D keypoints alone cannot tell a body facing the camera from one facing
+    away when the left/right cue is weak (side views, mislabelled sides); the start that
+    ends with the lower loss wins.
+    """
     B, dev = kp.shape[0], kp.device
     R = orientation_from_keypoints(kp)
     if world is not None:
@@ -197,6 +213,14 @@ def _initial_vars(kp: torch.Tensor, world: torch.Tensor | None, km: KeypointMode
         has = torch.isfinite(w).all(-1).all(-1)
         if has.any():
             R[has] = orientation_from_world(w[has])
+    alone = torch.nonzero(dir_weights.sum(-1) == 0)[:, 0]
+    half_turn = torch.diag(torch.tensor([-1.0, 1.0, -1.0], dtype=kp.dtype, device=dev))
+    rows = torch.cat([torch.arange(B, device=dev), alone])
+    return rows, torch.cat([R, R[alone] @ half_turn])
+
+
+def _initial_vars(kp: torch.Tensor, R: torch.Tensor, km: KeypointModel, prior) -> _Vars:
+    B, dev = kp.shape[0], kp.device
     body_pose = torch.as_tensor(prior.mean, device=dev, dtype=kp.dtype).expand(B, 69).clone()
     betas = torch.zeros(B, 10, device=dev, dtype=kp.dtype)
     with torch.no_grad():

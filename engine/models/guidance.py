@@ -83,7 +83,7 @@ class ReprojectionGuidance:
         self, x0: torch.Tensor, denormalize: Callable[[torch.Tensor], torch.Tensor],
         chunks: list[tuple[slice, torch.Tensor]],
     ) -> torch.Tensor:
-        """One guidance step on normalised clean estimates.
+        """One DDIM step's guidance (``iterations`` gradient steps) on normalised clean estimates.
 
         x0: (N, D) normalised, rows person-major. denormalize: normalised -> raw vectors.
         chunks: (row slice, person indices) covering the N rows in order, each slice's rows

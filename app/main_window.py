@@ -132,6 +132,8 @@ class MainWindow(KeepWork, WindowActions, QMainWindow):
 
     def _action(self, name: str, text: str, slot, shortcut=None, checkable: bool = False,
                 tip: str | None = None) -> QAction:
+        if name in self.actions:  # a second one would silently take the first one's place in the dict
+            raise ValueError(f"two window actions named {name!r}")
         action = QAction(text, self)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]

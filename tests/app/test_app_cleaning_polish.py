@@ -6,6 +6,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from test_app_cleaning import make_cleaning_project
 
+from app.panels.cleaning_thumbs import THUMB_SIZE
 from app.widgets.score_histogram import ScoreHistogram
 
 
@@ -46,7 +47,7 @@ def test_the_preview_shows_the_mesh_and_its_call_after_d(qtbot, make_window, tmp
     panel.table.setFocus()
     panel.select_rows([0])
     qtbot.waitUntil(lambda: "kept by the scorer" in panel.preview_info.text())
-    assert panel.preview.height() >= 120
+    assert panel.preview.height() >= 1.5 * THUMB_SIZE  # more than the list's own thumbnails
     assert panel.preview.keypoint_group is None and panel.preview.candidate_items  # mesh, no markers
     qtbot.keyClick(panel.table, Qt.Key.Key_D)
     assert "dropped by you" in panel.preview_info.text()

@@ -74,7 +74,7 @@ def test_bad_kind_and_params(project, capsys):
 
 
 def test_cancel_from_another_process_then_ctrl_c_then_resume(project, capsys):
-    child = _adhmr("jobs", str(project), "run", "synth", "--param", "n=400", "--param", "domain=wild",
+    child = _adhmr("jobs", str(project), "run", "synth", "--param", "n=4000", "--param", "domain=wild",
                    "--param", "size=64")
     job = _wait_running(project)
     assert main(["jobs", str(project), "cancel", str(job)]) == 0

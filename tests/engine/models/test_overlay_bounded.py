@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import torch
@@ -32,11 +30,8 @@ def test_a_large_photo_overlay_is_bounded_and_matches_the_small_one(body):
     for name, image, k in (("small", small, 1), ("large", large, factor)):
         scaled = keypoints * np.array([k, k, 1], np.float32)
         result = sample_image(image, model, settings, keypoints=scaled, body=body)
-        t0 = time.perf_counter()
         runs[name] = render_overlay(result, body.faces)
-        runs[name + "_s"] = time.perf_counter() - t0
     assert runs["large"].shape == (OVERLAY_MAX_SIDE, OVERLAY_MAX_SIDE, 3)
-    assert runs["large_s"] < 10 * max(runs["small_s"], 0.2)
     # The same drawing in the same place: the large overlay shrunk to 512 px covers what
     # the small one covers.
     shrunk = cv2.resize(runs["large"], (512, 512), interpolation=cv2.INTER_AREA).astype(int)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from engine.errors import StoreError
 from engine.store import Project
-from engine.store.project import data_dir_for
+from engine.store.project import copy_database, data_dir_for
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,7 @@ def save_project_as(project: Project, target: str | Path) -> Path:
     old_root, old_data = project.path.resolve().parent, project.data_dir.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        src = sqlite3.connect(f"{project.path.resolve().as_uri()}?mode=ro", uri=True)
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        copy_database(project.path, target)
         if old_data.is_dir():
             # Lock files belong to the old project's writers, not to the copy.
             shutil.copytree(old_data, target_data, ignore=shutil.ignore_patterns("*.lock"))

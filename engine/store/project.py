@@ -104,6 +104,13 @@ def _backup(path: Path, revision: str) -> Path:
     while target.exists():
         target = path.with_name(f"{path.name}.bak-{revision}-{n}")
         n += 1
+    copy_database(path, target)
+    return target
+
+
+def copy_database(path: Path, target: Path) -> None:
+    """Copy the SQLite file at ``path`` to ``target`` through SQLite's online backup
+    (consistent even while another process writes; ``path`` is opened read-only)."""
     src = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
@@ -111,7 +118,6 @@ def _backup(path: Path, revision: str) -> Path:
     finally:
         dst.close()
         src.close()
-    return target
 
 
 def _upgrade(path: Path, engine: Engine, revision: str) -> None:

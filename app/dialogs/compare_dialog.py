@@ -3,7 +3,7 @@
 Both models sample the same M hypotheses (same seed, same steps) in a background task;
 the scorer ranks each set. The dialog shows each model's pick (the scorer's best, or
 hypothesis 0 without a scorer) side by side in 2D and 3D, and a table of scores and,
-when the person has a 3D label, errors (MPJPE, PA-MPJPE, PVE in mm) of the pick and
+when the person has a 3D label, errors (every registered metric) of the pick and
 over all hypotheses. Nothing is stored in the project.
 """
 
@@ -31,10 +31,10 @@ from app.settings import Preferences
 from app.widgets.ab_compare import ABCompare
 from engine import store
 from engine.errors import AdhmrError, CheckpointError
+from engine.metric_registry import metrics
 from engine.models.sample_settings import SampleSettings
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel
 
-ERROR_TITLES = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "pve": "PVE"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,12 +130,13 @@ def summary_rows(before: Side, after: Side) -> list[tuple[str, str, str]]:
         rows += [("score of the pick", fmt(before.scores.max()), fmt(after.scores.max())),
                  ("mean score", fmt(before.scores.mean()), fmt(after.scores.mean()))]
     if before.errors is not None and after.errors is not None:
-        for key, title in ERROR_TITLES.items():
-            rows.append((f"{title} of the pick", fmt(before.errors[key][before.pick], " mm"),
-                         fmt(after.errors[key][after.pick], " mm")))
-        for key, title in ERROR_TITLES.items():
-            rows.append((f"{title} best of M", fmt(before.errors[key].min(), " mm"),
-                         fmt(after.errors[key].min(), " mm")))
+        shown = [m for m in metrics() if m.name in before.errors and m.name in after.errors]
+        for m in shown:
+            rows.append((f"{m.title} of the pick", fmt(before.errors[m.name][before.pick], f" {m.unit}"),
+                         fmt(after.errors[m.name][after.pick], f" {m.unit}")))
+        for m in shown:
+            rows.append((f"{m.title} best of M", fmt(before.errors[m.name].min(), f" {m.unit}"),
+                         fmt(after.errors[m.name].min(), f" {m.unit}")))
         rows.append(("MPJPE mean of M", fmt(before.errors["mpjpe"].mean(), " mm"),
                      fmt(after.errors["mpjpe"].mean(), " mm")))
     return rows

@@ -2,8 +2,8 @@
 
 Selecting rows selects candidates in both views; the check box shows or hides a
 candidate; every column sorts. Error columns appear when the person has a 3D label
-(ground truth or a pseudo-label: the store then holds each candidate's MPJPE, PA-MPJPE
-and PVE against it).
+(ground truth or a pseudo-label: the store then holds each candidate's errors against
+it), one column per registered error metric (``engine.metric_registry``).
 """
 
 from __future__ import annotations
@@ -14,28 +14,35 @@ from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from app.candidate_set import CandidateSet
+from engine.metric_registry import metrics
 from app.panels.column_table import ColumnTableModel
 from app.state import AppState
 from app.widgets.sort_proxy import MissingLastProxy
 
-COLUMNS = ("Rank", "Show", "Score", "MPJPE", "PA-MPJPE", "PVE", "Run", "#")
-ERROR_OF_COLUMN = {3: "mpjpe", 4: "pa_mpjpe", 5: "pve"}
+HEAD = ("Rank", "Show", "Score")
+HEAD_TIPS = (
+    "1 = the scorer's best", "Show in the views (keys 1-9 toggle ranks 1-9)",
+    "HMR-Scorer score, higher = better (candidates that agree with the rest of their run gain)",
+)
+TAIL = ("Run", "#")
+TAIL_TIPS = ("Sampling run", "Index in its run")
+ERROR_TIPS = {"mpjpe": "Mean per-joint error", "pa_mpjpe": "Procrustes-aligned per-joint error",
+              "pve": "Per-vertex error"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class CandidateTableModel(ColumnTableModel):
-    """Rows = candidates of one set (row i = candidate i)."""
-
-    COLUMNS = COLUMNS
-    TIPS = (
-        "1 = the scorer's best", "Show in the views (keys 1-9 toggle ranks 1-9)",
-        "HMR-Scorer score, higher = better (candidates that agree with the rest of their run gain)",
-        "Mean per-joint error, mm", "Procrustes-aligned per-joint error, mm", "Per-vertex error, mm",
-        "Sampling run", "Index in its run",
-    )
+    """Rows = candidates of one set (row i = candidate i); columns: rank, show, score, one
+    per error metric registered when the table is made, run, index."""
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
+        errors = metrics()
+        self.COLUMNS = HEAD + tuple(m.title for m in errors) + TAIL
+        self.TIPS = HEAD_TIPS + tuple(
+            f"{ERROR_TIPS.get(m.name, m.title)}, {m.unit}" for m in errors) + TAIL_TIPS
+        self.error_of_column = {len(HEAD) + i: m.name for i, m in enumerate(errors)}
+        self.run_column = len(HEAD) + len(errors)
         self.state = state
         self.cset: CandidateSet | None = None
         self._ranks = np.zeros(0, np.int64)
@@ -63,9 +70,10 @@ class CandidateTableModel(ColumnTableModel):
             return int(row in self.state.visible)
         if col == 2:
             return float(c.scores[row])
-        if col in ERROR_OF_COLUMN:
-            return float(c.errors[ERROR_OF_COLUMN[col]][row])
-        if col == 6:
+        if col in self.error_of_column:
+            name = self.error_of_column[col]
+            return float(c.errors[name][row]) if name in c.errors else float("nan")
+        if col == self.run_column:
             return int(c.run_ids[row])
         return row
 
@@ -145,7 +153,7 @@ class CandidateTable(QWidget):
         self._syncing = False
         c = self.state.candidates
         has_errors = c is not None and c.has_errors()
-        for col in ERROR_OF_COLUMN:
+        for col in self.model.error_of_column:
             self.view.setColumnHidden(col, not has_errors)
         self.view.resizeColumnsToContents()
         if c is None:
@@ -172,7 +180,7 @@ class CandidateTable(QWidget):
             for i in self.state.selected:
                 if i < self.model.rowCount():
                     left = self.proxy.mapFromSource(self.model.index(i, 0))
-                    right = self.proxy.mapFromSource(self.model.index(i, len(COLUMNS) - 1))
+                    right = self.proxy.mapFromSource(self.model.index(i, self.model.columnCount() - 1))
                     selection.select(left, right)
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
             self.view.selectionModel().select(selection, flags)
@@ -195,7 +203,7 @@ class CandidateTable(QWidget):
         """Select table rows as shown (after sorting), as a user clicking them would."""
         selection = QItemSelection()
         for r in rows:
-            selection.select(self.proxy.index(r, 0), self.proxy.index(r, len(COLUMNS) - 1))
+            selection.select(self.proxy.index(r, 0), self.proxy.index(r, self.model.columnCount() - 1))
         self.view.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def candidate_at_row(self, row: int) -> int:

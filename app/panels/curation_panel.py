@@ -26,6 +26,7 @@ from app.panels.curation_queue import (
 )
 from app.dialogs.pair_browser import PairBrowser
 from app.panels.curation_view import CurationView, PlotterCloser
+from app.panels.person_navigation import open_next_person_with_candidates
 from app.state import AppState
 from app.widgets.ab_compare import A_COLOR, B_COLOR
 from app.widgets.decision_history import DecisionHistory
@@ -281,38 +282,13 @@ class CurationPanel(CurationView):
         the last pair of a person's queue goes on to the next person with candidates."""
         at_end = not self.items or self.index == len(self.items) - 1
         if delta > 0 and at_end and self.mode != "free" and self.scope == "person":
-            self._next_person()
+            if not open_next_person_with_candidates(self.state):
+                self.opinion.setText("That was the last person with candidates in the project.")
             return
         if not self.items:
             return
         self.index = 0 if self.index is None else (self.index + delta) % len(self.items)
         self._show_current()
-
-    def _next_person(self) -> bool:
-        """Open the next person with candidates: later in this photo, else in the next
-        sampled photo of the project (in id order). False (and a note) when there is none."""
-        s = self.state
-        if s.project is None or s.image is None:
-            return False
-        ids = [p.id for p in s.persons]
-        k = ids.index(s.person.id) if s.person is not None and s.person.id in ids else -1
-        for person_id in ids[k + 1:]:
-            if store.candidates_of_person(s.project, person_id):
-                s.set_person(person_id)
-                return True
-        order = [r.id for r in s.images]
-        later = order[order.index(s.image.id) + 1:] if s.image.id in order else []
-        for image_id in later:
-            if s.images[s.image_row(image_id)].status == "unsampled":
-                continue
-            for person in store.persons_of_image(s.project, image_id):
-                if store.candidates_of_person(s.project, person.id):
-                    s.open_image(image_id)
-                    if s.person is None or s.person.id != person.id:
-                        s.set_person(person.id)
-                    return True
-        self.opinion.setText("That was the last person with candidates in the project.")
-        return False
 
     def open_browser(self) -> PairBrowser:
         """The decided-pairs window (one per panel, re-read each time it opens)."""

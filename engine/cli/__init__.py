@@ -16,7 +16,7 @@ from engine.errors import AdhmrError
 
 # Module names under engine.cli, in the order they appear in --help.
 COMMAND_MODULES = (
-    "init_cmd", "import_cmd", "detect_cmd", "synth_cmd", "fit_cmd", "sample_cmd", "score_cmd", "pairs_cmd",
+    "init_cmd", "import_cmd", "detect_cmd", "detect_dataset_cmd", "synth_cmd", "fit_cmd", "sample_cmd", "score_cmd", "pairs_cmd",
     "dpo_cmd", "clean_cmd", "train_base_cmd", "train_scorer_cmd", "eval_cmd", "eval_multiview_cmd", "export_cmd",
     "render_cmd",
     "experiment_cmd", "jobs_cmd", "demo_cmd", "body_cmd",

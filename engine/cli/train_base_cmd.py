@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--no-augment", action="store_true", help="train on the plain crops")
+    p.add_argument("--detector-inputs", action="store_true",
+                   help="condition on the pose detector's world landmarks and keypoints (run `adhmr detect-dataset` "
+                        "on each annotation file first)")
     p.add_argument("--workers", type=int, default=2, help="data loading processes")
     p.add_argument("--amp", action="store_true", help="mixed precision (bf16, or fp16 with loss scaling)")
     add_compute_options(p)
@@ -57,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         data=tuple(args.data), val=tuple(args.val), image_root=args.image_root, out=str(args.out),
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
         crop_size=args.crop_size, width=args.width, layers=args.layers, heads=args.heads,
-        augment=not args.no_augment, workers=args.workers, amp=args.amp, device=args.device, seed=args.seed,
+        augment=not args.no_augment, detector_inputs=args.detector_inputs, workers=args.workers, amp=args.amp, device=args.device, seed=args.seed,
         resume=args.resume, save_every=args.save_every, val_every=args.val_every, log_every=args.log_every,
     )
     if int(os.environ.get("RANK", "0")) != 0:

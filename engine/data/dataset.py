@@ -14,6 +14,8 @@ from engine.data.augment import (
     rotate_joints3d, rotate_pose, sample_params,
 )
 from engine.data.crops import DEFAULT_BOX_SCALE, CropTransform, crop_image, transform_keypoints
+from engine.data.detector_cache import DatasetDetections
+from engine.data.landmark_tokens import landmark_tokens, turn_tokens
 from engine.data.records import PersonSample
 from engine.errors import DataError
 from engine.image_io import load_image
@@ -56,6 +58,10 @@ class PersonCropDataset(Dataset):
         has_joints3d.
     index: () int64, the record's position.
     image_<S2>: (3, S2, S2) the same crop at each size S2 of ``also_sizes``.
+    cond_keypoints: (17, 3) and landmarks: (33, 6), only with ``detections``: the
+        detector's keypoints in crop terms and its landmark tokens
+        (``engine.data.landmark_tokens``), turned and mirrored with the crop; zeros
+        where the detector found nobody.
 
     Args:
         records: the people.
@@ -70,6 +76,8 @@ class PersonCropDataset(Dataset):
             has_camera 0 rather than a wrong camera.
         also_sizes: more crop sides to cut from the same read of each image (a base model
             and a scorer with different input sizes); not with ``train``.
+        detections: the detector's outputs for the records
+            (``engine.data.detector_cache``), for detector-conditioned models.
 
     Raises (from __getitem__):
         ImageError: a record's image is missing or unreadable.
@@ -85,8 +93,12 @@ class PersonCropDataset(Dataset):
         box_scale: float = DEFAULT_BOX_SCALE,
         root_joint: Callable[[np.ndarray], np.ndarray] | None = None,
         also_sizes: Sequence[int] = (),
+        detections: DatasetDetections | None = None,
     ) -> None:
         self.records = list(records)
+        if detections is not None and len(detections) != len(self.records):
+            raise DataError(f"detections: {len(detections)} rows for {len(self.records)} records")
+        self.detections = detections
         for i, r in enumerate(self.records):
             if not isinstance(r, PersonSample):
                 raise DataError(f"records[{i}]: expected a PersonSample, got {type(r).__name__}")
@@ -141,7 +153,21 @@ class PersonCropDataset(Dataset):
             same = CropTransform(t.center, t.size, size, t.rotation, t.flip)
             item[f"image_{size}"] = normalise_image(crop_image(image, same))
         item.update(self._labels(record, t))
+        if self.detections is not None:
+            item.update(self._detector_inputs(index, t))
         return item
+
+    def _detector_inputs(self, index: int, t: CropTransform) -> dict[str, torch.Tensor]:
+        d = self.detections
+        assert d is not None
+        found = bool(d.found[index])
+        keypoints = d.keypoints[index] if found else np.zeros((17, 3), np.float32)
+        tokens = landmark_tokens(d.world_landmarks[index], d.landmark_visibility[index],
+                                 d.landmark_presence[index]) if found else landmark_tokens(None, None, None)
+        return {
+            "cond_keypoints": torch.from_numpy(transform_keypoints(keypoints, t)),
+            "landmarks": torch.from_numpy(turn_tokens(tokens, t.rotation, t.flip)),
+        }
 
     def _labels(self, record: PersonSample, t: CropTransform) -> dict[str, torch.Tensor]:
         turned = t.rotation != 0.0

@@ -24,6 +24,7 @@ from engine.models.checkpoint import body_signature, checkpoint_paths, load_chec
 from engine.models.denoiser import Denoiser
 from engine.models.encoder import NUM_KEYPOINTS, STRIDE, Condition, ConditionEncoder
 from engine.models.guidance import ReprojectionGuidance
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.models.param_layout import Normalizer, ParamLayout
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ ARCH_DEFAULTS: dict[str, Any] = {
     # Larger auxiliary weights slow the x0 fit (and end with a worse zero-noise MPJPE on
     # a small overfitting run): the geometric terms refine, the x0 term leads.
     "loss_weights": {"x0": 1.0, "keypoints_2d": 0.1, "joints_3d": 0.2, "vertices": 0.1},
+    # Also read the detector's world landmarks (``engine.data.landmark_tokens``), and
+    # detected rather than labelled keypoints; False for checkpoints made before.
+    "detector_inputs": False,
 }
 
 
@@ -85,7 +89,8 @@ class DiffusionHMR(nn.Module):
         a = self.schedule.alphas_cumprod
         self.register_buffer("sqrt_alpha_bar", a.sqrt().float(), persistent=False)
         self.register_buffer("sqrt_one_minus_alpha_bar", (1.0 - a).sqrt().float(), persistent=False)
-        self.encoder = ConditionEncoder(int(cfg["width"]), tuple(int(c) for c in cfg["encoder_channels"]))
+        self.encoder = ConditionEncoder(int(cfg["width"]), tuple(int(c) for c in cfg["encoder_channels"]),
+                                        landmarks=bool(cfg["detector_inputs"]))
         self.denoiser = Denoiser(
             self.layout, int(cfg["width"]), int(cfg["layers"]), int(cfg["heads"]), float(cfg["mlp_ratio"]))
         self.config = cfg
@@ -97,6 +102,11 @@ class DiffusionHMR(nn.Module):
     @property
     def crop_size(self) -> int:
         return int(self.config["crop_size"])
+
+    @property
+    def detector_inputs(self) -> bool:
+        """Whether the model reads the detector's landmarks (and detected keypoints)."""
+        return bool(self.config["detector_inputs"])
 
     # ----------------------------------------------------------------- network
 
@@ -116,11 +126,21 @@ class DiffusionHMR(nn.Module):
         dtype = next(self.parameters()).dtype
         return images.to(self.device, dtype), keypoints.to(self.device, dtype)
 
-    def encode(self, images: torch.Tensor, keypoints: torch.Tensor) -> Condition:
+    def encode(self, images: torch.Tensor, keypoints: torch.Tensor, landmarks: torch.Tensor | None = None) -> Condition:
         """images: (B, 3, S, S) normalised crops; keypoints: (B, 17, 3) normalised crop
-        coordinates and confidence (0 = missing). Returns the Condition of batch B."""
+        coordinates and confidence (0 = missing); landmarks: (B, 33, 6) detector tokens
+        (``landmark_tokens``), read only by a detector-conditioned model (None: the
+        detector found nobody). Returns the Condition of batch B."""
         images, keypoints = self._check_condition_inputs(images, keypoints)
-        return self.encoder(images, keypoints)
+        if landmarks is not None and self.detector_inputs:
+            landmarks = torch.as_tensor(landmarks)
+            if tuple(landmarks.shape) != (images.shape[0], NUM_LANDMARKS, TOKEN_DIM):
+                raise ShapeError(f"landmarks: expected ({images.shape[0]}, {NUM_LANDMARKS}, {TOKEN_DIM}), "
+                                 f"got {tuple(landmarks.shape)}")
+            if not torch.isfinite(landmarks).all():
+                raise ShapeError("landmarks hold NaN or infinite values")
+            landmarks = landmarks.to(images.device, images.dtype)
+        return self.encoder(images, keypoints, landmarks if self.detector_inputs else None)
 
     def _coefficients(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """sqrt(ᾱ_t), sqrt(1 - ᾱ_t) as (N, 1) in like's dtype."""
@@ -169,7 +189,10 @@ class DiffusionHMR(nn.Module):
         """Diffusion loss plus auxiliary losses on the decoded clean estimate.
 
         batch: a collated PersonCropDataset batch (image (B, 3, S, S), keypoints (B, 17, 3),
-        pose (B, 72), betas (B, 10), camera (B, 3), has_pose / has_betas / has_camera (B,)).
+        pose (B, 72), betas (B, 10), camera (B, 3), has_pose / has_betas / has_camera (B,);
+        for a detector-conditioned model also cond_keypoints (B, 17, 3), the detector's,
+        and landmarks (B, 33, 6)). The keypoints are the 2D label, the cond_keypoints what
+        the model reads.
         Unknown label parts are set to the normalised mean (0) and left out of the x0 loss;
         the 2D keypoint loss applies to every sample, the 3D joint loss where the pose is
         known and the vertex loss where pose and shape are (a term with no labelled sample
@@ -191,7 +214,10 @@ class DiffusionHMR(nn.Module):
         t = stratified_timesteps(B, self.schedule.num_timesteps, device)
         noise = torch.randn_like(x0)
         x_t = self.q_sample(x0, t, noise)
-        cond = self.encode(batch["image"], keypoints)
+        if self.detector_inputs:
+            cond = self.encode(batch["image"], batch["cond_keypoints"], batch["landmarks"])
+        else:
+            cond = self.encode(batch["image"], keypoints)
         x0_hat = self.predict_x0(x_t, t, cond).float()
 
         w = self.config["loss_weights"]
@@ -238,6 +264,7 @@ class DiffusionHMR(nn.Module):
         seed: int = 0,
         chunk_size: int = 2048,
         guidance: ReprojectionGuidance | None = None,
+        landmarks: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Draw M hypotheses per person by DDIM.
 
@@ -246,6 +273,7 @@ class DiffusionHMR(nn.Module):
         the same for every seed. chunk_size: at most this many rows per network call (the
         result does not depend on it). guidance: pulls every step's clean estimate towards
         the detected keypoints (``engine.models.guidance``); None samples unguided.
+        landmarks: (B, 33, 6) detector tokens (see ``encode``).
         Returns (B, M, D) raw (denormalised) parameters.
         """
         M = int(num_hypotheses)
@@ -253,7 +281,7 @@ class DiffusionHMR(nn.Module):
             raise ShapeError(f"num_hypotheses must be at least 1, got {num_hypotheses}")
         if chunk_size < 1:
             raise ShapeError(f"chunk_size must be at least 1, got {chunk_size}")
-        cond = self.encode(images, keypoints)
+        cond = self.encode(images, keypoints, landmarks)
         B, D = cond.batch, self.layout.dim
         chunks = _row_chunks(B, M, chunk_size)
 

@@ -4,7 +4,8 @@ No pretrained weights: a stem and four residual stages (GroupNorm, SiLU) turn a 
 crop (3, S, S) into a (S/16, S/16) feature map, one token per cell with a fixed 2D sin-cos
 position embedding. Each COCO-17 keypoint, in normalised crop coordinates with a
 confidence, becomes one more token; a keypoint with confidence 0 (not seen, not detected)
-gets a learned 'missing' embedding instead of its coordinates.
+gets a learned 'missing' embedding instead of its coordinates. A detector-conditioned
+model adds one token per BlazePose world landmark (``LandmarkEncoder``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from engine.errors import ShapeError
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 
 NUM_KEYPOINTS = 17
 STRIDE = 16
@@ -153,19 +155,54 @@ class KeypointEncoder(nn.Module):
         return tok + self.joint.to(tok.dtype)
 
 
-class ConditionEncoder(nn.Module):
-    """Images and keypoints -> :class:`Condition`."""
+class LandmarkEncoder(nn.Module):
+    """(B, 33, 6) detector landmarks (``engine.data.landmark_tokens``) -> (B, 33, width).
 
-    def __init__(self, width: int, channels: tuple[int, ...] = (32, 64, 128, 128)):
+    World positions pass through Fourier features (metres; the lowest frequency spans a
+    body); a person the detector did not find gets the learned 'missing' embedding on
+    every landmark, its identity embedding still telling which landmark it stands for.
+    """
+
+    freqs: torch.Tensor  # a buffer
+
+    def __init__(self, width: int, num_freqs: int = 6):
+        super().__init__()
+        self.register_buffer("freqs", (2.0 ** torch.arange(num_freqs, dtype=torch.float32)) * (math.pi / 2),
+                             persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(6 * num_freqs + 5, width), nn.SiLU(), nn.Linear(width, width))
+        self.missing = nn.Parameter(torch.zeros(width))
+        self.landmark = nn.Parameter(torch.randn(NUM_LANDMARKS, width) * 0.02)
+
+    def forward(self, landmarks: torch.Tensor) -> torch.Tensor:
+        xyz, probs, found = landmarks[..., :3], landmarks[..., 3:5], landmarks[..., 5:6]
+        ang = xyz[..., None] * self.freqs
+        feats = torch.cat([xyz, probs, ang.sin().flatten(-2), ang.cos().flatten(-2)], dim=-1)
+        seen = found > 0
+        tok = self.mlp(torch.where(seen, feats, torch.zeros_like(feats)))
+        tok = torch.where(seen, tok, self.missing.to(tok.dtype).expand_as(tok))
+        return tok + self.landmark.to(tok.dtype)
+
+
+class ConditionEncoder(nn.Module):
+    """Images, keypoints and (for a detector-conditioned model) landmarks -> :class:`Condition`."""
+
+    def __init__(self, width: int, channels: tuple[int, ...] = (32, 64, 128, 128), landmarks: bool = False):
         super().__init__()
         self.image = ImageEncoder(width, channels)
         self.keypoints = KeypointEncoder(width)
+        self.landmarks = LandmarkEncoder(width) if landmarks else None
         self.token_norm = nn.LayerNorm(width)
         self.pool_norm = nn.LayerNorm(width)
 
-    def forward(self, images: torch.Tensor, keypoints: torch.Tensor) -> Condition:
+    def forward(self, images: torch.Tensor, keypoints: torch.Tensor, landmarks: torch.Tensor | None = None) -> Condition:
         img = self.image(images)
         kp = self.keypoints(keypoints.to(img.dtype))
-        tokens = self.token_norm(torch.cat([img, kp], dim=1))
-        pooled = self.pool_norm(img.mean(1) + kp.mean(1))
-        return Condition(tokens=tokens, pooled=pooled)
+        parts, pooled = [img, kp], img.mean(1) + kp.mean(1)
+        if self.landmarks is not None:
+            if landmarks is None:
+                landmarks = torch.zeros(img.shape[0], NUM_LANDMARKS, TOKEN_DIM, device=img.device)
+            lm = self.landmarks(landmarks.to(img.dtype))
+            parts.append(lm)
+            pooled = pooled + lm.mean(1)
+        tokens = self.token_norm(torch.cat(parts, dim=1))
+        return Condition(tokens=tokens, pooled=self.pool_norm(pooled))

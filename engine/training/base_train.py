@@ -30,6 +30,7 @@ from engine.body.model import BodyModel
 from engine.data.augment import camera_for_crop, flip_camera, flip_pose
 from engine.data.crops import DEFAULT_BOX_SCALE, CropTransform
 from engine.data.dataset import PersonCropDataset
+from engine.data.detector_cache import DatasetDetections, concat_detections, detections_for
 from engine.data.records import PersonSample
 from engine.errors import CheckpointError, DataError, JobCancelled
 from engine.metrics import mpjpe
@@ -76,6 +77,8 @@ class BaseTrainConfig:
     heads: int = field(default=4, metadata=param("attention heads", ge=1))
     mlp_ratio: float = field(default=2.0, metadata=param("MLP width / transformer width", gt=0))
     augment: bool = field(default=True, metadata=param("flips, rotations, scale and colour jitter"))
+    detector_inputs: bool = field(default=False, metadata=param(
+        "also read the pose detector's world landmarks and detected keypoints (needs `adhmr detect-dataset`)"))
     workers: int = field(default=2, metadata=param("data loading processes", ge=0))
     amp: bool = field(default=False, metadata=param("mixed precision"))
     device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
@@ -97,7 +100,7 @@ class BaseTrainConfig:
 
     def architecture(self) -> dict[str, Any]:
         return {"crop_size": self.crop_size, "width": self.width, "layers": self.layers,
-                "heads": self.heads, "mlp_ratio": self.mlp_ratio}
+                "heads": self.heads, "mlp_ratio": self.mlp_ratio, "detector_inputs": self.detector_inputs}
 
 
 def train_state_path(out: str | Path) -> Path:
@@ -188,15 +191,32 @@ def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 
 def _dataset(config: BaseTrainConfig, paths: tuple[str, ...], train: bool, body: BodyModel) -> PersonCropDataset:
+    records, detections = load_training_records(paths, config.image_root, config.detector_inputs)
+    return PersonCropDataset(records, out_size=config.crop_size, train=train and config.augment,
+                             seed=config.seed, root_joint=root_joint_fn(body), detections=detections)
+
+
+def load_training_records(
+    paths: Sequence[str], image_root: str | None, with_detections: bool
+) -> tuple[list[PersonSample], DatasetDetections | None]:
+    """The records of ``paths`` and, when asked, the detector's outputs for them
+    (each source's own: ``engine.data.detector_cache.detections_for``).
+
+    Raises DataError: no usable record, or a source without detector outputs."""
     from engine.data.load import load_dataset
 
-    loaded = load_dataset(list(paths), image_root=config.image_root)
-    for where, why in loaded.rejected[:5]:
-        log.warning("skipped %s: %s", where, why)
-    if not loaded.records:
+    records: list[PersonSample] = []
+    parts: list[DatasetDetections] = []
+    for path in paths if with_detections else [list(paths)]:
+        loaded = load_dataset(path, image_root=image_root)
+        for where, why in loaded.rejected[:5]:
+            log.warning("skipped %s: %s", where, why)
+        records.extend(loaded.records)
+        if with_detections:
+            parts.append(detections_for(path, loaded.records))
+    if not records:
         raise DataError(f"{', '.join(paths)}: no usable person records")
-    return PersonCropDataset(loaded.records, out_size=config.crop_size, train=train and config.augment,
-                             seed=config.seed, root_joint=root_joint_fn(body))
+    return records, concat_detections(parts) if with_detections else None
 
 
 def _autocast(config: BaseTrainConfig, device: torch.device):
@@ -356,7 +376,11 @@ class _Trainer:
                     losses.append(model.training_loss(batch, self.body)[1]["loss"])
                 has = batch["has_pose"].bool()
                 if has.any():
-                    params = model.sample(batch["image"][has], batch["keypoints"][has], 1)[:, 0]
+                    if model.detector_inputs:
+                        params = model.sample(batch["image"][has], batch["cond_keypoints"][has], 1,
+                                              landmarks=batch["landmarks"][has])[:, 0]
+                    else:
+                        params = model.sample(batch["image"][has], batch["keypoints"][has], 1)[:, 0]
                     rot, betas, _ = model.layout.split(params)
                     pred = self.body(rot, betas).joints
                     gt = self.body(batch["pose"][has].to(self.body.device), batch["betas"][has].to(self.body.device),

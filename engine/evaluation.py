@@ -29,6 +29,7 @@ from torch.utils.data import default_collate
 
 from engine.body.model import BodyModel
 from engine.data.dataset import PersonCropDataset
+from engine.data.detector_cache import detections_matching
 from engine.devices import pick_device
 from engine.errors import DataError, ShapeError
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
@@ -163,8 +164,10 @@ def evaluate(
     # The scorer reads the same region at its own resolution, as everywhere else in the
     # product; upsampling the base model's smaller crop would hide detail it was trained on.
     scorer_size = scorer.config.crop_size if scorer is not None else None
+    wants_detector = base.detector_inputs or bool(getattr(scorer, "detector_inputs", False))
     dataset = PersonCropDataset(records, base.crop_size, train=False,
-                                also_sizes=(scorer_size,) if scorer_size not in (None, base.crop_size) else ())
+                                also_sizes=(scorer_size,) if scorer_size not in (None, base.crop_size) else (),
+                                detections=detections_matching(data_npz, records) if wants_detector else None)
     per_batch = max(1, batch_size)
     errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
@@ -174,7 +177,9 @@ def evaluate(
     for i in range(0, len(dataset), per_batch):
         check_cancel(should_cancel)
         batch = default_collate([dataset[k] for k in range(i, min(i + per_batch, len(dataset)))])
-        crops = PersonCrops(batch["image"], batch["keypoints"], batch["crop_center"], batch["crop_size"])
+        # A detector-conditioned model reads what the detector saw, not the labelled keypoints.
+        crops = PersonCrops(batch["image"], batch["cond_keypoints"] if wants_detector else batch["keypoints"],
+                            batch["crop_center"], batch["crop_size"], batch.get("landmarks"))
         betas = (batch["betas"] * batch["has_betas"][:, None]).to(dev)
         with torch.no_grad():
             truth = body(batch["pose"].to(dev), betas, rotation_format="axis_angle")

@@ -92,6 +92,7 @@ def sample_both(project: store.Project, image_path: Path, person: store.PersonRe
                 progress: ProgressFn, should_cancel: CancelFn) -> tuple[Side, Side]:
     """Sample the person with both models (the same settings and seed), score and measure
     each set. settings: from the user's preferences (precision, consensus, steps)."""
+    from engine.data.landmark_tokens import tokens_of
     from engine.models.pipeline import sample_image
     from engine.projects.checkpoints import resolve_checkpoint
     from engine.projects.sampling import label_errors
@@ -110,7 +111,7 @@ def sample_both(project: store.Project, image_path: Path, person: store.PersonRe
                                f"sampling {settings.num_candidates} hypotheses with the {label} model"))
         model = models.base(prefs, path)
         result = sample_image(image_path, model, settings, box=person.box, keypoints=person.keypoints, scorer=scorer,
-                              body=body)
+                              body=body, landmarks=tokens_of(person))
         check_cancel(should_cancel)
         c = result.candidates
         sides.append(Side(label, c.params[0].numpy(), None if c.scores is None else c.scores[0].numpy(),

@@ -80,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
     from engine.body.model import BodyModel
     from engine.devices import check_device
     from engine.image_io import load_image
+    from engine.data.landmark_tokens import tokens_of
     from engine.models.pipeline import sample_image, write_sample_outputs
     from engine.models.sample_settings import SampleSettings
 
@@ -104,7 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     for (k, det), fit in zip(people, fits, strict=True):
         x0, y0, x1, y1 = (float(v) for v in det.box)
         result = sample_image(image, model, settings, box=(x0, y0, x1, y1), keypoints=det.keypoints,
-                              scorer=scorer, body=body, extra=() if fit is None else (("fit", fit),))
+                              scorer=scorer, body=body, extra=() if fit is None else (("fit", fit),),
+                              landmarks=tokens_of(det))
         out = args.out if len(people) == 1 else args.out / f"person_{k}"
         paths = write_sample_outputs(result, out, faces=body.faces)
         who = "" if k is None else f"person {k}: "

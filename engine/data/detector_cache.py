@@ -182,3 +182,19 @@ def detections_for(path: str | Path, records: Sequence[PersonSample]) -> Dataset
 def concat_detections(parts: Sequence[DatasetDetections]) -> DatasetDetections:
     """Rows of several sources, in order."""
     return DatasetDetections(*(np.concatenate([getattr(p, k) for p in parts]) for k in _KEYS))
+
+
+def detections_matching(path: str | Path, records: Sequence[PersonSample]) -> DatasetDetections:
+    """The detector's outputs for ``records``, a subset (in any order) of those read from
+    ``path``, matched by image and box. Raises DataError as ``detections_for`` does, or
+    when a record is not among the file's."""
+    from engine.data.load import load_dataset
+
+    everyone = load_dataset(path, check_images=True).records
+    every = detections_for(path, everyone)
+    row = {(r.image_path, np.asarray(r.box, np.float32).tobytes()): i for i, r in enumerate(everyone)}
+    try:
+        rows = [row[(r.image_path, np.asarray(r.box, np.float32).tobytes())] for r in records]
+    except KeyError:
+        raise DataError(f"{path}: a record asked for is not in the file") from None
+    return DatasetDetections(*(getattr(every, k)[rows] for k in _KEYS))

@@ -70,3 +70,14 @@ def turn_tokens(tokens: np.ndarray, degrees: float, flip: bool) -> np.ndarray:
         t = t[list(BLAZEPOSE_FLIP)]
         t[:, 0] *= -1
     return t.astype(np.float32)
+
+
+def tokens_of(person: object) -> np.ndarray | None:
+    """(33, 6) tokens of anything that carries the detector's outputs as attributes
+    ``world_landmarks``, ``landmark_visibility``, ``landmark_presence`` (a
+    ``PersonDetection``, a stored person, a ``PersonSample``); None when it has none."""
+    world = getattr(person, "world_landmarks", None)
+    if world is None:
+        return None
+    return landmark_tokens(world, getattr(person, "landmark_visibility", None),
+                           getattr(person, "landmark_presence", None))

@@ -19,6 +19,7 @@ import torch
 
 from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image
+from engine.data.landmark_tokens import tokens_of
 from engine.errors import ShapeError
 from engine.image_io import load_image, save_image
 from engine.output_files import atomic_output
@@ -89,6 +90,7 @@ def sample_image(
     scorer: Scorer | None = None,
     body: BodyModel | None = None,
     extra: tuple[tuple[str, np.ndarray], ...] = (),
+    landmarks: np.ndarray | None = None,
 ) -> ImageCandidates:
     """Sample ``settings.num_candidates`` candidate meshes for the person in a photo.
 
@@ -102,6 +104,8 @@ def sample_image(
     extra: (name, params (D,)) candidates from elsewhere for this person's crop (the box's
         square crop; e.g. ("fit", the body fit)), appended after the sampled ones and
         scored with them.
+    landmarks: (33, 6) the person's detector landmark tokens (``landmark_tokens.tokens_of``)
+        when ``keypoints`` are given; taken from the detection otherwise.
     Raises ImageError, NoPersonError, ShapeError.
     """
     if isinstance(image, (str, os.PathLike)):
@@ -118,6 +122,7 @@ def sample_image(
             detector = PoseDetector()
         detection = detector.detect(image, box)
         keypoints = np.asarray(detection.keypoints, np.float32)
+        landmarks = tokens_of(detection)
         box = detection.box if box is None else box
     keypoints = np.asarray(keypoints, np.float32)
     if keypoints.shape != (17, 3) or not np.isfinite(keypoints).all():
@@ -128,7 +133,8 @@ def sample_image(
     extra_params = None
     if extra:
         extra_params = torch.as_tensor(np.stack([np.asarray(p, np.float32) for _, p in extra]))[None]
-    crop, sampled = sample_person(image, crop_box, keypoints, model, body, settings, scorer, extra_params=extra_params)
+    crop, sampled = sample_person(image, crop_box, keypoints, model, body, settings, scorer, extra_params=extra_params,
+                                  landmarks=landmarks)
     assert sampled.candidates is not None  # sample_person keeps them
     return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection,
                            tuple(name for name, _ in extra))

@@ -19,6 +19,7 @@ import torch
 from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.errors import ShapeError
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.consensus import mean_sibling_distance
@@ -34,13 +35,16 @@ class PersonCrops:
 
     images: (B, 3, S, S) normalised crops. keypoints: (B, 17, 3) normalised crop
     coordinates + confidence (the same at any S). crop_center: (B, 2) and crop_size: (B,)
-    each crop's centre and side in the full image, pixels.
+    each crop's centre and side in the full image, pixels. landmarks: (B, 33, 6) the
+    detector's landmark tokens (``engine.data.landmark_tokens``) for detector-conditioned
+    models, or None (read as 'not found').
     """
 
     images: torch.Tensor
     keypoints: torch.Tensor
     crop_center: torch.Tensor
     crop_size: torch.Tensor
+    landmarks: torch.Tensor | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,37 +66,43 @@ class SampledPersons:
 
 
 def crop_person(
-    image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, size: int,
+    image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, size: int, landmarks: np.ndarray | None = None,
 ) -> tuple[CropTransform, PersonCrops]:
     """One person's square crop of side ``size`` px around ``box`` (x0, y0, x1, y1 px).
 
-    image: (H, W, 3) uint8 RGB. keypoints_px: (17, 3) x, y px + confidence.
+    image: (H, W, 3) uint8 RGB. keypoints_px: (17, 3) x, y px + confidence. landmarks:
+    (33, 6) the person's landmark tokens (``landmark_tokens``), None when unknown.
     Returns the crop and its PersonCrops with B = 1.
     """
     crop = CropTransform.for_box(np.asarray(box, np.float32), size)
-    return crop, _crops_of(image, crop, keypoints_px)
+    return crop, _crops_of(image, crop, keypoints_px, landmarks)
 
 
-def _crops_of(image: np.ndarray, crop: CropTransform, keypoints_px: np.ndarray) -> PersonCrops:
+def _crops_of(
+    image: np.ndarray, crop: CropTransform, keypoints_px: np.ndarray, landmarks: np.ndarray | None = None
+) -> PersonCrops:
     return PersonCrops(
         normalise_image(crop_image(image, crop))[None],
         torch.from_numpy(transform_keypoints(np.asarray(keypoints_px, np.float32), crop))[None],
-        torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size], dtype=torch.float32))
+        torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size], dtype=torch.float32),
+        None if landmarks is None else torch.as_tensor(np.asarray(landmarks, np.float32))[None])
 
 
 def sample_person(
     image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, sampler: Sampler, body: BodyModel,
     settings: SampleSettings, scorer: Scorer | None = None, with_vertices: bool = True,
-    extra_params: torch.Tensor | None = None,
+    extra_params: torch.Tensor | None = None, landmarks: np.ndarray | None = None,
 ) -> tuple[CropTransform, SampledPersons]:
     """Sample, decode and score one person of a photo.
 
     image: (H, W, 3) uint8 RGB; box: (4,) x0, y0, x1, y1 px; keypoints_px: (17, 3) px +
     confidence. The scorer reads the same region cut again at its own resolution.
     extra_params: (1, K, D) candidates from elsewhere (see ``sample_and_score``).
+    landmarks: (33, 6) the detector's landmark tokens of the person, for
+    detector-conditioned models (``landmark_tokens.tokens_of``); None when unknown.
     Returns the sampler's crop and the result (B = 1, candidates kept).
     """
-    crop, crops = crop_person(image, box, keypoints_px, sampler.crop_size)
+    crop, crops = crop_person(image, box, keypoints_px, sampler.crop_size, landmarks)
     scorer_images = None
     if scorer is not None:
         scorer_images = _crops_of(image, CropTransform(crop.center, crop.size, scorer.crop_size), keypoints_px).images
@@ -126,7 +136,8 @@ def sample_and_score(
     with torch.no_grad(), inference_precision(settings.precision, sampler.device):
         params = sampler.sample(crops.images.to(sampler.device), crops.keypoints.to(sampler.device), M,
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
-                                chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings)).float().cpu()
+                                chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings),
+                                **_landmarks(sampler, crops)).float().cpu()
     if extra_params is not None:
         extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
         if extra_params.ndim != 3 or tuple(extra_params.shape[::2]) != (B, params.shape[2]):
@@ -146,7 +157,7 @@ def sample_and_score(
             images = scorer_images if scorer_images is not None else crops.images
             with torch.no_grad(), inference_precision(settings.precision, scorer.device):
                 logits.append(scorer.candidate_logits(images.to(scorer.device), crops.keypoints.to(scorer.device),
-                                                      cands).float().cpu())
+                                                      cands, **_landmarks(scorer, crops)).float().cpu())
             joints.append(cands.joints)
         if keep_candidates:
             parts.append(cands)
@@ -171,6 +182,17 @@ def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: S
     if "guidance" not in inspect.signature(sampler.sample).parameters:
         raise ShapeError(f"sampler {type(sampler).__name__} cannot be guided (its sample() takes no guidance)")
     return {"guidance": ReprojectionGuidance(body, sampler.layout, crops.keypoints, settings.guidance_scale)}
+
+
+def _landmarks(model: Sampler | Scorer, crops: PersonCrops) -> dict:
+    """The landmark keyword for a detector-conditioned model; none for any other (older
+    checkpoints and plug-ins are called exactly as before). A person without detector
+    outputs gets all-missing tokens."""
+    if not getattr(model, "detector_inputs", False):
+        return {}
+    B = crops.images.shape[0]
+    landmarks = crops.landmarks if crops.landmarks is not None else torch.zeros(B, NUM_LANDMARKS, TOKEN_DIM)
+    return {"landmarks": landmarks.to(model.device)}
 
 
 def _concat(parts: list[Candidates]) -> Candidates:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.data.landmark_tokens import tokens_of
 from engine.errors import DataError
 from engine.multiview.joints import to_eval12
 
@@ -98,7 +99,8 @@ class DiffusionSampler:
         settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision,
                                   guidance_scale=self.guidance_scale)
         result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
-                              box=tuple(detection.box), scorer=self.scorer, body=self.body)
+                              box=tuple(detection.box), scorer=self.scorer, body=self.body,
+                              landmarks=tokens_of(detection))
         c = result.candidates
         scores = None if c.scores is None else c.scores[0].numpy()
         return Prediction(to_eval12(c.keypoints3d[0].numpy()), scores)

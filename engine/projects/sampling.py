@@ -18,6 +18,7 @@ import torch
 
 from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image, transform_keypoints
+from engine.data.landmark_tokens import tokens_of
 from engine.data.dataset import normalise_image
 from engine.devices import pick_device
 from engine.errors import AdhmrError, ImageError, ShapeError
@@ -189,7 +190,8 @@ def store_person_samples(
     image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
     Raises JobCancelled (checked after sampling: a cancelled run stores nothing).
     """
-    _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer)
+    _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer,
+                               landmarks=tokens_of(person))
     check_cancel(should_cancel)
     cands = sampled.candidates
     assert cands is not None  # sample_person keeps them

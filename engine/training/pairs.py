@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.data.crops import CropTransform
+from engine.data.landmark_tokens import tokens_of
 from engine.data.records import PersonSample
 from engine.errors import DataError, ImageError, ShapeError
 from engine.params import SEED_MAX, param
@@ -305,7 +306,7 @@ def build_pairs(
         settings = SampleSettings(num_candidates=config.num_candidates, steps=config.steps, seed=seed)
         assert cache_image is not None  # read above, or the person was skipped
         crop, sampled = sample_person(cache_image, record.box, record.keypoints, base, body, settings, scorer,
-                                      with_vertices=False)
+                                      with_vertices=False, landmarks=tokens_of(record))
         assert sampled.scores is not None  # a scorer was given
         params, scores = sampled.params[0].numpy(), sampled.scores[0].numpy()
         person = record.source or f"{record.image_path}#{i}"

@@ -60,6 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="weight of each error's ranking term, e.g. PA-MPJPE=4 (others stay 1)",
     )
     p.add_argument("--include-pseudo", action="store_true", help="also train on labels marked 'pseudo'")
+    p.add_argument("--detector-inputs", action="store_true",
+                   help="also read the pose detector's world landmarks and keypoints (run `adhmr detect-dataset` "
+                        "on --data and --val first)")
+    p.add_argument("--cross-attention", action="store_true",
+                   help="candidates cross-attend to one encoding per image (faster than the default architecture)")
     add_compute_options(p)
     p.set_defaults(func=_run)
 
@@ -91,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         augment=not args.no_augment, num_workers=args.workers, device=args.device, seed=args.seed,
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,
         include_pseudo=args.include_pseudo, init=args.init, error_weights=args.error_weights,
+        detector_inputs=args.detector_inputs, cross_attention=args.cross_attention,
     )
     with TqdmProgress("train-scorer") as bar:
         weights = train_scorer(config, bar)

@@ -8,6 +8,17 @@ keypoint. A transformer reads [CLS, joint tokens, image tokens]; the CLS output 
 and the score is sigmoid(5 s), in (0, 1), higher = better. Each image is encoded once and
 shared by its M candidates.
 
+Two options, recorded in the checkpoint's architecture (older checkpoints have neither):
+
+* ``detector_inputs``: the scorer also reads the pose detector's 33 world landmarks
+  (``engine.data.landmark_tokens``), once per image as 33 more context tokens, and per
+  candidate joint token its 3D agreement with the matching landmark
+  (``scorer_parts.landmark_agreement``); its 2D keypoint input is then the detector's.
+* ``cross_attention``: the candidate sequence [CLS, joint tokens] attends to itself and
+  cross-attends to one encoding of the image (global tokens + landmark tokens, mixed by
+  one transformer layer once per image), instead of carrying the image tokens through
+  the transformer once per candidate.
+
 When a person's candidates are scored together, the logit also gets the sample-consensus
 term of ``engine.models.consensus`` (a candidate that agrees with its siblings gains,
 one that disagrees loses), with the weight its checkpoint records; ``logits`` is the
@@ -25,17 +36,21 @@ import torch
 from torch import nn
 
 from engine.body.model import BodyModel
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.errors import CheckpointError, ShapeError
 from engine.models.checkpoint import load_checkpoint, save_checkpoint
 from engine.models.candidates import Candidates
 from engine.models.consensus import MIN_CANDIDATES, consensus_adjustment, mean_sibling_distance
+from engine.models.encoder import LandmarkEncoder
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer_parts import (
     NUM_COCO,
     NUM_SCORER_JOINTS,
+    CrossAttentionBlock,
     ImageEncoder,
     JointEmbedding,
     joint_inputs,
+    landmark_agreement,
     resize_crops,
     sample_local_features,
 )
@@ -57,6 +72,8 @@ class ScorerConfig:
     crop_size: side S of the square crops it reads, pixels.
     width: token width; layers / heads: transformer depth and heads.
     grid: global tokens per side; mlp_ratio: feed-forward width / token width.
+    detector_inputs: also read the detector's world landmarks (see the module doc).
+    cross_attention: candidates cross-attend to one encoding per image (see the module doc).
     """
 
     crop_size: int = 128
@@ -65,6 +82,8 @@ class ScorerConfig:
     heads: int = 4
     grid: int = 8
     mlp_ratio: int = 2
+    detector_inputs: bool = False
+    cross_attention: bool = False
 
     def __post_init__(self) -> None:
         if self.crop_size < 16 or self.crop_size % 16:
@@ -77,7 +96,8 @@ class ScorerConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ScorerConfig":
         try:
-            return cls(**{k: int(d[k]) for k in asdict(cls()) if k in d})
+            return cls(**{k: (bool(d[k]) if isinstance(v, bool) else int(d[k]))
+                          for k, v in asdict(cls()).items() if k in d})
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"scorer architecture is malformed ({exc})") from None
 
@@ -102,13 +122,23 @@ class HMRScorer(nn.Module):
         self.image_pos = nn.Parameter(torch.randn(config.grid * config.grid, w) * 0.02)
         self.image_type = nn.Parameter(torch.zeros(w))
         self.cls = nn.Parameter(torch.randn(w) * 0.02)
-        self.joints = JointEmbedding(w)
+        self.joints = JointEmbedding(w, agreement=config.detector_inputs)
         layer = nn.TransformerEncoderLayer(
             w, config.heads, dim_feedforward=w * config.mlp_ratio, dropout=0.0,
             activation="gelu", batch_first=True, norm_first=True,
         )
-        self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        if config.cross_attention:
+            # One layer over the context tokens, once per image, lets the global and
+            # landmark tokens see each other before the candidates read them.
+            self.context = layer
+            self.blocks = nn.ModuleList(CrossAttentionBlock(w, config.heads, config.mlp_ratio)
+                                        for _ in range(config.layers))
+        else:
+            self.transformer = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.head = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, 1))
+        if config.detector_inputs:
+            self.landmarks = LandmarkEncoder(w)
+            self.landmark_type = nn.Parameter(torch.zeros(w))
         # Ranking losses ignore a constant shift of s, so trained logits can drift far
         # from 0 and saturate the sigmoid; this offset (from the checkpoint's calibration)
         # centres the displayed scores without changing any ranking.
@@ -120,6 +150,11 @@ class HMRScorer(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.cls.device
+
+    @property
+    def detector_inputs(self) -> bool:
+        """Whether it reads the detector's landmarks (``candidate_logits(landmarks=...)``)."""
+        return self.config.detector_inputs
 
     @property
     def crop_size(self) -> int:
@@ -158,17 +193,29 @@ class HMRScorer(nn.Module):
         cand_joints_crop: torch.Tensor,
         cand_depth: torch.Tensor,
         max_sequences: int = MAX_SEQUENCES,
+        landmarks: torch.Tensor | None = None,
+        points3d: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The pre-sigmoid scores 5 s, (N, M); ranking losses use these.
 
         Args: as :meth:`forward`. max_sequences: candidates per transformer chunk.
+        landmarks: (N, 33, 6) the detector's tokens, None = found nobody; points3d:
+            (N, M, 41, 3) each candidate's SMPL joints then COCO keypoints, metres,
+            camera-oriented, needed with landmarks. Both are read only by a scorer with
+            ``detector_inputs``.
         """
         N, M = self._check_inputs(images, keypoints, cand_joints_crop, cand_depth)
         dev = self.device
         if M == 0 or N == 0:
             return torch.zeros(N, M, device=dev)
+        agreement = self._agreement(N, M, landmarks, points3d)
         local, tokens = self.encoder(images.to(dev, torch.float32))
         tokens = tokens + self.image_pos + self.image_type
+        if self.config.detector_inputs:
+            lm = torch.zeros(N, NUM_LANDMARKS, TOKEN_DIM, device=dev) if landmarks is None else landmarks
+            tokens = torch.cat([tokens, self.landmarks(lm.to(dev, torch.float32)) + self.landmark_type], dim=1)
+        if self.config.cross_attention:
+            tokens = self.context(tokens)
         crop = cand_joints_crop.to(dev, torch.float32)
         depth = cand_depth.to(dev, torch.float32)
         kp = keypoints.to(dev, torch.float32)
@@ -180,15 +227,42 @@ class HMRScorer(nn.Module):
             m = c.shape[1]
             feats = sample_local_features(local, c.reshape(N, m * NUM_SCORER_JOINTS, 2))
             feats = feats.reshape(N * m, NUM_SCORER_JOINTS, -1)
+            agree = None if agreement is None else agreement[:, m0 : m0 + m].reshape(N * m, NUM_SCORER_JOINTS, -1)
             # Rows are image-major: image n's m candidates are rows n*m ... n*m + m - 1.
             joint_tok = self.joints(
-                feats, c.reshape(N * m, NUM_SCORER_JOINTS, 2), d.reshape(N * m, -1), kp.repeat_interleave(m, dim=0)
+                feats, c.reshape(N * m, NUM_SCORER_JOINTS, 2), d.reshape(N * m, -1), kp.repeat_interleave(m, dim=0),
+                agree,
             )
             cls = self.cls.expand(N * m, 1, -1)
-            seq = torch.cat([cls, joint_tok, tokens.repeat_interleave(m, dim=0)], dim=1)
-            s = self.head(self.transformer(seq)[:, 0])[:, 0]
+            if self.config.cross_attention:
+                x = torch.cat([cls, joint_tok], dim=1)
+                for block in self.blocks:
+                    x = block(x, tokens)
+                s = self.head(x[:, 0])[:, 0]
+            else:
+                seq = torch.cat([cls, joint_tok, tokens.repeat_interleave(m, dim=0)], dim=1)
+                s = self.head(self.transformer(seq)[:, 0])[:, 0]
             out.append(SCORE_TEMPERATURE * s.reshape(N, m))
         return torch.cat(out, dim=1)
+
+    def _agreement(
+        self, N: int, M: int, landmarks: torch.Tensor | None, points3d: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """(N, M, 41, 4) per-token 3D agreement with the landmarks, or None for a scorer
+        without detector inputs."""
+        if not self.config.detector_inputs:
+            return None
+        dev = self.device
+        if landmarks is None:
+            # The detector found nobody: every agreement row is 'not found', all zeros.
+            return torch.zeros(N, M, NUM_SCORER_JOINTS, 4, device=dev)
+        if tuple(landmarks.shape) != (N, NUM_LANDMARKS, TOKEN_DIM) or not torch.isfinite(landmarks).all():
+            raise ShapeError(f"scorer: landmarks have shape {tuple(landmarks.shape)}, expected finite "
+                             f"({N}, {NUM_LANDMARKS}, {TOKEN_DIM})")
+        if points3d is None or tuple(points3d.shape) != (N, M, NUM_SCORER_JOINTS, 3):
+            got = None if points3d is None else tuple(points3d.shape)
+            raise ShapeError(f"scorer: with landmarks the candidates' 3D points must be ({N}, {M}, 41, 3), got {got}")
+        return landmark_agreement(points3d.to(dev, torch.float32), landmarks.to(dev, torch.float32))
 
     def forward(
         self,
@@ -213,21 +287,30 @@ class HMRScorer(nn.Module):
         return torch.sigmoid(self.logits(images, keypoints, cand_joints_crop, cand_depth) - self.score_offset)
 
     @torch.no_grad()
-    def candidate_logits(self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Candidates) -> torch.Tensor:
+    def candidate_logits(
+        self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Candidates,
+        landmarks: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The network's logits (N, M) for decoded candidates (``engine.models.candidates.Candidates``).
 
         images: (N, 3, S', S') normalised crops, resampled to the scorer's crop size when S'
         differs (the same region of the image, so crop coordinates stay valid);
-        keypoints: (N, 17, 3); candidates with joints (N, M, 24, 3), keypoints3d
-        (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2).
+        keypoints: (N, 17, 3) (the detector's); candidates with joints (N, M, 24, 3),
+        keypoints3d (N, M, 17, 3), joints_2d (N, M, 24, 2), keypoints_2d (N, M, 17, 2);
+        landmarks: (N, 33, 6) the detector's tokens, read only with ``detector_inputs``
+        (None: the detector found nobody).
         """
         if images.ndim == 4 and images.shape[1] == 3 and images.shape[2] == images.shape[3]:
             images = resize_crops(images, self.config.crop_size)
         crop, depth = joint_inputs(candidates.joints, candidates.keypoints3d, candidates.joints_2d, candidates.keypoints_2d)
+        extra = {}
+        if self.detector_inputs and landmarks is not None:
+            extra = {"landmarks": torch.as_tensor(landmarks),
+                     "points3d": torch.cat([candidates.joints, candidates.keypoints3d], dim=-2)}
         was_training = self.training
         self.eval()
         try:
-            return self.logits(images, keypoints, crop, depth)
+            return self.logits(images, keypoints, crop, depth, **extra)
         finally:
             self.train(was_training)
 
@@ -246,6 +329,7 @@ class HMRScorer(nn.Module):
     @torch.no_grad()
     def score_candidates(
         self, images: torch.Tensor, keypoints: torch.Tensor, candidates: Candidates, consensus: bool = True,
+        landmarks: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Score decoded candidates: (N, M) scores in (0, 1), higher = better.
 
@@ -253,7 +337,7 @@ class HMRScorer(nn.Module):
         with each other (so score a person's candidates in one call); False scores each
         on its own, as a lone pseudo-label is.
         """
-        logits = self.candidate_logits(images, keypoints, candidates)
+        logits = self.candidate_logits(images, keypoints, candidates, landmarks=landmarks)
         sibling = None
         if consensus and self.consensus_weight and candidates.joints.shape[1] >= MIN_CANDIDATES:
             # Procrustes needs float32 SVDs, whatever precision the networks ran in.

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.errors import ShapeError
+from engine.multiview.joints import EVAL12_FROM_BLAZEPOSE33, EVAL12_FROM_COCO17, EVAL12_FROM_SMPL24, HIPS
 
 NUM_SMPL_JOINTS = 24
 NUM_COCO = 17
@@ -24,6 +26,16 @@ NUM_SCORER_JOINTS = NUM_SMPL_JOINTS + NUM_COCO
 COORD_LIMIT = 2.0
 """Projected coordinates and depths are clamped to +-this before embedding, so a wild
 candidate far outside the crop cannot blow up the token values."""
+
+AGREEMENT_DIM = 4
+"""Per joint token of a detector-conditioned scorer: the candidate's hip-centred 3D joint
+minus the detector's world landmark (x, y, z metres), and whether the detector found the
+person (1) or not (0, the whole row 0)."""
+
+# Token index (SMPL joints then COCO keypoints) and BlazePose landmark of each joint
+# that both have: shoulders, elbows, wrists, hips, knees, ankles, for both joint sets.
+_AGREE_TOKENS = (tuple(EVAL12_FROM_SMPL24), tuple(NUM_SMPL_JOINTS + i for i in EVAL12_FROM_COCO17))
+_AGREE_LANDMARKS = tuple(EVAL12_FROM_BLAZEPOSE33)
 
 
 def sample_local_features(feature_map: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
@@ -80,6 +92,40 @@ def joint_inputs(
     crop = torch.cat([joints_2d, keypoints_2d], dim=-2)
     z = torch.cat([joints[..., 2], keypoints3d[..., 2]], dim=-1)
     return crop, z - joints[..., :1, 2]
+
+
+def landmark_agreement(points3d: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
+    """How far each candidate's 3D joints are from the detector's world landmarks.
+
+    Args:
+        points3d: (N, M, 41, 3) each candidate's SMPL joints then COCO keypoints, metres,
+            camera-oriented (x right, y down, z forward); any translation.
+        landmarks: (N, 33, 6) the detector's tokens (``engine.data.landmark_tokens``):
+            world landmarks, hip-midpoint-centred, camera axes, metres.
+
+    Returns:
+        (N, M, 41, AGREEMENT_DIM): for the 12 limb joints of each joint set (shoulders ...
+        ankles), the joint minus its landmark, both centred on their own hip midpoint, and
+        the found flag; zeros for the other tokens and where the detector found nobody.
+        SMPL's hips sit a few cm from BlazePose's, an offset the scorer learns.
+    """
+    N, M = points3d.shape[:2]
+    if tuple(points3d.shape[2:]) != (NUM_SCORER_JOINTS, 3) or tuple(landmarks.shape) != (N, NUM_LANDMARKS, TOKEN_DIM):
+        raise ShapeError(
+            f"landmark_agreement: points {tuple(points3d.shape)} and landmarks {tuple(landmarks.shape)} "
+            f"must be (N, M, 41, 3) and (N, {NUM_LANDMARKS}, {TOKEN_DIM})"
+        )
+    lm = landmarks[:, None, list(_AGREE_LANDMARKS)]  # (N, 1, 12, 6)
+    found = lm[..., 5:6]
+    # BlazePose puts its origin at the hip midpoint already; centring again costs nothing
+    # and keeps the comparison exact whatever the detector's own centre.
+    world = lm[..., :3] - lm[..., list(HIPS), :3].mean(dim=2, keepdim=True)
+    out = points3d.new_zeros(N, M, NUM_SCORER_JOINTS, AGREEMENT_DIM)
+    for tokens in _AGREE_TOKENS:
+        pts = points3d[:, :, list(tokens)]
+        pts = pts - pts[:, :, list(HIPS)].mean(dim=2, keepdim=True)
+        out[:, :, list(tokens)] = torch.cat([(pts - world) * found, found.expand(N, M, -1, 1)], dim=-1)
+    return out
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -139,20 +185,65 @@ class JointEmbedding(nn.Module):
     wrists land far from the detected wrists is probably wrong.
     """
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, agreement: bool = False):
         super().__init__()
         self.local = nn.Linear(width, width)
-        self.geometry = nn.Sequential(nn.Linear(6, width), nn.GELU(), nn.Linear(width, width))
+        inputs = 6 + (AGREEMENT_DIM if agreement else 0)
+        self.geometry = nn.Sequential(nn.Linear(inputs, width), nn.GELU(), nn.Linear(width, width))
         self.joint_id = nn.Parameter(torch.randn(NUM_SCORER_JOINTS, width) * 0.02)
         self.norm = nn.LayerNorm(width)
 
     def forward(
-        self, local: torch.Tensor, crop: torch.Tensor, depth: torch.Tensor, detected: torch.Tensor
+        self, local: torch.Tensor, crop: torch.Tensor, depth: torch.Tensor, detected: torch.Tensor,
+        agreement_3d: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """local: (B, 41, width) sampled features; crop: (B, 41, 2); depth: (B, 41);
-        detected: (B, 17, 3) detected keypoints, crop coords + confidence -> (B, 41, width)."""
+        detected: (B, 17, 3) detected keypoints, crop coords + confidence; agreement_3d:
+        (B, 41, AGREEMENT_DIM) (``landmark_agreement``), only for an embedding made with
+        ``agreement`` -> (B, 41, width)."""
         conf = detected[..., 2:]
         agree = torch.cat([(crop[:, NUM_SMPL_JOINTS:] - detected[..., :2]) * conf, conf], dim=-1)
         agree = torch.cat([agree.new_zeros(agree.shape[0], NUM_SMPL_JOINTS, 3), agree], dim=1)
-        geo = torch.cat([crop, depth[..., None], agree], dim=-1).clamp(-COORD_LIMIT, COORD_LIMIT)
+        parts = [crop, depth[..., None], agree] + ([] if agreement_3d is None else [agreement_3d])
+        geo = torch.cat(parts, dim=-1).clamp(-COORD_LIMIT, COORD_LIMIT)
         return self.norm(self.local(local) + self.geometry(geo) + self.joint_id)
+
+
+class CrossAttentionBlock(nn.Module):
+    """A pre-norm transformer layer for the candidates' tokens: self-attention among one
+    candidate's tokens, cross-attention to its image's context tokens, then an MLP.
+
+    Cross-attention treats each query on its own, so the tokens of all M candidates of an
+    image are one query sequence against that image's context: its keys and values are
+    projected once per image, not once per candidate.
+    """
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width)
+        self.self_attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(width)
+        self.norm_context = nn.LayerNorm(width)
+        self.cross_attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm3 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(nn.Linear(width, width * mlp_ratio), nn.GELU(), nn.Linear(width * mlp_ratio, width))
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """x: (N * m, T, width) candidate tokens, image-major (image n's m candidates are
+        rows n*m ... n*m + m - 1); context: (N, L, width) -> (N * m, T, width)."""
+        B, T, W = x.shape
+        N = context.shape[0]
+        h = self.norm1(x)
+        x = x + self.self_attn(h, h, h, need_weights=False)[0]
+        q = self.norm2(x).reshape(N, (B // N) * T, W)
+        c = self.norm_context(context)
+        x = x + self.cross_attn(q, c, c, need_weights=False)[0].reshape(B, T, W)
+        return x + self.mlp(self.norm3(x))
+
+    def zero_residuals(self) -> None:
+        """Make the block the identity (every residual branch outputs 0), so a scorer
+        grown by this block first ranks exactly as before."""
+        with torch.no_grad():
+            for linear in (self.self_attn.out_proj, self.cross_attn.out_proj, self.mlp[2]):
+                linear.weight.zero_()
+                linear.bias.zero_()

@@ -148,12 +148,15 @@ class PosedCandidates:
     crop: (B, K, 41, 2) projected joints then keypoints, normalised crop coordinates.
     depth: (B, K, 41) z relative to the pelvis, metres.
     joints: (B, K, 24, 3) and vertices: (B, K, V, 3), metres.
+    keypoints3d: (B, K, 17, 3) COCO-17 keypoints, metres (a detector-conditioned scorer
+        compares them with the detector's world landmarks).
     """
 
     crop: torch.Tensor
     depth: torch.Tensor
     joints: torch.Tensor
     vertices: torch.Tensor
+    keypoints3d: torch.Tensor
 
 
 def pose_candidates(body, params: torch.Tensor, layout: ParamLayout = ParamLayout()) -> PosedCandidates:
@@ -167,6 +170,7 @@ def pose_candidates(body, params: torch.Tensor, layout: ParamLayout = ParamLayou
         depth=depth.reshape(B, K, -1),
         joints=out.joints.reshape(B, K, *out.joints.shape[1:]),
         vertices=out.vertices.reshape(B, K, *out.vertices.shape[1:]),
+        keypoints3d=out.keypoints.reshape(B, K, *out.keypoints.shape[1:]),
     )
 
 

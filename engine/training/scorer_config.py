@@ -31,6 +31,11 @@ class ScorerTrainConfig:
         second stage with base samples); its architecture must match width/heads and crop
         size, and have at most ``layers`` layers (a deeper run grows it, the new layers
         starting as the identity). Ignored on resume (the state holds the weights).
+    detector_inputs: the scorer also reads the pose detector's world landmarks, and the
+        detector's rather than the labelled 2D keypoints; every annotation file needs its
+        detector cache (``adhmr detect-dataset``). A detector-conditioned base needs it too.
+    cross_attention: the candidates cross-attend to one encoding per image
+        (``engine.models.scorer``).
     """
 
     data: str
@@ -63,6 +68,8 @@ class ScorerTrainConfig:
     body_model: str | None = None
     include_pseudo: bool = False
     init: str | None = None
+    detector_inputs: bool = False
+    cross_attention: bool = False
     noise: CandidateNoise = field(default_factory=CandidateNoise)
     error_weights: dict[str, float] = field(default_factory=dict)
 

@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from engine.data.dataset import PersonCropDataset
+from engine.data.detector_cache import DatasetDetections, detections_matching
 from engine.data.load import load_dataset
 from engine.data.records import PersonSample
 from engine.errors import DataError
@@ -68,19 +69,43 @@ class BaseSampler:
     def crop_size(self) -> int:
         return self.model.crop_size
 
-    def sample(self, images: torch.Tensor, keypoints: torch.Tensor, num: int, steps: int, seed: int) -> torch.Tensor:
-        """images (B, 3, S, S), keypoints (B, 17, 3) -> (B, num, D) raw vectors."""
+    @property
+    def detector_inputs(self) -> bool:
+        """Whether the base model reads the detector's keypoints and landmarks."""
+        return bool(getattr(self.model, "detector_inputs", False))
+
+    def sample(
+        self, images: torch.Tensor, keypoints: torch.Tensor, num: int, steps: int, seed: int,
+        landmarks: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """images (B, 3, S, S), keypoints (B, 17, 3) (the detector's for a detector-conditioned
+        base), landmarks (B, 33, 6) (read only by one) -> (B, num, D) raw vectors."""
         images = resize_crops(images, self.crop_size)
-        return self.model.sample(images, keypoints, num, steps=steps, seed=seed).to(images.device)
+        extra = {"landmarks": landmarks} if self.detector_inputs else {}
+        return self.model.sample(images, keypoints, num, steps=steps, seed=seed, **extra).to(images.device)
+
+
+def needs_detections(config: "ScorerTrainConfig", base: BaseSampler | None) -> bool:
+    """Whether the scorer or its base model reads the detector's outputs."""
+    return config.detector_inputs or (base is not None and base.detector_inputs)
+
+
+def record_detections(path: str, records: list[PersonSample], wanted: bool) -> DatasetDetections | None:
+    """The detector's outputs for ``records`` read from ``path`` when ``wanted`` (DataError
+    naming ``adhmr detect-dataset`` when the file has none), else None."""
+    return detections_matching(path, records) if wanted and records else None
 
 
 @dataclass(frozen=True, eq=False)
 class TrainingCandidates:
     """One batch: B crops and K candidates each.
 
-    images: (B, 3, S, S); keypoints: (B, 17, 3) crop coordinates + confidence.
+    images: (B, 3, S, S); keypoints: (B, 17, 3) crop coordinates + confidence (the
+    detector's for a detector-conditioned scorer, else the labelled ones).
     crop: (B, K, 41, 2); depth: (B, K, 41) (see ``HMRScorer.forward``).
     errors: {'MPJPE', 'PA-MPJPE', 'PVE'}: (B, K) mm.
+    landmarks: (B, 33, 6) and points3d: (B, K, 41, 3) (SMPL joints then COCO keypoints,
+    metres), only for a detector-conditioned scorer (see ``HMRScorer.logits``).
     """
 
     images: torch.Tensor
@@ -88,6 +113,14 @@ class TrainingCandidates:
     crop: torch.Tensor
     depth: torch.Tensor
     errors: dict[str, torch.Tensor]
+    landmarks: torch.Tensor | None = None
+    points3d: torch.Tensor | None = None
+
+    def scorer_inputs(self, rows: slice = slice(None)) -> dict[str, torch.Tensor | None]:
+        """The keyword arguments of ``HMRScorer.logits`` for images ``rows``."""
+        pick = (lambda t: None if t is None else t[rows])
+        return {"images": self.images[rows], "keypoints": self.keypoints[rows], "cand_joints_crop": self.crop[rows],
+                "cand_depth": self.depth[rows], "landmarks": pick(self.landmarks), "points3d": pick(self.points3d)}
 
 
 def training_candidates(
@@ -102,13 +135,19 @@ def training_candidates(
     """Ground truth, noisy copies and base samples for a batch of ``PersonCropDataset`` items.
 
     generator seeds the noise (on the body's device); base_seed the base model's sampler.
+    A detector-conditioned scorer or base needs the items' ``cond_keypoints`` and
+    ``landmarks`` (a dataset made with ``detections``).
     """
     dev = body.device
     keep = (batch["has_pose"] > 0) & (batch["has_camera"] > 0)
     if not keep.any():
         raise DataError("a training batch has no image with pose and camera labels")
+    if needs_detections(config, base) and "landmarks" not in batch:
+        raise DataError("a detector-conditioned scorer or base needs the detector's outputs in each batch")
     images = batch["image"][keep].to(dev)
     keypoints = batch["keypoints"][keep].to(dev)
+    detected = batch["cond_keypoints"][keep].to(dev) if "cond_keypoints" in batch else None
+    landmarks = batch["landmarks"][keep].to(dev) if "landmarks" in batch else None
     pose = batch["pose"][keep].to(dev)
     betas = (batch["betas"] * batch["has_betas"][:, None])[keep].to(dev)
     cam = batch["camera"][keep].to(dev)
@@ -116,12 +155,17 @@ def training_candidates(
     num_base = config.base_candidates if base is not None else 0
     params = noisy_candidates(gt, config.candidates_per_image - num_base, generator, config.noise, layout)
     if num_base and base is not None:
-        params = torch.cat([params, base.sample(images, keypoints, num_base, config.base_steps, base_seed)], dim=1)
+        base_kp = detected if base.detector_inputs else keypoints
+        sampled = base.sample(images, base_kp, num_base, config.base_steps, base_seed, landmarks=landmarks)
+        params = torch.cat([params, sampled], dim=1)
     with torch.no_grad():
         posed = pose_candidates(body, params, layout)
         truth = body(pose, betas, rotation_format="axis_angle")
         errors = candidate_errors(posed.joints, posed.vertices, truth.joints, truth.vertices)
-    return TrainingCandidates(images, keypoints, posed.crop, posed.depth, errors)
+    if not config.detector_inputs:
+        return TrainingCandidates(images, keypoints, posed.crop, posed.depth, errors)
+    points3d = torch.cat([posed.joints, posed.keypoints3d], dim=-2)
+    return TrainingCandidates(images, detected, posed.crop, posed.depth, errors, landmarks, points3d)
 
 
 class _EpochItems(Dataset):
@@ -165,7 +209,8 @@ class ScorerBatches:
     held_out: records kept aside for validation when the config names no ``val`` file.
     """
 
-    def __init__(self, config: "ScorerTrainConfig", body, crop_size: int):
+    def __init__(self, config: "ScorerTrainConfig", body, crop_size: int, detections: bool = False):
+        """detections: give each item the detector's outputs (``needs_detections``)."""
         records = labelled_records(config.data, include_pseudo=config.include_pseudo)
         self.held_out: list[PersonSample] = []
         if config.val is None:
@@ -175,7 +220,8 @@ class ScorerBatches:
                 self.held_out, records = records[-hold:], records[:-hold]
         self.config = config
         self.dataset = PersonCropDataset(
-            records, crop_size, train=config.augment, seed=config.seed, root_joint=RestRootJoint(body)
+            records, crop_size, train=config.augment, seed=config.seed, root_joint=RestRootJoint(body),
+            detections=record_detections(config.data, records, detections),
         )
         log.info("scorer training on %d people, %d held out", len(records), len(self.held_out))
 
@@ -194,19 +240,19 @@ class ScorerBatches:
 class ValidationSet:
     """Fixed held-out images with fixed candidates and their true errors.
 
-    images, keypoints, crop, depth: as TrainingCandidates, on the training device;
+    candidates: every image's TrainingCandidates in one, on the training device;
     errors: {name: (N, K)} mm on the CPU.
     """
 
-    def __init__(self, images, keypoints, crop, depth, errors, chunk: int):
-        self.images, self.keypoints, self.crop, self.depth = images, keypoints, crop, depth
-        self.errors = errors
+    def __init__(self, candidates: TrainingCandidates, chunk: int):
+        self.candidates = candidates
+        self.errors = {k: v.cpu() for k, v in candidates.errors.items()}
         self.chunk = chunk
 
-    def chunks(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-        for i in range(0, self.images.shape[0], self.chunk):
-            j = i + self.chunk
-            yield self.images[i:j], self.keypoints[i:j], self.crop[i:j], self.depth[i:j]
+    def chunks(self) -> Iterator[dict[str, torch.Tensor | None]]:
+        """``HMRScorer.logits`` keyword arguments, ``chunk`` images at a time."""
+        for i in range(0, self.candidates.images.shape[0], self.chunk):
+            yield self.candidates.scorer_inputs(slice(i, i + self.chunk))
 
     @classmethod
     def build(
@@ -219,13 +265,23 @@ class ValidationSet:
         if not records:
             log.warning("no validation images: scorer quality will not be reported")
             return None
-        dataset = PersonCropDataset(records, crop_size, train=False, root_joint=RestRootJoint(body))
+        source = config.val or config.data
+        dataset = PersonCropDataset(records, crop_size, train=False, root_joint=RestRootJoint(body),
+                                    detections=record_detections(source, records, needs_detections(config, base)))
         generator = torch.Generator(device=body.device).manual_seed(config.seed + 104729)
         parts = []
         for i in range(0, len(dataset), config.batch_size):
             batch = default_collate([dataset[k] for k in range(i, min(i + config.batch_size, len(dataset)))])
             parts.append(training_candidates(batch, body, ParamLayout(), config, base, generator, config.seed + i))
-        images, keypoints, crop, depth = (
-            torch.cat([getattr(p, name) for p in parts]) for name in ("images", "keypoints", "crop", "depth"))
-        errors = {k: torch.cat([p.errors[k] for p in parts]).cpu() for k in parts[0].errors}
-        return cls(images, keypoints, crop, depth, errors, chunk=config.batch_size)
+        return cls(concat_candidates(parts), chunk=config.batch_size)
+
+
+def concat_candidates(parts: list[TrainingCandidates]) -> TrainingCandidates:
+    """Batches of candidates joined along the image axis."""
+    def cat(name: str) -> torch.Tensor | None:
+        values = [getattr(p, name) for p in parts]
+        return None if values[0] is None else torch.cat(values)
+
+    errors = {k: torch.cat([p.errors[k] for p in parts]) for k in parts[0].errors}
+    return TrainingCandidates(cat("images"), cat("keypoints"), cat("crop"), cat("depth"), errors,
+                              cat("landmarks"), cat("points3d"))

@@ -31,7 +31,7 @@ def validation_logits(model: HMRScorer, val: ValidationSet) -> np.ndarray:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        logits = torch.cat([model.logits(*chunk) for chunk in val.chunks()]).float().cpu().numpy()
+        logits = torch.cat([model.logits(**chunk) for chunk in val.chunks()]).float().cpu().numpy()
     model.train(was_training)
     return logits
 
@@ -63,6 +63,7 @@ def mixed_candidate_correlation(
     config = ScorerTrainConfig(
         data=str(data), out="", val=str(data), val_images=max_images or np.iinfo(np.int32).max,
         candidates_per_image=MIXED_CANDIDATES, base_candidates=MIXED_BASE_SAMPLES, seed=seed, batch_size=batch_size,
+        detector_inputs=scorer.detector_inputs,
     )
     val = ValidationSet.build(config, body, scorer.config.crop_size, base, held_out=[])
     if val is None:

@@ -31,6 +31,7 @@ from engine.training.scorer_data import (
     BaseSampler,
     ScorerBatches,
     ValidationSet,
+    needs_detections,
     training_candidates,
 )
 from engine.training.scorer_eval import validation_correlation, validation_logits
@@ -120,8 +121,12 @@ def _load_init(model: HMRScorer, path: str, body) -> None:
     _, unexpected = model.load_state_dict(source.state_dict(), strict=False)
     if unexpected:
         raise CheckpointError(f"{path}: unexpected weights {unexpected[:3]}")
-    for layer in model.transformer.layers[source.config.layers :]:
-        _zero_residuals(layer)
+    if model.config.cross_attention:
+        for block in model.blocks[source.config.layers :]:
+            block.zero_residuals()
+    else:
+        for layer in model.transformer.layers[source.config.layers :]:
+            _zero_residuals(layer)
     log.info(
         "scorer weights initialised from %s (%d new layers of %d)",
         path, model.config.layers - source.config.layers, model.config.layers,
@@ -156,11 +161,13 @@ def train_scorer(
     layout = ParamLayout()
     base = BaseSampler.load(config.base, body, device) if config.base else None
     crop_size = config.crop_size or (base.crop_size if base else 128)
-    batches = ScorerBatches(config, body, crop_size)
+    batches = ScorerBatches(config, body, crop_size, detections=needs_detections(config, base))
     val = ValidationSet.build(config, body, crop_size, base, held_out=batches.held_out)
 
     torch.manual_seed(config.seed)
-    model = HMRScorer(ScorerConfig(crop_size, config.width, config.layers, config.heads), layout).to(device)
+    architecture = ScorerConfig(crop_size, config.width, config.layers, config.heads,
+                                detector_inputs=config.detector_inputs, cross_attention=config.cross_attention)
+    model = HMRScorer(architecture, layout).to(device)
     model.body_signature = body_signature(body)
     ema = copy.deepcopy(model).eval() if config.ema_decay > 0 else None
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -204,7 +211,7 @@ def train_scorer(
         step_seed = config.seed * 1_000_003 + step
         gen = torch.Generator(device=device).manual_seed(step_seed)
         cands = training_candidates(batch, body, layout, config, base, gen, step_seed)
-        logits = model.logits(cands.images, cands.keypoints, cands.crop, cands.depth)
+        logits = model.logits(**cands.scorer_inputs())
         loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm, config.weights())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

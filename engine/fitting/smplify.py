@@ -3,7 +3,11 @@
 As in SPIN's SMPLify: Adam, first the camera and the root orientation on the torso
 keypoints, then everything; a Geman–McClure reprojection term weighted by the detector's
 confidence, a pose prior, a shape prior and knee/elbow bend limits; plus (this project) a
-low-weight term on the bone directions of BlazePose's 3D world landmarks. The camera is
+low-weight term on the bone directions of BlazePose's 3D world landmarks. Before the
+camera stage, a world stage poses the body on those bone directions alone (and the
+priors): 2D keypoints cannot tell which way a limb points in depth, so the body starts
+in the world landmarks' depth configuration rather than the prior's mean one, and the
+low-weight term keeps it near there while the keypoints settle the rest. The camera is
 the diffusion model's weak-perspective crop camera (s, tx, ty), so the result is a
 parameter vector in the same layout as the model's candidates (``ParamLayout``).
 
@@ -61,21 +65,28 @@ def keypoint_model(body) -> KeypointModel:
 class FitConfig:
     """Steps and weights of the fit (losses in squared 224-crop pixels, see ``losses``).
 
-    camera_steps / body_steps: Adam steps of the two stages. refine_steps: body steps of
-    a refinement that starts from a candidate. lr: Adam's step size (radians, shape
-    units and camera units alike). sigma: Geman–McClure scale, crop pixels.
-    pose_prior_weight, shape_prior_weight, bend_weight, world_weight: term weights.
+    world_steps / camera_steps / body_steps: Adam steps of the three stages (see
+    ``fit_bodies``). refine_steps: body steps of a refinement that starts from a
+    candidate. lr: Adam's step size (radians, shape units and camera units alike).
+    sigma: Geman–McClure scale, crop pixels. pose_prior_weight, shape_prior_weight,
+    bend_weight, world_weight: term weights of the body stage; world_init_weight: the
+    world landmarks' weight in the world stage.
+
+    The defaults were chosen on synthetic validation renders through the real detector
+    (``benchmarks/bench_fit.py --renders``), never on the real-footage benchmark.
     """
 
-    camera_steps: int = 40
+    world_steps: int = 40
+    camera_steps: int = 20
     body_steps: int = 120
     refine_steps: int = 30
     lr: float = 0.03
     sigma: float = 30.0
-    pose_prior_weight: float = 4.78
+    pose_prior_weight: float = 9.6
     shape_prior_weight: float = 5.0
     bend_weight: float = 1.0e4
-    world_weight: float = 5.0
+    world_weight: float = 1.0
+    world_init_weight: float = 50.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,8 +139,9 @@ def fit_bodies(
     body: a BodyModel; the fit runs on its device.
     world: (B, 17, 3) the world landmarks at the COCO-17 points, metres, camera axes;
         rows of NaN (or None for all) where a person has none.
-    init: (B, D) parameter vectors to start from (a refinement: no camera stage,
-        ``config.refine_steps`` body steps); None starts from the prior's pose.
+    init: (B, D) parameter vectors to start from (a refinement: no world or camera
+        stage, ``config.refine_steps`` body steps); None starts from the prior's pose,
+        then runs the world, camera and body stages.
     progress: called with (steps done, steps in all). should_cancel: polled every step;
         True raises JobCancelled.
     """
@@ -149,7 +161,7 @@ def fit_bodies(
         rows, R = _starts(kp, world, dir_weights)
         kp, target_dirs, dir_weights = kp[rows], target_dirs[rows], dir_weights[rows]
         v = _initial_vars(kp, R, km, prior)
-        stages = [("camera", config.camera_steps), ("body", config.body_steps)]
+        stages = [("world", config.world_steps), ("camera", config.camera_steps), ("body", config.body_steps)]
     else:
         v = _vars_from_params(torch.as_tensor(init).to(dev, torch.float64), layout)
         stages = [("body", config.refine_steps)]
@@ -158,14 +170,23 @@ def fit_bodies(
     for stage, steps in stages:
         if stage == "camera":
             params, joints = [v.cam, v.root], list(TORSO)
+        elif stage == "world":
+            params, joints = [v.root, v.pose], None
         else:
             params, joints = list(v.parameters()), None
         opt = torch.optim.Adam(params, lr=config.lr)
+        if stage == "camera" and config.world_steps:
+            # The world stage has re-posed the body: place the camera for that pose.
+            with torch.no_grad():
+                v.cam.copy_(fit_weak_perspective(km(v.matrices(), v.betas)[0], kp))
         for _ in range(steps):
             if should_cancel is not None and should_cancel():
                 raise JobCancelled("fit cancelled")
             opt.zero_grad(set_to_none=True)
-            loss = _loss(v, km, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
+            if stage == "world":
+                loss = _world_stage_loss(v, km, target_dirs, dir_weights, prior, config)
+            else:
+                loss = _loss(v, km, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
             loss.sum().backward()
             opt.step()
             done += 1
@@ -251,3 +272,11 @@ def _loss(v: _Vars, km: KeypointModel, kp, joints, target_dirs, dir_weights, pri
         if cfg.world_weight > 0:
             loss = loss + cfg.world_weight * bone_direction_loss(kp3d, target_dirs, dir_weights)
     return loss
+
+
+def _world_stage_loss(v: _Vars, km: KeypointModel, target_dirs, dir_weights, prior, cfg: FitConfig) -> torch.Tensor:
+    """(B,) the world stage's loss: the world landmarks' bone directions and the pose terms,
+    no keypoints (zero, so no step, for a person without world landmarks)."""
+    kp3d, _ = km(v.matrices(), v.betas)
+    return (cfg.world_init_weight * bone_direction_loss(kp3d, target_dirs, dir_weights)
+            + cfg.pose_prior_weight * prior.nll(v.pose) + cfg.bend_weight * bend_limit_penalty(v.pose))

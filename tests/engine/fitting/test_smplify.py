@@ -35,7 +35,7 @@ def _world(kp3d):
 def test_fit_recovers_a_body_from_its_own_keypoints(body):
     torch.manual_seed(0)
     _, _, _, kp, kp3d = make_people(body, 3, seed=1)
-    start = fit_bodies(kp, body, world=_world(kp3d), config=FitConfig(camera_steps=0, body_steps=0))
+    start = fit_bodies(kp, body, world=_world(kp3d), config=FitConfig(world_steps=0, camera_steps=0, body_steps=0))
     res = fit_bodies(kp, body, world=_world(kp3d))
     out, _ = _decode(body, res.params)
     assert res.params.shape == (3, LAYOUT.dim) and torch.isfinite(res.params).all()
@@ -46,6 +46,20 @@ def test_fit_recovers_a_body_from_its_own_keypoints(body):
     start_err, _ = _errors(_decode(body, start.params)[0].keypoints, kp3d)
     assert (err < 45).all() and (pa < 35).all(), (err, pa)
     assert (err < start_err / 2).all()
+
+
+def test_the_world_stage_poses_the_body_on_the_world_landmarks_alone(body):
+    _, _, _, kp, kp3d = make_people(body, 3, seed=6)
+    world = _world(kp3d)
+    world[2] = float("nan")  # nobody to pose on: this person must not move
+    start = fit_bodies(kp, body, world=world, config=FitConfig(world_steps=0, camera_steps=0, body_steps=0))
+    posed = fit_bodies(kp, body, world=world, config=FitConfig(camera_steps=0, body_steps=0))
+    _, start_pa = _errors(_decode(body, start.params)[0].keypoints, kp3d)
+    _, posed_pa = _errors(_decode(body, posed.params)[0].keypoints, kp3d)
+    # From the prior's mean pose towards the world landmarks' pose (40 steps: a start, not
+    # a converged fit), without looking at the keypoints.
+    assert (posed_pa[:2] < 0.75 * start_pa[:2]).all(), (start_pa, posed_pa)
+    torch.testing.assert_close(posed.params[2], start.params[2])
 
 
 def test_missing_and_outlier_keypoints_barely_move_the_fit(body):

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from engine.body.model import BodyModel
+from engine.data.landmark_tokens import landmark_tokens, tokens_of
 from engine.devices import pick_device
 from engine.errors import DataError, ImageError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -23,6 +24,13 @@ from engine.store import Project, add_cleaning_run, get_dataset
 from engine.training.cleaning import CleaningRule, keep_mask
 
 log = logging.getLogger(__name__)
+
+
+def _landmarks(person: Any, device: torch.device) -> torch.Tensor:
+    """(1, 33, 6) the stored person's detector landmark tokens (``tokens_of``), all
+    missing when it has none, for a scorer that reads them."""
+    tokens = tokens_of(person)
+    return torch.from_numpy(tokens if tokens is not None else landmark_tokens(None, None, None))[None].to(device)
 
 
 def clean_project_dataset(
@@ -58,7 +66,9 @@ def clean_project_dataset(
                 log.warning("person %d: %s", person.id, exc)
             else:
                 cands = decode_for(torch.from_numpy(person.label_params)[None, None], inp.crop, model.layout, body)
-                scores[person.id] = float(model.score_candidates(inp.image, inp.keypoints, cands)[0, 0])
+                landmarks = _landmarks(person, dev) if model.detector_inputs else None
+                score = model.score_candidates(inp.image, inp.keypoints, cands, landmarks=landmarks)
+                scores[person.id] = float(score[0, 0])
         progress(ProgressEvent((n + 1) / max(1, len(persons)), f"{n + 1}/{len(persons)} persons"))
     if not scores:
         raise DataError(f"dataset {ds.name!r}: no person has a 3D label to score")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.crops import square_crop
+from engine.data.landmark_tokens import tokens_of
 from engine.errors import AdhmrError
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.projects.sampling import dataset_persons
@@ -79,7 +80,8 @@ def project_pairs(project: Project, dataset: str | int | None = None, training_o
     """A project's pairs as records (all datasets, or one), merged by :func:`merge_pairs`.
 
     The crop is the model's crop of the person's box; provenance names the checkpoint
-    of the sample run of each pair's candidates.
+    of the sample run of each pair's candidates; landmarks are the stored person's
+    detector outputs (``tokens_of``; None for a person stored without them).
     """
 
     allowed = None
@@ -111,7 +113,7 @@ def project_pairs(project: Project, dataset: str | int | None = None, training_o
                 loser_score=rec["loser_score"], source=rec["source"], status=rec["status"],
                 person=f"project:person#{pid}", winner_key=f"candidate:{row.winner_id}",
                 loser_key=f"candidate:{row.loser_id}", base_checkpoint=ckpt, box=rec["box"],
-                pair_id=rec["pair_id"]))
+                pair_id=rec["pair_id"], landmarks=tokens_of(person)))
         except AdhmrError as exc:
             log.warning("pair %d skipped: %s", rec["pair_id"], exc)
     return merge_pairs(out, training_only)

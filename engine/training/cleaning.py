@@ -17,7 +17,7 @@ import csv
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -27,6 +27,7 @@ from torch.utils.data import default_collate
 
 from engine.body.camera_fit import fit_camera
 from engine.data.dataset import PersonCropDataset
+from engine.data.detector_cache import DatasetDetections, detections_for
 from engine.data.records import PersonSample
 from engine.errors import DataError
 from engine.models.candidates import decode_candidates
@@ -106,17 +107,34 @@ def score_labels(
     batch_size: int = 16,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
+    detections: DatasetDetections | None = None,
 ) -> np.ndarray:
     """The scorer's score (N,) float32 of each record's own 3D label (NaN without one).
 
     A label's camera is the record's, re-expressed for the scorer's crop; a record with
     a pose but no camera gets one fitted to its keypoints.
-    Raises DataError when no record has a label; JobCancelled between batches.
+    detections: the detector's outputs for ``records``, row for row
+    (``engine.data.detector_cache.detections_for``); a scorer with ``detector_inputs``
+    then reads the detector's keypoints and landmarks, as on a photo (without it: what
+    the records carry). Any other scorer ignores them.
+    Raises DataError when no record has a label, or a detector-conditioned scorer has
+    no detector outputs for any; JobCancelled between batches.
     """
     labelled = [i for i, r in enumerate(records) if r.pose is not None]
     if not labelled:
         raise DataError("cleaning: no person has a 3D label to score")
-    data = PersonCropDataset([records[i] for i in labelled], scorer.config.crop_size, train=False)
+    if detections is not None and len(detections) != len(records):
+        raise DataError(f"cleaning: {len(detections)} detector rows for {len(records)} people")
+    conditioned = scorer.detector_inputs
+    if conditioned:
+        every = detections if detections is not None else DatasetDetections.from_records(records)
+        detections = DatasetDetections(*(getattr(every, f.name)[labelled] for f in fields(DatasetDetections)))
+        if not detections.found.any():
+            # Scores of crops without keypoints or landmarks would rank nothing.
+            raise DataError("cleaning: the scorer reads the detector's outputs, and no labelled person has "
+                            "them (run `adhmr detect-dataset` on the file)")
+    data = PersonCropDataset([records[i] for i in labelled], scorer.config.crop_size, train=False,
+                             detections=detections if conditioned else None)
     layout = scorer.layout
     out = np.full(len(records), np.nan, np.float32)
     for start in range(0, len(labelled), batch_size):
@@ -132,7 +150,11 @@ def score_labels(
             cam[k] = torch.from_numpy(fitted) if fitted is not None else torch.tensor([0.9, 0.0, 0.0])
         params = layout.from_axis_angle(batch["pose"], betas, cam)[:, None]
         cands = decode_candidates(params, layout, body, batch["crop_center"], batch["crop_size"], with_vertices=False)
-        scores = scorer.score_candidates(batch["image"].to(scorer.device), batch["keypoints"].to(scorer.device), cands)
+        # A detector-conditioned scorer reads what the detector saw, not the labelled keypoints.
+        keypoints = batch["cond_keypoints"] if conditioned else batch["keypoints"]
+        landmarks = batch["landmarks"].to(scorer.device) if conditioned else None
+        scores = scorer.score_candidates(batch["image"].to(scorer.device), keypoints.to(scorer.device), cands,
+                                         landmarks=landmarks)
         out[[labelled[i] for i in idx]] = scores[:, 0].cpu().numpy()
         progress(ProgressEvent(idx.stop / len(labelled), f"scored {idx.stop}/{len(labelled)} labels"))
     return out
@@ -222,7 +244,9 @@ def clean_file(
     dev = pick_device(device)
     body = BodyModel(body_model, device=dev)
     model = HMRScorer.load(scorer, body=body, device=dev)
-    scores = score_labels(f.records, model, body, progress=progress, should_cancel=should_cancel)
+    detections = detections_for(src, f.records) if model.detector_inputs else None
+    scores = score_labels(f.records, model, body, progress=progress, should_cancel=should_cancel,
+                          detections=detections)
     result = decide(scores, rule, overrides)
     check_cancel(should_cancel)
     kept = [r for r, k in zip(f.records, result.keep) if k]
@@ -244,10 +268,14 @@ def finetune_subsets(
     device: str = "auto",
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
+    source: str | Path | None = None,
 ) -> dict[str, Path]:
     """Fine-tune ``base`` on each subset with the same budget (steps x batch_size, lr,
     seed); returns name -> checkpoint weights (``out_dir/<name>``). A run stopped half
-    way resumes from its state in ``out_dir`` (keep one out_dir per set of settings)."""
+    way resumes from its state in ``out_dir`` (keep one out_dir per set of settings).
+    source: the annotation file the subsets' people were read from; a
+    detector-conditioned base reads the detector's outputs for them from its cache
+    (``adhmr detect-dataset``; see ``train_dpo``'s sft_source)."""
     from engine.training.base_train import train_state_path
     from engine.training.dpo import DPOConfig
     from engine.training.dpo_train import train_dpo
@@ -262,5 +290,5 @@ def finetune_subsets(
         config = DPOConfig(out=str(target), base=str(base), mode="supervised", steps=steps,
                            batch_size=batch_size, lr=lr, seed=seed, device=device, save_every=max(1, steps // 4),
                            log_every=max(1, steps // 10), resume=train_state_path(target).is_file())
-        out[name] = train_dpo(config, report, should_cancel, sft_records=list(subsets[name]))
+        out[name] = train_dpo(config, report, should_cancel, sft_records=list(subsets[name]), sft_source=source)
     return out

@@ -166,10 +166,11 @@ def interleave(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def pair_errors(model: DiffusionHMR, batch: dict, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-pair ε errors (B,), (B,) of winners and losers, same t (B,) and noise (B, D).
 
-    batch: image (B, 3, S, S), keypoints (B, 17, 3), winner / loser (B, D) normalised.
+    batch: image (B, 3, S, S), keypoints (B, 17, 3), winner / loser (B, D) normalised,
+    landmarks (B, 33, 6) optional (read by a detector-conditioned model only).
     One encoding of the B images serves both candidates.
     """
-    cond = model.encode(batch["image"], batch["keypoints"])
+    cond = model.encode(batch["image"], batch["keypoints"], batch.get("landmarks"))
     dev = cond.pooled.device
     x0 = interleave(batch["winner"].to(dev), batch["loser"].to(dev))
     err = model.denoise_error(x0, t.to(dev).repeat_interleave(2), noise.to(dev).repeat_interleave(2, 0), cond)
@@ -182,9 +183,10 @@ def reprojection_loss(model: DiffusionHMR, body: BodyModel, batch: dict, t: torc
 
     Both candidates of each pair are noised with the same t and ε, the model's clean
     estimate is decoded and projected, and compared with the detected keypoints
-    (confidence-weighted L1, crop units). No preference enters. Returns a scalar.
+    (confidence-weighted L1, crop units). No preference enters. batch as for
+    :func:`pair_errors`. Returns a scalar.
     """
-    cond = model.encode(batch["image"], batch["keypoints"])
+    cond = model.encode(batch["image"], batch["keypoints"], batch.get("landmarks"))
     dev = cond.pooled.device
     x0 = interleave(batch["winner"].to(dev), batch["loser"].to(dev))
     tt = t.to(dev).repeat_interleave(2)

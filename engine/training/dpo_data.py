@@ -16,6 +16,7 @@ from torch.utils.data import Dataset, Sampler
 
 from engine.data.crops import crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
+from engine.data.landmark_tokens import landmark_tokens
 from engine.errors import DataError
 from engine.image_io import load_image
 from engine.models.param_layout import Normalizer
@@ -59,7 +60,9 @@ class PairDataset(Dataset):
 
     Each item: image (3, S, S) normalised crop; keypoints (17, 3) normalised crop
     coordinates + confidence; winner, loser (D,) normalised parameter vectors (the
-    model's Normalizer); index () int64.
+    model's Normalizer); landmarks (33, 6) the detector's landmark tokens (all zeros,
+    'not found', for a pair without them; only a detector-conditioned model reads
+    them); index () int64.
     """
 
     def __init__(self, pairs: Sequence[PreferencePair], crop_size: int, normalizer: Normalizer):
@@ -95,6 +98,8 @@ class PairDataset(Dataset):
             "keypoints": keypoints,
             "winner": (torch.from_numpy(p.winner.copy()) - self.mean) / self.std,
             "loser": (torch.from_numpy(p.loser.copy()) - self.mean) / self.std,
+            "landmarks": torch.from_numpy(p.landmarks.copy() if p.landmarks is not None
+                                          else landmark_tokens(None, None, None)),
             "index": torch.tensor(index, dtype=torch.int64),
         }
 

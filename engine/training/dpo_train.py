@@ -15,7 +15,7 @@ import copy
 import logging
 import os
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -25,12 +25,13 @@ from torch.utils.data import DataLoader
 
 from engine.body.model import BodyModel
 from engine.data.dataset import PersonCropDataset
+from engine.data.detector_cache import DatasetDetections, detections_matching
 from engine.data.records import PersonSample
 from engine.errors import CheckpointError, DataError, JobCancelled
 from engine.models.checkpoint import checkpoint_paths
 from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
-from engine.training.base_train import EMA, root_joint_fn, train_state_path
+from engine.training.base_train import EMA, load_training_records, root_joint_fn, train_state_path
 from engine.training.distributed import (
     DistInfo, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
 )
@@ -52,11 +53,15 @@ def train_dpo(
     pairs: Sequence[PreferencePair] | None = None,
     sft_records: Sequence[PersonSample] | None = None,
     evaluator: Evaluator | None = None,
+    sft_source: str | Path | None = None,
 ) -> Path:
     """Fine-tune (or resume); returns the checkpoint's weights path.
 
     pairs: pairs to use instead of reading ``config.pairs``; sft_records: labelled
-    people instead of reading ``config.sft_data``. evaluator: measures the saved
+    people instead of reading ``config.sft_data``. sft_source: the annotation file
+    sft_records were read from; a detector-conditioned model reads the detector's
+    outputs for them from its cache (``detections_matching``); without it, from the
+    records themselves, and DataError when none carries them. evaluator: measures the saved
     checkpoint on ``config.eval_data`` (``engine.evaluation.evaluate_dpo_checkpoint``;
     evaluation sits above training, so the caller hands it in); needed when eval_data is set.
     Raises DataError (no or bad pairs, missing images, another parameter layout),
@@ -68,7 +73,7 @@ def train_dpo(
                         "(engine.evaluation.evaluate_dpo_checkpoint)")
     info = init_distributed(config.device)
     try:
-        return DPOTrainer(config, info, progress, should_cancel, pairs, sft_records, evaluator).run()
+        return DPOTrainer(config, info, progress, should_cancel, pairs, sft_records, evaluator, sft_source).run()
     finally:
         shutdown_distributed(info)
 
@@ -82,7 +87,8 @@ class DPOTrainer:
 
     def __init__(self, config: DPOConfig, info: DistInfo, progress: ProgressFn = no_progress,
                  should_cancel: CancelFn = never_cancel, pairs: Sequence[PreferencePair] | None = None,
-                 sft_records: Sequence[PersonSample] | None = None, evaluator: Evaluator | None = None):
+                 sft_records: Sequence[PersonSample] | None = None, evaluator: Evaluator | None = None,
+                 sft_source: str | Path | None = None):
         self.config, self.info = config, info
         self.evaluator = evaluator
         self.progress = progress if info.is_main else no_progress
@@ -93,7 +99,7 @@ class DPOTrainer:
         self.model = DiffusionHMR.load(self.base_path, body=self.body, device=device)
         self.pairs = self._pairs(pairs) if config.uses_pairs else []
         self.pair_data = PairDataset(self.pairs, self.model.crop_size, self.model.normalizer) if self.pairs else None
-        self.sft_data = self._sft(sft_records) if config.supervised_weight > 0 else None
+        self.sft_data = self._sft(sft_records, sft_source) if config.supervised_weight > 0 else None
         self.reference = None
         if config.mode == "dpo":
             self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
@@ -135,18 +141,23 @@ class DPOTrainer:
         check_pair_images(pairs)
         return pairs
 
-    def _sft(self, records: Sequence[PersonSample] | None) -> PersonCropDataset:
+    def _sft(self, records: Sequence[PersonSample] | None, source: str | Path | None) -> PersonCropDataset:
+        detector = self.model.detector_inputs
+        where = ", ".join(self.config.sft_data) or str(source or "sft data")
+        detections: DatasetDetections | None = None
         if records is None:
-            from engine.data.load import load_dataset
-
             if not self.config.sft_data:
                 raise DataError("dpo: the supervised loss needs labelled data (sft_data)")
-
-            records = load_dataset(list(self.config.sft_data)).records
-        labelled = [r for r in records if r.pose is not None]
-        if not labelled:
-            raise DataError(f"{', '.join(self.config.sft_data) or 'sft data'}: no person has a 3D (pose) label")
-        return PersonCropDataset(labelled, self.model.crop_size, train=False, root_joint=root_joint_fn(self.body))
+            records, detections = load_training_records(self.config.sft_data, None, detector)
+        elif detector:
+            detections = _detections_of(records, source, where)
+        keep = [i for i, r in enumerate(records) if r.pose is not None]
+        if not keep:
+            raise DataError(f"{where}: no person has a 3D (pose) label")
+        if detections is not None:
+            detections = DatasetDetections(*(getattr(detections, f.name)[keep] for f in fields(DatasetDetections)))
+        return PersonCropDataset([records[i] for i in keep], self.model.crop_size, train=False,
+                                 root_joint=root_joint_fn(self.body), detections=detections)
 
     def _read_state(self) -> dict:
         if not self.state_path.is_file():
@@ -260,6 +271,20 @@ class DPOTrainer:
         extra = {"kind": "dpo" if cfg.mode == "dpo" else "base", "parent": str(self.base_path),
                  "training": training, "eval": self.last_eval}
         self.saved_model.save(cfg.out, extra_config=extra)
+
+
+def _detections_of(records: Sequence[PersonSample], source: str | Path | None, where: str) -> DatasetDetections:
+    """The detector's outputs for labelled people handed in as records: the cache of
+    the file they came from, else what they carry (photos that came through the
+    detector). A detector-conditioned model must not train on none at all: it would
+    learn to ignore the landmarks."""
+    if source is not None:
+        return detections_matching(source, records)
+    detections = DatasetDetections.from_records(records)
+    if not detections.found.any():
+        raise DataError(f"{where}: a detector-conditioned model needs the detector's outputs for its labelled "
+                        "people; give the file they came from (its `adhmr detect-dataset` cache)")
+    return detections
 
 
 def weights_of(path: str | Path) -> dict[str, np.ndarray]:

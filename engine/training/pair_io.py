@@ -25,6 +25,11 @@ loser_index          (hypothesis 0 is the zero-noise one), or null
 base_checkpoint,     what sampled and scored the candidates (null when unknown)
 scorer_checkpoint
 pair_id              the project's pair id, or null
+landmarks            33 x [x, y, z, visibility, presence, found]: the pose
+                     detector's world landmarks of the person (metres, camera
+                     axes, origin at the hip midpoint) that a detector-conditioned
+                     model reads (``engine.data.landmark_tokens``); all zeros when
+                     the detector found nobody; null or absent when unknown
 ===================  ==========================================================
 
 Layout of a parameter vector (D = 157): 24 joint rotations in the 6D representation
@@ -36,7 +41,8 @@ normalised crop coordinates s * (X_xy + t), where [-1, 1] spans the crop.
 The npz holds the same fields as arrays over N pairs: winner, loser (N, D) float32;
 crop_center (N, 2) float64; crop_size (N,); keypoints (N, 17, 3) float32; box (N, 4)
 (NaN when unknown); winner_score, loser_score (N,) float64 (NaN when unknown);
-winner_index, loser_index, pair_id (N,) int64 (-1 when unknown); image, source,
+winner_index, loser_index, pair_id (N,) int64 (-1 when unknown); landmarks (N, 33, 6)
+float32 (NaN rows when unknown; optional, files without it read); image, source,
 status, person, winner_key, loser_key, base_checkpoint, scorer_checkpoint (N,) str
 ('' when unknown). Files are written atomically (a temporary file, then a rename).
 """
@@ -51,6 +57,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.errors import AdhmrError, DataError
 from engine.training.pairs import PreferencePair
 
@@ -80,6 +87,7 @@ def pair_to_json(pair: PreferencePair) -> dict[str, Any]:
         "winner_index": pair.winner_index, "loser_index": pair.loser_index,
         "base_checkpoint": pair.base_checkpoint, "scorer_checkpoint": pair.scorer_checkpoint,
         "pair_id": pair.pair_id,
+        "landmarks": None if pair.landmarks is None else pair.landmarks.tolist(),
     }
 
 
@@ -102,7 +110,8 @@ def pair_from_json(obj: Any, root: Path, where: str) -> PreferencePair:
             person=obj.get("person") or "", winner_key=obj.get("winner_key") or "",
             loser_key=obj.get("loser_key") or "", winner_index=_opt_int(obj.get("winner_index")),
             loser_index=_opt_int(obj.get("loser_index")), base_checkpoint=obj.get("base_checkpoint"),
-            scorer_checkpoint=obj.get("scorer_checkpoint"), box=obj.get("box"), pair_id=_opt_int(obj.get("pair_id")))
+            scorer_checkpoint=obj.get("scorer_checkpoint"), box=obj.get("box"), pair_id=_opt_int(obj.get("pair_id")),
+            landmarks=obj.get("landmarks"))
     except (TypeError, ValueError) as exc:
         raise DataError(f"{where}: malformed pair ({exc})") from None
     except AdhmrError as exc:
@@ -180,6 +189,8 @@ def write_pairs_npz(path: str | Path, pairs: Sequence[PreferencePair]) -> int:
         "box": np.array([p.box if p.box is not None else [np.nan] * 4 for p in pairs], np.float32).reshape(n, 4),
         "winner_score": np.array([nan(p.winner_score) for p in pairs], np.float64),
         "loser_score": np.array([nan(p.loser_score) for p in pairs], np.float64),
+        "landmarks": np.array([p.landmarks if p.landmarks is not None else np.full((NUM_LANDMARKS, TOKEN_DIM), np.nan)
+                               for p in pairs], np.float32).reshape(n, NUM_LANDMARKS, TOKEN_DIM),
     }
     for k in _INTS:
         arrays[k] = np.array([-1 if getattr(p, k) is None else getattr(p, k) for p in pairs], np.int64)
@@ -227,6 +238,7 @@ def read_pairs_npz(path: str | Path) -> list[PreferencePair]:
 
         box = arrays["box"][i] if "box" in arrays and np.isfinite(arrays["box"][i]).all() else None
         try:
+            landmarks = _known_row(arrays, "landmarks", i)
             out.append(PreferencePair(
                 image=_resolve(str(arrays["image"][i]), root), crop_center=arrays["crop_center"][i],
                 crop_size=float(arrays["crop_size"][i]), keypoints=arrays["keypoints"][i],
@@ -236,10 +248,20 @@ def read_pairs_npz(path: str | Path) -> list[PreferencePair]:
                 person=opt("person", "str") or "", winner_key=opt("winner_key", "str") or "",
                 loser_key=opt("loser_key", "str") or "", winner_index=opt("winner_index", "int"),
                 loser_index=opt("loser_index", "int"), base_checkpoint=opt("base_checkpoint", "str"),
-                scorer_checkpoint=opt("scorer_checkpoint", "str"), box=box, pair_id=opt("pair_id", "int")))
-        except (AdhmrError, ValueError, IndexError) as exc:
+                scorer_checkpoint=opt("scorer_checkpoint", "str"), box=box, pair_id=opt("pair_id", "int"),
+                landmarks=landmarks))
+        except (AdhmrError, ValueError, IndexError, TypeError) as exc:
             raise DataError(f"{p}: pair {i}: {exc}") from None
     return out
+
+
+def _known_row(arrays: dict[str, np.ndarray], key: str, i: int) -> np.ndarray | None:
+    """Row i of an optional array, None when the file has no such array or the row is
+    NaN (unknown); a row that is partly NaN is malformed and left to the pair to refuse."""
+    if key not in arrays:
+        return None
+    row = arrays[key][i]
+    return None if np.isnan(row).all() else row
 
 
 def save_pairs(path: str | Path, pairs: Sequence[PreferencePair]) -> int:

@@ -26,7 +26,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.data.crops import CropTransform
-from engine.data.landmark_tokens import tokens_of
+from engine.data.detector_cache import DatasetDetections
+from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM, landmark_tokens, tokens_of
 from engine.data.records import PersonSample
 from engine.errors import DataError, ImageError, ShapeError
 from engine.params import SEED_MAX, param
@@ -111,6 +112,9 @@ class PreferencePair:
     winner_index / loser_index: positions among the sampled hypotheses, when known.
     base_checkpoint / scorer_checkpoint: what sampled and scored the candidates.
     box: (4,) float32 x0, y0, x1, y1 px of the person, or None. pair_id: the project's id.
+    landmarks: (33, 6) float32 the detector's landmark tokens of the person
+        (``engine.data.landmark_tokens``), which a detector-conditioned model reads
+        beside the crop and keypoints; None when unknown (read as 'not found').
     """
 
     image: str
@@ -132,6 +136,7 @@ class PreferencePair:
     scorer_checkpoint: str | None = None
     box: np.ndarray | None = None
     pair_id: int | None = None
+    landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -148,6 +153,8 @@ class PreferencePair:
         set_(self, "loser", loser)
         if self.box is not None:
             set_(self, "box", _array("box", self.box, (4,), np.float32))
+        if self.landmarks is not None:
+            set_(self, "landmarks", _array("landmarks", self.landmarks, (NUM_LANDMARKS, TOKEN_DIM), np.float32))
         if self.source not in SOURCES:
             raise DataError(f"pair {self.image}: source must be one of {SOURCES}, got {self.source!r}")
         if self.status not in STATUSES:
@@ -277,18 +284,27 @@ def build_pairs(
     scorer_checkpoint: str | None = None,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
+    detections: DatasetDetections | None = None,
 ) -> list[PreferencePair]:
     """Automatic pairs for people in images (no 3D labels needed).
 
     records: people with a box and COCO-17 keypoints (any labels are ignored).
     base: a DiffusionHMR; scorer: an HMRScorer; body: the BodyModel both use.
     base_checkpoint / scorer_checkpoint: recorded in each pair's provenance.
+    detections: the detector's outputs for ``records``, row for row
+    (``engine.data.detector_cache.detections_for``, for renders whose records do not
+    carry them); a detector-conditioned base then reads, and each pair keeps, the
+    detector's keypoints and landmark tokens, as evaluation does. Without it each
+    record's own landmarks are used (``tokens_of``: photos that came through the detector).
     A person whose image cannot be read is skipped with a warning; a person whose
     candidates are all within min_margin (log-odds) of each other gives no pair.
-    Raises DataError (no records, or a scorer for another layout); JobCancelled.
+    Raises DataError (no records, detections of another length, or a scorer for
+    another layout); JobCancelled.
     """
     if not records:
         raise DataError("pairs: no people to build pairs from")
+    if detections is not None and len(detections) != len(records):
+        raise DataError(f"pairs: {len(detections)} detector rows for {len(records)} people")
     if scorer.layout.dim != base.layout.dim:
         raise DataError(f"pairs: the scorer reads {scorer.layout.dim} parameters, the base model writes "
                         f"{base.layout.dim}")
@@ -305,19 +321,36 @@ def build_pairs(
         seed = config.seed + i
         settings = SampleSettings(num_candidates=config.num_candidates, steps=config.steps, seed=seed)
         assert cache_image is not None  # read above, or the person was skipped
-        crop, sampled = sample_person(cache_image, record.box, record.keypoints, base, body, settings, scorer,
-                                      with_vertices=False, landmarks=tokens_of(record))
+        keypoints, landmarks = _person_inputs(record, detections, i, bool(getattr(base, "detector_inputs", False)))
+        crop, sampled = sample_person(cache_image, record.box, keypoints, base, body, settings, scorer,
+                                      with_vertices=False, landmarks=landmarks)
         assert sampled.scores is not None  # a scorer was given
         params, scores = sampled.params[0].numpy(), sampled.scores[0].numpy()
         person = record.source or f"{record.image_path}#{i}"
         for w, lo in select_pairs(scores, config):
             out.append(PreferencePair(
-                image=record.image_path, crop_center=crop.center, crop_size=crop.size, keypoints=record.keypoints,
+                image=record.image_path, crop_center=crop.center, crop_size=crop.size, keypoints=keypoints,
                 winner=params[w], loser=params[lo], winner_score=float(scores[w]), loser_score=float(scores[lo]),
                 source="auto", status="proposed", person=person,
                 winner_key=f"{person}|seed{seed}|m{w}", loser_key=f"{person}|seed{seed}|m{lo}",
                 winner_index=w, loser_index=lo, base_checkpoint=base_checkpoint,
-                scorer_checkpoint=scorer_checkpoint, box=record.box))
+                scorer_checkpoint=scorer_checkpoint, box=record.box, landmarks=landmarks))
         progress(ProgressEvent((i + 1) / len(records), f"{i + 1}/{len(records)} people, {len(out)} pairs",
                                {"pairs": float(len(out))}))
     return out
+
+
+def _person_inputs(
+    record: PersonSample, detections: DatasetDetections | None, i: int, detector_model: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The keypoints (17, 3) px and landmark tokens (33, 6) or None that person ``i`` is
+    sampled with. A detector-conditioned model reads the detector's keypoints, zeros
+    where it found nobody (as in training, ``PersonCropDataset``), never the labels."""
+    if detections is None:
+        return record.keypoints, tokens_of(record)
+    if not detections.found[i]:
+        keypoints = np.zeros((17, 3), np.float32) if detector_model else record.keypoints
+        return keypoints, landmark_tokens(None, None, None)
+    tokens = landmark_tokens(detections.world_landmarks[i], detections.landmark_visibility[i],
+                             detections.landmark_presence[i])
+    return (detections.keypoints[i] if detector_model else record.keypoints), tokens

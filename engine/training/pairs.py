@@ -305,6 +305,10 @@ def build_pairs(
         raise DataError("pairs: no people to build pairs from")
     if detections is not None and len(detections) != len(records):
         raise DataError(f"pairs: {len(detections)} detector rows for {len(records)} people")
+    if detections is None and getattr(base, "detector_inputs", False) and all(
+            r.world_landmarks is None for r in records):
+        log.warning("pairs: the base model reads the detector's landmarks and none of the %d people carry them; "
+                    "every one is sampled as 'not found' (pass the dataset's detector cache)", len(records))
     if scorer.layout.dim != base.layout.dim:
         raise DataError(f"pairs: the scorer reads {scorer.layout.dim} parameters, the base model writes "
                         f"{base.layout.dim}")

@@ -102,6 +102,16 @@ def test_pairs_keep_the_detector_outputs_they_were_sampled_with(setup):
                     detections=detector_outputs(records[:3]))
 
 
+def test_renders_without_their_detector_cache_are_sampled_as_not_found_and_said_so(setup, body, caplog):
+    _, base, scorer, data, _, _ = setup
+    records = load_dataset(data).records[:1]
+    config = PairConfig(num_candidates=8, pairs_per_image=1, top_k=2, bottom_k=2, min_margin=0.0)
+    pairs = build_pairs(records, DiffusionHMR.load(base, body=body), HMRScorer.load(scorer, body=body), body, config)
+    assert [p.landmarks for p in pairs] == [None]
+    np.testing.assert_array_equal(pairs[0].keypoints, records[0].keypoints)
+    assert "none of the 1 people carry them" in caplog.text
+
+
 def _pairs(n: int = 3) -> list[PreferencePair]:
     rng = np.random.default_rng(0)
     return [PreferencePair(

@@ -23,6 +23,10 @@ from engine.image_io import load_image
 # ImageNet statistics of RGB values in [0, 1], what pretrained image encoders expect.
 IMAGE_MEAN = (0.485, 0.456, 0.406)
 IMAGE_STD = (0.229, 0.224, 0.225)
+# Share of training items whose detector outputs are withheld (read as 'not found'), and
+# the random stream that decides it (apart from the image augmentation's own draws).
+MISSED_RATE = 0.05
+MISSED_STREAM = 7
 
 
 def normalise_image(crop: np.ndarray) -> torch.Tensor:
@@ -161,6 +165,10 @@ class PersonCropDataset(Dataset):
         d = self.detections
         assert d is not None
         found = bool(d.found[index])
+        if self.augment is not None and found:
+            # Now and then train as if the detector had missed the person, so the model
+            # keeps a sensible answer for photos whose people have no detector outputs.
+            found = bool(np.random.default_rng([self.seed, self.epoch, index, MISSED_STREAM]).random() >= MISSED_RATE)
         keypoints = d.keypoints[index] if found else np.zeros((17, 3), np.float32)
         tokens = landmark_tokens(d.world_landmarks[index], d.landmark_visibility[index],
                                  d.landmark_presence[index]) if found else landmark_tokens(None, None, None)

@@ -69,7 +69,7 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
 
     The last rows and columns that do not fill a block are dropped, so continuous
     coordinates map exactly: x_small = x / factor. (OpenCV's area resize is several
-    times faster for whole factors than for fractional ones.)
+    times faster for whole factors than for fractional ones, and fastest for 2.)
 
     Args:
         image: (H, W, ...) array with H, W >= factor.
@@ -80,9 +80,16 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     if factor <= 1:
         return image
     h, w = image.shape[0] // factor, image.shape[1] // factor
-    return cv2.resize(
-        image[: h * factor, : w * factor], (w, h), interpolation=cv2.INTER_AREA
-    )
+    out = image[: h * factor, : w * factor]
+    # OpenCV vectorises the area resize for halving only (about 7x faster per pixel than
+    # other whole factors), so the factor's power of two goes in halvings first; each
+    # rounds to the dtype, which moves a uint8 average by at most one level.
+    while factor % 2 == 0:
+        out = cv2.resize(out, (out.shape[1] // 2, out.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        factor //= 2
+    if factor > 1:
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA)
+    return out
 
 
 def _shrink_region(
@@ -162,17 +169,19 @@ def paste_square(
     crop_from_image = invert_affine(square.crop_to_image(values.shape[0]))
     crop_from_grid = crop_from_image[:, :2] @ region_from_grid
     crop_from_grid[:, 2] += crop_from_image[:, 2]
+    # The last OpenCV call writes straight into the region of the output (a view).
+    region = out[y0:y1, x0:x1]
     grid = cv2.warpAffine(
         np.ascontiguousarray(values, dtype=np.float32),
         _index_space(crop_from_grid),
         (gw, gh),
+        dst=None if step > 1 else region,
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
     )
     if step > 1:
-        grid = cv2.resize(grid, (rw, rh), interpolation=cv2.INTER_LINEAR)
-    out[y0:y1, x0:x1] = grid
+        cv2.resize(grid, (rw, rh), dst=region, interpolation=cv2.INTER_LINEAR)
     return out
 
 

@@ -85,8 +85,11 @@ class PersonFinder:
         x0, y0 = (region[0], region[1]) if region else (0, 0)
         view = image[region[1] : region[3], region[0] : region[2]] if region else image
         square, view_from_square = letterbox(view, INPUT_SIZE)
-        tensor = square.astype(np.float32)[None] * (2.0 / 255.0) - 1.0
-        self.interpreter.set_tensor(self._input, tensor)
+        # Scaled to [-1, 1] straight into the interpreter's input buffer (no copies).
+        tensor = self.interpreter.tensor(self._input)()[0]
+        np.multiply(square, np.float32(2.0 / 255.0), out=tensor, dtype=np.float32, casting="unsafe")
+        np.subtract(tensor, np.float32(1.0), out=tensor)
+        del tensor  # the interpreter refuses to run while a view of its buffers lives
         self.interpreter.invoke()
         raw_boxes = self.interpreter.get_tensor(self._boxes_out)[0]
         raw_scores = self.interpreter.get_tensor(self._scores_out)[0]

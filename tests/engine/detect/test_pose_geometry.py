@@ -15,7 +15,9 @@ from engine.detect.geometry import (
     invert_affine,
     letterbox,
     paste_square,
+    shrink,
 )
+from engine.detect.landmarker import refine_with_heatmaps
 from engine.detect.person_finder import body_square
 
 
@@ -92,3 +94,48 @@ def test_letterbox_keeps_aspect_and_maps_back() -> None:
     assert square[0, 0].max() == 0 and square[112, 112].min() == 200
     corners = apply_affine(image_from_square, np.array([[0.0, 74.0], [224.0, 149.0]]))
     np.testing.assert_allclose(corners, [[0, 0], [300, 100]], atol=0.5)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 6])
+def test_shrink_averages_whole_blocks(factor) -> None:
+    rng = np.random.default_rng(factor)
+    image = rng.integers(0, 256, (50, 75, 3)).astype(np.uint8)
+    small = shrink(image, factor)
+    h, w = 50 // factor, 75 // factor
+    assert small.shape == (h, w, 3) and small.dtype == np.uint8
+    blocks = image[: h * factor, : w * factor].astype(float)
+    mean = blocks.reshape(h, factor, w, factor, 3).mean(axis=(1, 3))
+    # Halvings round to uint8 at each step: at most one level off the exact mean.
+    assert np.abs(small - mean).max() <= 1.0
+    assert shrink(image, 1) is image
+
+
+def _heatmaps(peaks: dict[int, list[tuple[int, int]]], n: int = 3) -> np.ndarray:
+    """(64, 64, n) logits: -30 everywhere, +10 at each channel's peak cells (row, col)."""
+    hm = np.full((64, 64, n), -30.0, np.float32)
+    for channel, cells in peaks.items():
+        for row, col in cells:
+            hm[row, col, channel] = 10.0
+    return hm
+
+
+def test_heatmap_refinement_moves_points_to_their_own_peak() -> None:
+    # 256 px crop, 64 cells: 4 px per cell; the window is 7 x 7 cells around the point.
+    points = np.array([[41.0, 81.0], [41.0, 81.0], [2.5, 30.0], [300.0, 10.0]], np.float32)
+    hm = _heatmaps({0: [(20, 10), (20, 11)], 1: [(22, 12)], 2: [(7, 0), (7, 1)], 3: [(2, 63)]}, n=4)
+    out = refine_with_heatmaps(points, hm)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out[0], [10.5 * 4, 20 * 4], atol=1e-3)  # between its two peaks
+    np.testing.assert_allclose(out[1], [12 * 4, 22 * 4], atol=1e-3)  # its own channel's peak
+    # At the heatmap's left edge the window is cut off, not padded: the two peak cells
+    # weigh equally and nothing else does.
+    np.testing.assert_allclose(out[2], [0.5 * 4, 7 * 4], atol=1e-3)
+    np.testing.assert_array_equal(out[3], points[3])  # outside the crop: unchanged
+
+
+def test_heatmap_refinement_ignores_vague_and_distant_peaks() -> None:
+    points = np.array([[41.0, 81.0], [41.0, 81.0]], np.float32)
+    hm = _heatmaps({1: [(20, 30)]}, n=2)  # channel 0 vague; channel 1 peaks 20 cells away
+    hm[:, :, 0] = 0.0  # sigmoid 0.5 everywhere would pass; just under it must not
+    hm[:, :, 0] -= 1e-3
+    np.testing.assert_array_equal(refine_with_heatmaps(points, hm), points)

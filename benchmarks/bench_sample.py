@@ -5,7 +5,9 @@ Usage (from the repository root):
                                       [--precision auto|fp32|bf16] [--guidance SCALE]
 
 Uses the default checkpoints when they exist, else default-size models with random
-weights (same cost). Prints a markdown table of median milliseconds per stage after
+weights (same cost). The person is found by the real detector on scikit-image's
+astronaut, and the total row is ``sample_image``'s whole path (detector included), what
+``adhmr sample`` and the app run. Prints a markdown table of median milliseconds per stage after
 warm-up, the network FLOPs of each stage (torch.utils.flop_counter), and the time those
 FLOPs would take at the GFLOP/s this machine reaches on a large float32 matmul.
 
@@ -32,24 +34,19 @@ from torch.utils.flop_counter import FlopCounterMode
 from engine.body.model import BodyModel
 from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
+from engine.data.landmark_tokens import tokens_of
+from engine.detect import PoseDetector
 from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.guidance import ReprojectionGuidance
+from engine.models.pipeline import sample_image
 from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
+from engine.models.sample_settings import SampleSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import median_ms  # noqa: E402
-
-# The astronaut's COCO-17 keypoints as BlazePose finds them (x, y px, confidence), so the
-# benchmark does not time the detector (see bench_detector.py for that).
-KEYPOINTS = np.array([
-    [221.7, 127.0, 1], [247.4, 111.2, 1], [203.4, 100.7, 1], [257.4, 120.0, 1], [180.0, 110.0, 1],
-    [301.0, 255.0, 1], [100.0, 240.0, 1], [330.0, 380.0, 1], [60.0, 420.0, 1], [260.0, 480.0, 1],
-    [150.0, 470.0, 1], [280.0, 500.0, 0], [150.0, 500.0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
-], np.float32)
-
 
 def matmul_gflops(n: int = 2048, runs: int = 5) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
@@ -101,11 +98,16 @@ def main() -> None:
     body = BodyModel()
     model, note, scorer = load_models(args.checkpoint, body)
     image = data.astronaut()
-    crop = CropTransform.for_box(np.array([30, 60, 380, 511], np.float32), model.crop_size)
+    detector = PoseDetector(num_threads=args.threads)
+    person = detector.detect(image)
+    crop = CropTransform.for_box(np.asarray(person.box, np.float32), model.crop_size)
     images = normalise_image(crop_image(image, crop))[None]
-    keypoints = torch.from_numpy(transform_keypoints(KEYPOINTS, crop))[None]
+    keypoints = torch.from_numpy(transform_keypoints(np.asarray(person.keypoints), crop))[None]
+    tokens = tokens_of(person)
+    landmarks = {"landmarks": torch.from_numpy(tokens)[None]} if model.config.get("detector_inputs") else {}
+    extra = {"landmarks": torch.from_numpy(tokens)[None]} if getattr(scorer, "detector_inputs", False) else {}
     centre, size = torch.tensor(crop.center[None], dtype=torch.float32), torch.tensor([crop.size])
-    params = model.sample(images, keypoints, args.M)
+    params = model.sample(images, keypoints, args.M, **landmarks)
     cands = decode_candidates(params, model.layout, body, centre, size)
 
     precision = resolve_precision(args.precision, "cpu")
@@ -117,27 +119,27 @@ def main() -> None:
         return run
 
     stages: list[tuple[str, Callable[[], object]]] = [
-        ("encode image", networks(lambda: model.encode(images, keypoints))),
-        (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M))),
+        ("detect the person (BlazePose, both networks)", lambda: detector.detect(image)),
+        ("encode image", networks(lambda: model.encode(images, keypoints, **landmarks))),
+        (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
     ]
     if args.guidance > 0:
         guide = ReprojectionGuidance(body, model.layout, keypoints, args.guidance)
         stages.append((f"sample {args.M} guided (scale {args.guidance:g})",
-                       networks(lambda: model.sample(images, keypoints, args.M, guidance=guide))))
+                       networks(lambda: model.sample(images, keypoints, args.M, guidance=guide, **landmarks))))
     if scorer is not None:
         s_crop = CropTransform(crop.center, crop.size, scorer.config.crop_size)
         s_images = normalise_image(crop_image(image, s_crop))[None]
-        stages.append((f"score {args.M}", networks(lambda: scorer.score_candidates(s_images, keypoints, cands))))
+        stages.append((f"score {args.M}", networks(lambda: scorer.score_candidates(s_images, keypoints, cands, **extra))))
         stages.append(("  of which the consensus term", lambda: mean_sibling_distance(cands.joints)))
 
-    def everything() -> None:
-        p = networks(lambda: model.sample(images, keypoints, args.M))().float()
-        c = decode_candidates(p, model.layout, body, centre, size)
-        if scorer is not None:
-            networks(lambda: scorer.score_candidates(s_images, keypoints, c))()
+    settings = SampleSettings(num_candidates=args.M, precision=precision, device="cpu")
 
-    stages.append(("total", everything))
+    def everything() -> None:
+        sample_image(image, model, settings, detector=detector, scorer=scorer, body=body)
+
+    stages.append(("total: detect, sample, decode, score (adhmr sample's path)", everything))
     rate = matmul_gflops()
     cfg = model.config
     print(
@@ -154,25 +156,27 @@ def main() -> None:
             ms = median_ms(fn, args.runs)
             print(f"| {name} | {ms:.1f} | {flops:.2f} | {flops / rate * 1000:.1f} |")
         if precision == "bf16":
-            bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images if scorer else None, args.M)
+            bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images if scorer else None, args.M,
+                           landmarks, extra)
 
 
-def bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images, M: int) -> None:
+def bf16_agreement(model, scorer, body, images, keypoints, centre, size, s_images, M: int,
+                   landmarks: dict, extra: dict) -> None:
     """What bfloat16 changes: the same noise sampled both ways, the same candidates scored both ways."""
     from scipy.stats import spearmanr
 
-    exact = model.sample(images, keypoints, M)
+    exact = model.sample(images, keypoints, M, **landmarks)
     with inference_precision("bf16", "cpu"):
-        fast = model.sample(images, keypoints, M).float()
+        fast = model.sample(images, keypoints, M, **landmarks).float()
     a = decode_candidates(exact, model.layout, body, centre, size)
     b = decode_candidates(fast, model.layout, body, centre, size)
     rel_a, rel_b = a.joints - a.joints[..., :1, :], b.joints - b.joints[..., :1, :]
     moved = float((rel_a - rel_b).norm(dim=-1).mean() * 1000)
     print(f"\nbf16 vs float32 sampling, same noise: root-relative joints differ by {moved:.1f} mm on average")
     if scorer is not None:
-        s32 = scorer.score_candidates(s_images, keypoints, a)[0]
+        s32 = scorer.score_candidates(s_images, keypoints, a, **extra)[0]
         with inference_precision("bf16", "cpu"):
-            s16 = scorer.score_candidates(s_images, keypoints, a)[0].float()
+            s16 = scorer.score_candidates(s_images, keypoints, a, **extra)[0].float()
         same = int(s32.argmax()) == int(s16.argmax())
         print(f"bf16 vs float32 scores of the same {M} candidates: rank correlation "
               f"{spearmanr(s32, s16).statistic:.3f}, same best candidate: {'yes' if same else 'no'}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.detect.activations import sigmoid
 from engine.detect.anchors import INPUT_SIZE, anchor_centres, decode, weighted_nms
 from engine.detect.geometry import RotatedSquare, apply_affine, letterbox
 from engine.detect.weights import open_interpreter
@@ -92,15 +93,17 @@ class PersonFinder:
         del tensor  # the interpreter refuses to run while a view of its buffers lives
         self.interpreter.invoke()
         raw_boxes = self.interpreter.get_tensor(self._boxes_out)[0]
-        raw_scores = self.interpreter.get_tensor(self._scores_out)[0]
-        boxes, keypoints, scores = decode(raw_boxes, raw_scores, self._centres)
+        raw_scores = self.interpreter.get_tensor(self._scores_out)[0].reshape(-1)
+        threshold = self.min_score if min_score is None else min_score
+        # Only the few anchors that reach the threshold are decoded; suppression would
+        # drop the other 2000-odd anyway.
+        strong = sigmoid(raw_scores) >= threshold
+        boxes, keypoints, scores = decode(raw_boxes[strong], raw_scores[strong], self._centres[strong])
         image_from_unit = view_from_square.copy()
         image_from_unit[:, :2] *= INPUT_SIZE
         image_from_unit[:, 2] += (x0, y0)
         out = []
-        for box, kps, score in weighted_nms(
-            boxes, keypoints, scores, self.min_score if min_score is None else min_score
-        ):
+        for box, kps, score in weighted_nms(boxes, keypoints, scores, threshold):
             kps_px = apply_affine(image_from_unit, kps.astype(np.float64))
             corners = apply_affine(image_from_unit, box.reshape(2, 2).astype(np.float64))
             out.append(PersonCandidate(

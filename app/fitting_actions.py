@@ -30,6 +30,7 @@ def fit_candidates(project: store.Project, image_path, person: store.PersonRecor
     import torch
 
     from app.sampling import checkpoint_ref
+    from engine.data.landmark_tokens import landmark_tensor
     from engine.fitting import fit_people
     from engine.image_io import load_image
     from engine.projects.checkpoints import resolve_checkpoint
@@ -59,7 +60,8 @@ def fit_candidates(project: store.Project, image_path, person: store.PersonRecor
         inp = crop_input(image, person, scorer.config.crop_size, scorer.device)
         decoded = decode_for(torch.from_numpy(params)[None], inp.crop, layout, body)
         # Scored on its own (no consensus with siblings): a fit has none of its kind.
-        scores = scorer.score_candidates(inp.image, inp.keypoints, decoded, consensus=False)[0].cpu().numpy()
+        scores = scorer.score_candidates(inp.image, inp.keypoints, decoded, consensus=False,
+                                         landmarks=landmark_tensor(person, scorer.device))[0].cpu().numpy()
     errors = None
     if person.label_params is not None:
         from engine.data.crops import CropTransform

@@ -96,23 +96,31 @@ def _build(args: argparse.Namespace) -> list:
     from engine.models.checkpoint import checkpoint_paths
     from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
     from engine.models.scorer import DEFAULT_SCORER_PATH, HMRScorer
+    from engine.training.base_train import load_training_records
     from engine.training.pairs import build_pairs
     from engine.devices import pick_device
 
     config = _config(args)
-    loaded = load_dataset(args.data)
-    records = loaded.records[: args.max_images]
-    if not records:
-        why = f" ({loaded.rejected[0][0]}: {loaded.rejected[0][1]})" if loaded.rejected else ""
-        raise DataError(f"{', '.join(args.data)}: no people found{why}")
     dev = pick_device(args.device)
     body = BodyModel(device=dev)
     base_path = checkpoint_paths(args.base or DEFAULT_CHECKPOINT)[0]
     scorer_path = checkpoint_paths(args.scorer or DEFAULT_SCORER_PATH)[0]
     base = DiffusionHMR.load(base_path, body=body, device=dev)
     scorer = HMRScorer.load(scorer_path, body=body, device=dev)
+    detections = None
+    if base.detector_inputs or scorer.detector_inputs:
+        # Each file's detector cache (`adhmr detect-dataset`), or what photos carry.
+        records, detections = load_training_records(list(args.data), None, True)
+        records, detections = records[: args.max_images], detections.head(args.max_images)
+    else:
+        loaded = load_dataset(args.data)
+        records = loaded.records[: args.max_images]
+        if not records:
+            why = f" ({loaded.rejected[0][0]}: {loaded.rejected[0][1]})" if loaded.rejected else ""
+            raise DataError(f"{', '.join(args.data)}: no people found{why}")
     with TqdmProgress("pairs") as bar:
-        return build_pairs(records, base, scorer, body, config, str(base_path), str(scorer_path), bar)
+        return build_pairs(records, base, scorer, body, config, str(base_path), str(scorer_path), bar,
+                           detections=detections)
 
 
 def _project(args: argparse.Namespace) -> int:

@@ -67,6 +67,9 @@ def read_candidates(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: holds no candidates")
     if arrays["detected_keypoints_px"].shape != (17, 3):
         raise DataError(f"{path}: 'detected_keypoints_px' must be (17, 3)")
+    if "landmarks" in arrays and (arrays["landmarks"].shape != (33, 6) or arrays["landmarks"].dtype.kind != "f"
+                                  or not np.isfinite(arrays["landmarks"]).all()):
+        raise DataError(f"{path}: 'landmarks' must be finite (33, 6) numbers")
     return arrays
 
 
@@ -95,7 +98,10 @@ def score_file(path: Path, photo: Path, scorer: Scorer, body: BodyModel, consens
     cands = decode_candidates(params, layout, body, torch.tensor(center[None], dtype=torch.float32),
                               torch.tensor([size]), with_vertices=False)
     with torch.no_grad():
-        logits = scorer.candidate_logits(image, keypoints, cands)
+        # A detector-conditioned scorer reads the landmarks `adhmr sample` kept (none: 'not found').
+        landmarks = arrays.get("landmarks")
+        logits = scorer.candidate_logits(image, keypoints, cands, landmarks=None if landmarks is None else
+                                         torch.from_numpy(np.asarray(landmarks, np.float32))[None].to(scorer.device))
         # Procrustes needs float32 SVDs (as in engine.models.sample_and_score).
         sibling = mean_sibling_distance(cands.joints.float()) if consensus else None
         return scorer.scores_from_logits(logits, sibling)[0].float().cpu().numpy()

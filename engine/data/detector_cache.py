@@ -50,6 +50,10 @@ class DatasetDetections:
     def __len__(self) -> int:
         return int(self.found.shape[0])
 
+    def head(self, n: int | None) -> "DatasetDetections":
+        """The first ``n`` rows (all when None)."""
+        return DatasetDetections(*(getattr(self, k)[:n] for k in _KEYS))
+
     @classmethod
     def from_records(cls, records: Sequence[PersonSample]) -> "DatasetDetections":
         """What records that came from the detector (photos imported into a project, the

@@ -81,3 +81,11 @@ def tokens_of(person: object) -> np.ndarray | None:
         return None
     return landmark_tokens(world, getattr(person, "landmark_visibility", None),
                            getattr(person, "landmark_presence", None))
+
+
+def landmark_tensor(person: object, device: object = "cpu") -> "torch.Tensor | None":
+    """``tokens_of(person)`` as a (1, 33, 6) float32 tensor on ``device``, or None."""
+    import torch
+
+    tokens = tokens_of(person)
+    return None if tokens is None else torch.from_numpy(tokens)[None].to(device)

@@ -52,6 +52,8 @@ class ImageCandidates:
     detection: the detector's PersonDetection, or None when keypoints were given.
     extra_names: what the last len(extra_names) candidates are when they were not
         sampled (e.g. ("fit",): the body fit, ``engine.fitting``); the others are sampled.
+    landmarks: (33, 6) the detector's landmark tokens of the person
+        (``engine.data.landmark_tokens``), or None when unknown.
     """
 
     image: np.ndarray
@@ -61,6 +63,7 @@ class ImageCandidates:
     candidates: Candidates
     detection: Any | None = None
     extra_names: tuple[str, ...] = ()
+    landmarks: np.ndarray | None = None
 
     def source(self, m: int) -> str:
         """'sampled', or the extra's name for candidate m."""
@@ -137,7 +140,7 @@ def sample_image(
                                   landmarks=landmarks)
     assert sampled.candidates is not None  # sample_person keeps them
     return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection,
-                           tuple(name for name, _ in extra))
+                           tuple(name for name, _ in extra), landmarks)
 
 
 def write_sample_outputs(
@@ -162,6 +165,7 @@ def write_sample_outputs(
             cam=c.cam[0].numpy(), joints=c.joints[0].numpy(), keypoints_px=c.keypoints_px[0].numpy(),
             scores=scores, crop_center=result.crop.center.astype(np.float32),
             crop_size=np.float32(result.crop.size), detected_keypoints_px=result.keypoints_px,
+            **({} if result.landmarks is None else {"landmarks": result.landmarks}),
         )
     order = c.ranking()[0].tolist()
     rank = {idx: r + 1 for r, idx in enumerate(order)}

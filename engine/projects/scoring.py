@@ -44,6 +44,7 @@ def score_dataset(
     failed (unreadable image).
     """
     from engine.body.model import BodyModel
+    from engine.data.landmark_tokens import landmark_tensor
     from engine.models.scorer import HMRScorer
     from engine.devices import pick_device
 
@@ -74,7 +75,8 @@ def score_dataset(
             for run in by_run.values():
                 params = torch.from_numpy(np.stack([c.params for c in run]))[None]
                 decoded = decode_for(params, inp.crop, model.layout, body)
-                out = model.score_candidates(inp.image, inp.keypoints, decoded, consensus=consensus)[0].cpu().numpy()
+                out = model.score_candidates(inp.image, inp.keypoints, decoded, consensus=consensus,
+                                             landmarks=landmark_tensor(person, dev))[0].cpu().numpy()
                 scores.update({c.id: float(s) for c, s in zip(run, out, strict=True)})
             set_candidate_scores(project, scores)
             scored += 1

@@ -207,12 +207,14 @@ def load_training_records(
 
     records: list[PersonSample] = []
     parts: list[DatasetDetections] = []
-    for path in paths if with_detections else [list(paths)]:
+    # With detections each source is read on its own, to find its own detector outputs.
+    sources: list[str | list[str]] = list(paths) if with_detections else [list(paths)]
+    for path in sources:
         loaded = load_dataset(path, image_root=image_root)
         for where, why in loaded.rejected[:5]:
             log.warning("skipped %s: %s", where, why)
         records.extend(loaded.records)
-        if with_detections:
+        if isinstance(path, str):
             parts.append(detections_for(path, loaded.records))
     if not records:
         raise DataError(f"{', '.join(paths)}: no usable person records")

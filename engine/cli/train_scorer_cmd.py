@@ -63,6 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector-inputs", action="store_true",
                    help="also read the pose detector's world landmarks and keypoints (run `adhmr detect-dataset` "
                         "on --data and --val first)")
+    p.add_argument("--sample-cache", default=None, metavar="FILE",
+                   help="draw --cache-samples base samples per training person once into FILE (.npz; written on "
+                        "first use, reused while the base checkpoint and the data are the same) and train from it")
+    p.add_argument("--cache-samples", type=int, default=0,
+                   help="samples per person in the cache (default: --base-candidates); each step takes a random "
+                        "--base-candidates of them")
     p.add_argument("--cross-attention", action="store_true",
                    help="candidates cross-attend to one encoding per image (faster than the default architecture)")
     add_compute_options(p)
@@ -97,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,
         include_pseudo=args.include_pseudo, init=args.init, error_weights=args.error_weights,
         detector_inputs=args.detector_inputs, cross_attention=args.cross_attention,
+        sample_cache=args.sample_cache, cache_samples=args.cache_samples,
     )
     with TqdmProgress("train-scorer") as bar:
         weights = train_scorer(config, bar)

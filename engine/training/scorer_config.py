@@ -36,6 +36,11 @@ class ScorerTrainConfig:
         detector cache (``adhmr detect-dataset``). A detector-conditioned base needs it too.
     cross_attention: the candidates cross-attend to one encoding per image
         (``engine.models.scorer``).
+    sample_cache: a file of base samples drawn once per training person
+        (``engine.training.scorer_sample_cache``), written on first use; the training
+        steps then take their base candidates from it (validation still samples).
+    cache_samples: samples per person in that file (0 = ``base_candidates``); each step
+        takes a random ``base_candidates`` of them.
     """
 
     data: str
@@ -70,6 +75,8 @@ class ScorerTrainConfig:
     init: str | None = None
     detector_inputs: bool = False
     cross_attention: bool = False
+    sample_cache: str | None = None
+    cache_samples: int = 0
     noise: CandidateNoise = field(default_factory=CandidateNoise)
     error_weights: dict[str, float] = field(default_factory=dict)
 
@@ -91,6 +98,11 @@ class ScorerTrainConfig:
             raise ShapeError(
                 f"base_candidates must be in [0, candidates_per_image), got {self.base_candidates}"
             )
+        if self.sample_cache and not self.base:
+            raise ShapeError("sample_cache needs a base model (--base) to sample from")
+        if self.cache_samples and self.cache_samples < self.base_candidates:
+            raise ShapeError(f"cache_samples must be >= base_candidates ({self.base_candidates}), "
+                             f"got {self.cache_samples}")
         for name in ("steps", "batch_size", "val_every", "save_every"):
             if getattr(self, name) < 1:
                 raise ShapeError(f"{name} must be >= 1, got {getattr(self, name)}")

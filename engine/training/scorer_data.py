@@ -25,6 +25,7 @@ from engine.training.candidate_noise import RestRootJoint, candidate_errors, noi
 
 if TYPE_CHECKING:
     from engine.training.scorer_config import ScorerTrainConfig
+    from engine.training.scorer_sample_cache import CachedSamples
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +132,14 @@ def training_candidates(
     base: BaseSampler | None,
     generator: torch.Generator,
     base_seed: int = 0,
+    cached: "CachedSamples | None" = None,
 ) -> TrainingCandidates:
     """Ground truth, noisy copies and base samples for a batch of ``PersonCropDataset`` items.
 
     generator seeds the noise (on the body's device); base_seed the base model's sampler.
     A detector-conditioned scorer or base needs the items' ``cond_keypoints`` and
-    ``landmarks`` (a dataset made with ``detections``).
+    ``landmarks`` (a dataset made with ``detections``). cached: take the base candidates
+    from a sample cache rather than sampling ``base``.
     """
     dev = body.device
     keep = (batch["has_pose"] > 0) & (batch["has_camera"] > 0)
@@ -154,7 +157,9 @@ def training_candidates(
     gt = layout.from_axis_angle(pose, betas, cam)
     num_base = config.base_candidates if base is not None else 0
     params = noisy_candidates(gt, config.candidates_per_image - num_base, generator, config.noise, layout)
-    if num_base and base is not None:
+    if num_base and cached is not None:
+        params = torch.cat([params, cached.sample(batch, keep, num_base, base_seed).to(dev)], dim=1)
+    elif num_base and base is not None:
         base_kp = detected if base.detector_inputs else keypoints
         sampled = base.sample(images, base_kp, num_base, config.base_steps, base_seed, landmarks=landmarks)
         params = torch.cat([params, sampled], dim=1)

@@ -26,6 +26,7 @@ from engine.models.checkpoint import body_signature, checkpoint_paths
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
+from engine.training.candidate_noise import RestRootJoint
 from engine.training.scorer_config import ScorerTrainConfig
 from engine.training.scorer_data import (
     BaseSampler,
@@ -35,6 +36,7 @@ from engine.training.scorer_data import (
     training_candidates,
 )
 from engine.training.scorer_eval import validation_correlation, validation_logits
+from engine.training.scorer_sample_cache import CachedSamples, load_or_build_sample_cache, sample_cache_key
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,20 @@ def _zero_residuals(layer: torch.nn.TransformerEncoderLayer) -> None:
             linear.bias.zero_()
 
 
+def _sample_cache(config: ScorerTrainConfig, base, batches: ScorerBatches, body, progress: ProgressFn,
+                  should_cancel: CancelFn) -> CachedSamples | None:
+    """The training people's cached base samples, when the config names a cache."""
+    if not config.sample_cache or base is None:
+        return None
+    records = batches.dataset.records
+    num = config.cache_samples or config.base_candidates
+    # The cache's own seed, not the run's: later stages with other seeds reuse it.
+    key = sample_cache_key(config.base, records, num, config.base_steps, seed=0)
+    cache = load_or_build_sample_cache(config.sample_cache, base, records, batches.dataset.detections, key,
+                                       config.batch_size, progress, should_cancel)
+    return CachedSamples(cache, RestRootJoint(body), ParamLayout())
+
+
 def train_scorer(
     config: ScorerTrainConfig,
     progress: ProgressFn = no_progress,
@@ -163,6 +179,8 @@ def train_scorer(
     crop_size = config.crop_size or (base.crop_size if base else 128)
     batches = ScorerBatches(config, body, crop_size, detections=needs_detections(config, base))
     val = ValidationSet.build(config, body, crop_size, base, held_out=batches.held_out)
+
+    cached = _sample_cache(config, base, batches, body, progress, should_cancel)
 
     torch.manual_seed(config.seed)
     architecture = ScorerConfig(crop_size, config.width, config.layers, config.heads,
@@ -210,7 +228,7 @@ def train_scorer(
             group["lr"] = config.lr * _lr_factor(step, config)
         step_seed = config.seed * 1_000_003 + step
         gen = torch.Generator(device=device).manual_seed(step_seed)
-        cands = training_candidates(batch, body, layout, config, base, gen, step_seed)
+        cands = training_candidates(batch, body, layout, config, base, gen, step_seed, cached)
         logits = model.logits(**cands.scorer_inputs())
         loss, accuracy = ranknet_loss(logits, cands.errors, config.tie_mm, config.weights())
         optimizer.zero_grad(set_to_none=True)

@@ -2,7 +2,9 @@
 
 Usage (from the repository root): python -m benchmarks.bench_detector [--runs 30] [--threads 2]
 
-Prints a markdown table of median milliseconds after warm-up. On scikit-image's
+Prints a markdown table of median milliseconds after warm-up, wall clock and CPU time
+(``time.process_time``: every thread of the process, so it reads the work done even on
+a machine that other jobs load, where wall times read high). On scikit-image's
 astronaut (512 x 512): the person detector (letterbox, 224 px model, decoding), the
 landmark stage (rotated crop, 256 px model, heatmap refinement, mask warp) and the whole
 ``PoseDetector.detect`` call. On the 1280 x 720 synthetic street
@@ -16,8 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
-from pathlib import Path
+import statistics
+import time
+from collections.abc import Callable
 
 from skimage import data
 
@@ -25,8 +28,18 @@ from engine.data.synth import SynthBody
 from engine.data.synth.composite import STREET, scene
 from engine.detect import PoseDetector
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import median_ms  # noqa: E402
+
+def median_ms(fn: Callable[[], object], runs: int, warmup: int = 2) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``runs`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return statistics.median(wall) * 1000.0, statistics.median(cpu) * 1000.0
 
 
 def main() -> None:
@@ -52,12 +65,12 @@ def main() -> None:
     print(
         f"BlazePose-full, {args.threads} interpreter threads, "
         f"median of {args.runs} runs ({platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs)\n"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})\n"
     )
-    print("| stage | ms |")
-    print("|---|---:|")
-    for stage, ms in rows:
-        print(f"| {stage} | {ms:.1f} |")
+    print("| stage | ms | CPU ms |")
+    print("|---|---:|---:|")
+    for stage, (ms, cpu_ms) in rows:
+        print(f"| {stage} | {ms:.1f} | {cpu_ms:.1f} |")
 
 
 if __name__ == "__main__":

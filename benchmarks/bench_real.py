@@ -17,45 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
-
-import platformdirs
 
 from engine.cli.eval_multiview_cmd import run_evaluation
 from engine.multiview.methods import METHOD_GROUPS
+from engine.multiview.pose2sim_demo import default_data_dir, demo_files, fetch_demo
 from engine.multiview.triangulation import MAX_REPROJECTION_PX
 
-WHEEL = "pose2sim==0.10.49"
-DEMO = "Pose2Sim/Demo_SinglePerson"
-MEMBERS = ["calibration/Calib.qca.txt"] + [f"videos/cam0{i}.mp4" for i in range(1, 5)]
 REPO = Path(__file__).resolve().parents[1]
-
-
-def fetch_demo(data_dir: Path) -> Path:
-    """The Demo_SinglePerson folder under ``data_dir``, downloaded and unzipped if needed."""
-    demo = data_dir / DEMO
-    if all((demo / m).is_file() for m in MEMBERS):
-        return demo
-    data_dir.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(data_dir.glob("pose2sim-0.10.49-*.whl"))
-    if not wheels:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", WHEEL, "-d", str(data_dir)], check=True
-        )
-        wheels = sorted(data_dir.glob("pose2sim-0.10.49-*.whl"))
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        for member in MEMBERS:
-            wheel.extract(f"{DEMO}/{member}", data_dir)
-    return demo
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(platformdirs.user_cache_dir("adhmr-studio")) / "pose2sim")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "real_footage_eval.json")
     parser.add_argument("--stride", type=int, default=1)
     parser.add_argument("--frames", type=int, default=None)
@@ -71,8 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     demo = fetch_demo(args.data_dir)
-    args.calibration = demo / MEMBERS[0]
-    args.videos = [demo / m for m in MEMBERS[1:]]
+    args.calibration, args.videos = demo_files(demo)
     args.max_error = MAX_REPROJECTION_PX
     result = run_evaluation(args)
     print(result.summary())

@@ -2,7 +2,8 @@
 
 'tiny' exists for tests (seconds with tiny models); 'small' is an honest but short run
 on a laptop CPU (about 10 to 15 minutes on two busy cores with the default checkpoints); 'medium' and 'large'
-are for a GPU. Any field can be overridden (``Budget.with_overrides``).
+are for a GPU. Any field can be overridden (``Budget.with_overrides``). The synthetic
+track's sizes are a ``Budget``, the real-footage track's a ``RealBudget`` (same names).
 """
 
 from __future__ import annotations
@@ -109,3 +110,86 @@ def get_budget(name: str) -> Budget:
         return BUDGETS[name]
     except KeyError:
         raise DataError(f"experiment: unknown budget {name!r}, expected one of {', '.join(BUDGETS)}") from None
+
+
+POOL_FRAMES = range(0, 60)
+"""Frames of every camera whose people form the real track's unlabelled pool."""
+TEST_FRAMES = range(60, 100)
+"""Frames of every camera the real track is measured on (against the triangulation)."""
+
+
+@dataclass(frozen=True)
+class RealBudget:
+    """Sizes of the real-footage track (Pose2Sim's four-camera recording).
+
+    pool_stride / test_stride: every n-th frame of ``POOL_FRAMES`` / ``TEST_FRAMES``
+        (all four cameras of each); the pool's people are unlabelled (pairs, fit
+        pseudo-labels), the test views are measured against the triangulated reference.
+    max_error_px: test frames whose triangulation reprojects worse than this (mean over
+        joints and views, px) are dropped, as in ``adhmr eval-multiview``.
+    The other fields mean what they mean in ``Budget``; the DPO and fine-tuning
+    settings are the synthetic track's (chosen there on validation; the recording has no
+    labelled frames to choose on).
+    """
+
+    pool_stride: int = 2
+    test_stride: int = 1
+    max_error_px: float = 30.0
+    seeds: int = 3
+    pair_candidates: int = 30
+    pairs_per_image: int = 4
+    top_k: int = 5
+    bottom_k: int = 5
+    min_margin: float = 0.0
+    dpo_steps: int = 150
+    dpo_batch: int = 16
+    dpo_lr: float = 1e-5
+    beta: float = 100.0
+    eval_M: int = 10
+    clean_steps: int = 60
+    clean_batch: int = 16
+    clean_lr: float = 2e-4
+    keep_fractions: tuple[float, ...] = (0.8, 0.6)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keep_fractions", tuple(float(f) for f in self.keep_fractions))
+        small = [f.name for f in fields(self) if f.type in ("int",) and getattr(self, f.name) < 1]
+        if small:
+            raise DataError(f"experiment budget: {', '.join(small)} must be at least 1")
+        if self.seeds < 3:
+            raise DataError(f"experiment budget: at least 3 seeds are needed for a spread, got {self.seeds}")
+        if self.top_k + self.bottom_k > self.pair_candidates:
+            raise DataError("experiment budget: top_k + bottom_k must not exceed pair_candidates")
+        if not all(0 < f < 1 for f in self.keep_fractions):
+            raise DataError("experiment budget: keep_fractions must lie in (0, 1)")
+        if not self.max_error_px > 0:
+            raise DataError("experiment budget: max_error_px must be positive")
+
+    with_overrides = Budget.with_overrides
+    to_dict = Budget.to_dict
+
+    @property
+    def pool_frames(self) -> range:
+        return POOL_FRAMES[:: self.pool_stride]
+
+    @property
+    def test_frames(self) -> range:
+        return TEST_FRAMES[:: self.test_stride]
+
+
+REAL_BUDGETS: dict[str, RealBudget] = {
+    "tiny": RealBudget(pool_stride=30, test_stride=20, max_error_px=1e6, pair_candidates=6, pairs_per_image=2,
+                       top_k=2, bottom_k=2, dpo_steps=2, dpo_batch=2, eval_M=3, clean_steps=2, clean_batch=2),
+    "small": RealBudget(),
+    "medium": RealBudget(pool_stride=1, pair_candidates=50, dpo_steps=1000, dpo_batch=32, eval_M=20,
+                         clean_steps=500, clean_batch=32),
+    "large": RealBudget(pool_stride=1, pair_candidates=50, dpo_steps=5000, dpo_batch=64, eval_M=50,
+                        clean_steps=3000, clean_batch=64, seeds=5),
+}
+
+
+def get_real_budget(name: str) -> RealBudget:
+    try:
+        return REAL_BUDGETS[name]
+    except KeyError:
+        raise DataError(f"experiment: unknown budget {name!r}, expected one of {', '.join(REAL_BUDGETS)}") from None

@@ -198,11 +198,31 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def write_report(findings: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """Write findings.md and findings.json (atomically) into ``out_dir``."""
+def write_report(findings: dict[str, Any], out_dir: Path, track: str = "synthetic") -> tuple[Path, Path]:
+    """Write one track's findings into findings.md and findings.json (atomically) in
+    ``out_dir``, keeping the other track's already there.
+
+    findings.json holds the synthetic track at the top level (settings, finding1-3) and
+    the real track under "real"; findings.md the synthetic sections, then the real
+    track's from its heading (``real_report.REAL_HEADING``) on.
+    """
+    from engine.experiments.real_report import REAL_HEADING, real_markdown
+
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = (out_dir / "findings.md", out_dir / "findings.json")
-    texts = (to_markdown(findings), json.dumps(_jsonable(findings), indent=1, allow_nan=False))
+    try:
+        previous = json.loads(paths[1].read_text()) if paths[1].is_file() else {}
+    except ValueError:
+        previous = {}
+    old_text = paths[0].read_text() if paths[0].is_file() else ""
+    old_synthetic, heading, old_real = old_text.partition(REAL_HEADING)
+    if track == "real":
+        combined = {**{k: v for k, v in previous.items() if k != "real"}, "real": findings}
+        text = (old_synthetic.rstrip() + "\n\n" if old_synthetic.strip() else "") + real_markdown(findings)
+    else:
+        combined = {**findings, **({"real": previous["real"]} if "real" in previous else {})}
+        text = to_markdown(findings) + ("\n" + heading + old_real if heading else "")
+    texts = (text, json.dumps(_jsonable(combined), indent=1, allow_nan=False))
     for path, text in zip(paths, texts):
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         tmp.write_text(text)

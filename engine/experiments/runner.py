@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import torch
 
-from engine.experiments.budgets import Budget
+from engine.experiments.budgets import Budget, RealBudget
 from engine.experiments.data import ExperimentData, prepare_data
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
@@ -44,11 +44,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """base / scorer: checkpoints (None: resources/checkpoints). cache_dir: synthetic data
-    and the work folder. out_dir: where findings.md / findings.json go (None: the work
-    folder). device: torch device for models ('auto': CUDA when available)."""
+    """budget: a Budget (synthetic track) or a RealBudget (real track).
+    base / scorer: checkpoints (None: resources/checkpoints). cache_dir: the tracks' data
+    and work folders. out_dir: where findings.md / findings.json go (None: the work
+    folder). device: torch device for models ('auto': CUDA when available).
+    recording: the real track's Pose2Sim ``Demo_SinglePerson`` folder (None: fetched into
+    the user cache, ``engine.multiview.pose2sim_demo``)."""
 
-    budget: Budget
+    budget: Budget | RealBudget
     budget_name: str = "custom"
     base: str | None = None
     scorer: str | None = None
@@ -56,6 +59,7 @@ class ExperimentConfig:
     out_dir: str | None = None
     device: str = "auto"
     workers: int = 1
+    recording: str | None = None
 
 
 def work_stamp(budget: Any, base_weights: Path, scorer_weights: Path) -> str:
@@ -94,42 +98,78 @@ class _Results:
         return self.data[key]
 
 
-def run_experiment(
-    config: ExperimentConfig, progress: ProgressFn = no_progress, should_cancel: CancelFn = never_cancel
-) -> dict[str, Any]:
-    """Run (or resume) the experiment; returns the findings (see ``report.build_findings``)
-    and writes findings.md / findings.json into ``out_dir``."""
+class Stages:
+    """Runs named stages once, keeping each result in ``results`` (a stopped run resumes)
+    and reporting each stage's progress as its share of ``total`` stages."""
+
+    def __init__(self, results: _Results, total: int, progress: ProgressFn, should_cancel: CancelFn):
+        self.results, self.total, self.progress, self.should_cancel = results, total, progress, should_cancel
+        self.count = 0
+
+    def run(self, key: str, message: str, fn: Callable[[ProgressFn], Any]) -> Any:
+        start = self.count
+        self.count += 1
+        check_cancel(self.should_cancel)
+
+        def report(e: ProgressEvent) -> None:
+            self.progress(ProgressEvent((start + e.fraction) / self.total, f"{message}: {e.message}", e.metrics))
+
+        report(ProgressEvent(0.0, "starting"))
+        return self.results.get_or_run(key, lambda: fn(report))
+
+
+@dataclass(frozen=True, eq=False)
+class Models:
+    """The experiment's base model and scorer, their weight files, the body model and device."""
+
+    base_w: Path
+    scorer_w: Path
+    base: DiffusionHMR
+    scorer: HMRScorer
+    body: BodyModel
+    device: torch.device
+
+
+def load_models(config: ExperimentConfig) -> Models:
     from engine.body.model import BodyModel
-    from engine.experiments.report import build_findings, write_report
+    from engine.devices import pick_device
     from engine.models.checkpoint import checkpoint_paths
     from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
     from engine.models.scorer import DEFAULT_SCORER_PATH, HMRScorer
-    from engine.devices import pick_device
 
-    started = time.perf_counter()
-    b = config.budget
     base_w = checkpoint_paths(config.base or DEFAULT_CHECKPOINT)[0]
     scorer_w = checkpoint_paths(config.scorer or DEFAULT_SCORER_PATH)[0]
     dev = pick_device(config.device)
     body = BodyModel(device=dev)
-    base = DiffusionHMR.load(base_w, body=body, device=dev)
-    scorer = HMRScorer.load(scorer_w, body=body, device=dev)
+    return Models(base_w, scorer_w, DiffusionHMR.load(base_w, body=body, device=dev),
+                  HMRScorer.load(scorer_w, body=body, device=dev), body, dev)
+
+
+def model_settings(models: Models) -> dict[str, Any]:
+    """What a report says about the models."""
+    return {"base": _shown(models.base_w), "scorer": _shown(models.scorer_w),
+            "base_sha256": _file_digest(models.base_w), "scorer_sha256": _file_digest(models.scorer_w),
+            "base_training": models.base.config.get("training", {}).get("step"), "device": str(models.device),
+            "detector_inputs": bool(models.base.detector_inputs)}
+
+
+def run_experiment(
+    config: ExperimentConfig, progress: ProgressFn = no_progress, should_cancel: CancelFn = never_cancel
+) -> dict[str, Any]:
+    """Run (or resume) the experiment; returns the findings (see ``report.build_findings``)
+    and writes findings.md / findings.json into ``out_dir`` (keeping the real track's
+    findings already there)."""
+    from engine.experiments.report import build_findings, write_report
+
+    started = time.perf_counter()
+    b = config.budget
+    models = load_models(config)
+    base_w, scorer_w, base, scorer, body, dev = (models.base_w, models.scorer_w, models.base, models.scorer,
+                                                 models.body, models.device)
     work = Path(config.cache_dir) / "runs" / f"{config.budget_name}-{work_stamp(b, base_w, scorer_w)}"
     work.mkdir(parents=True, exist_ok=True)
     results = _Results(work / "results.json")
-    stages = 2 + b.seeds * (5 + len(b.keep_fractions))
-    count = [0]
-
-    def run(key: str, message: str, fn: Callable[[ProgressFn], Any]) -> Any:
-        start = count[0]
-        count[0] += 1
-        check_cancel(should_cancel)
-
-        def report(e: ProgressEvent) -> None:
-            progress(ProgressEvent((start + e.fraction) / stages, f"{message}: {e.message}", e.metrics))
-
-        report(ProgressEvent(0.0, "starting"))
-        return results.get_or_run(key, lambda: fn(report))
+    run = Stages(results, 2 + b.seeds * (5 + len(b.keep_fractions)), progress, should_cancel).run
 
     data = run("data", "data", lambda p: {k: str(v) for k, v in vars(
         prepare_data(config.cache_dir, b, config.workers, p, should_cancel)).items()})
@@ -145,17 +185,14 @@ def run_experiment(
             run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
                 lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
     settings = {
-        "budget": config.budget_name, "budget_settings": b.to_dict(),
-        "base": _shown(base_w), "scorer": _shown(scorer_w),
-        "base_sha256": _file_digest(base_w), "scorer_sha256": _file_digest(scorer_w),
-        "base_training": base.config.get("training", {}).get("step"), "device": str(dev),
+        "budget": config.budget_name, "budget_settings": b.to_dict(), **model_settings(models),
         "data": {k: str(v) for k, v in vars(data).items()}, "work": str(work),
         "stage_seconds": results.data.get("_seconds", {}),
         "wall_seconds_this_call": round(time.perf_counter() - started, 1),
         "compute_seconds": round(sum(results.data.get("_seconds", {}).values()), 1),
     }
     findings = build_findings(results.data, b, settings)
-    write_report(findings, Path(config.out_dir) if config.out_dir else work)
+    write_report(findings, Path(config.out_dir) if config.out_dir else work, "synthetic")
     progress(ProgressEvent(1.0, "report written"))
     return findings
 
@@ -182,18 +219,20 @@ class _Context:
                 "correlation": result.to_dict()["scorer_correlation"], "num_images": result.settings["num_images"]}
 
     def pairs(self, seed: int, progress: ProgressFn) -> dict[str, Any]:
+        from engine.data.detector_cache import detections_for
         from engine.data.load import load_dataset
         from engine.training.pair_io import save_pairs
         from engine.training.pairs import PairConfig, build_pairs
 
         b = self.b
         records = load_dataset(self.data.pool).records
+        detections = detections_for(self.data.pool, records)
         # The pool's labels exist (it is synthetic) but pairs never look at them.
         unlabelled = [r.replace(pose=None, betas=None, camera=None, joints3d=None, label_kind=None) for r in records]
         config = PairConfig(num_candidates=b.pair_candidates, pairs_per_image=b.pairs_per_image, top_k=b.top_k,
                             bottom_k=b.bottom_k, min_margin=b.min_margin, seed=seed * 100_000)
         pairs = build_pairs(unlabelled, self.base, self.scorer, self.body, config, str(self.base_w),
-                            str(self.scorer_w), progress, self.should_cancel)
+                            str(self.scorer_w), progress, self.should_cancel, detections=detections)
         path = self.work / f"seed{seed}" / "pairs.jsonl"
         save_pairs(path, pairs)
         margins = [p.margin for p in pairs if p.margin is not None]
@@ -248,11 +287,13 @@ class _Context:
         return {"checkpoint": str(weights), "train": last, "test": test}
 
     def clean_scores(self, progress: ProgressFn) -> dict[str, Any]:
+        from engine.data.detector_cache import detections_for
         from engine.data.load import load_dataset
         from engine.training.cleaning import score_labels
 
         records = load_dataset(self.data.pseudo).records
-        scores = score_labels(records, self.scorer, self.body, progress=progress, should_cancel=self.should_cancel)
+        scores = score_labels(records, self.scorer, self.body, progress=progress, should_cancel=self.should_cancel,
+                              detections=detections_for(self.data.pseudo, records))
         corrupted = [bool(r.extra["is_corrupted"]) if "is_corrupted" in r.extra else False for r in records]
         kinds = [str(r.extra["corruption_kind"]) if "corruption_kind" in r.extra else "" for r in records]
         return {"scores": [float(s) for s in scores], "corrupted": corrupted, "kinds": kinds}
@@ -269,7 +310,7 @@ class _Context:
         subset = [r for r, k in zip(records, keep) if k]
         ckpt = finetune_subsets(self.base_w, {name: subset}, self.work / f"seed{seed}" / "clean", b.clean_steps,
                                 b.clean_batch, b.clean_lr, seed, str(self.device), _head(progress, 0.7),
-                                self.should_cancel)[name]
+                                self.should_cancel, source=self.data.pseudo)[name]
         test = self.evaluate(str(ckpt), seed, _tail(progress, 0.7))
         return {"checkpoint": str(ckpt), "kept": int(keep.sum()), "test": test,
                 "detection": detection_stats(keep, np.array(scores["corrupted"], bool))}

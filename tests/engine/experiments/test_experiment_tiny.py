@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from engine.cli import main
@@ -13,9 +14,9 @@ from engine.experiments import get_budget
 
 
 
-def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_checkpoints, capsys):
-    base, scorer = tiny_checkpoints
-    args = ["experiment", "--budget", "tiny", "--base", str(base), "--scorer", str(scorer),
+def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_detector_checkpoints, capsys):
+    base, scorer = tiny_detector_checkpoints
+    args = ["experiment", "--track", "synthetic", "--budget", "tiny", "--base", str(base), "--scorer", str(scorer),
             "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "docs")]
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -30,6 +31,13 @@ def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_checkpoints, capsy
     assert findings["finding3"]["corrupted"] == 3 and findings["finding3"]["kept"]["top60"] == 6
     text = (tmp_path / "docs" / "findings.md").read_text()
     assert text.count("| Select |") == 1 and "± " in text and "## 3." in text
+    # Every wild set has its detector cache, and the detector-conditioned base model got the
+    # detector's landmarks for every pair it sampled.
+    sets = list((tmp_path / "cache").glob("wild-*"))
+    assert len(sets) == 4 and all((s / "annotations.detector.npz").is_file() for s in sets)
+    (work,) = (tmp_path / "cache" / "runs").glob("tiny-*")
+    pairs = [json.loads(line) for line in (work / "seed0" / "pairs.jsonl").read_text().splitlines()]
+    assert pairs and all(np.shape(p["landmarks"]) == (33, 6) for p in pairs)
     # Run again: every stage comes from the work folder, none is redone or rewritten.
     stages = {f: f.stat().st_mtime_ns for f in (tmp_path / "cache").rglob("*") if f.is_file()}
     assert main(args) == 0

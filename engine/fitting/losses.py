@@ -28,6 +28,21 @@ def gmof(residual: torch.Tensor, sigma: float) -> torch.Tensor:
     return sigma**2 * sq / (sigma**2 + sq)
 
 
+def project_crop(points: torch.Tensor, cam: torch.Tensor, inv_focal: torch.Tensor) -> torch.Tensor:
+    """Perspective projection in a person's crop, with the weak-perspective camera's parameters.
+
+    points: (B, N, 3) metres, crop-camera oriented (+z away), no translation. cam: (B, 3)
+    (s, tx, ty): the body sits at depth focal / s, shifted by (tx, ty) metres.
+    inv_focal: (B,) 1 / focal length in normalised crop units (0: weak perspective).
+    Returns (B, N, 2) normalised crop coordinates: s (X_xy + t) / (1 + s Z / focal), so a
+    point nearer the camera than the body's centre lands further out, as in a photo.
+    """
+    s = cam[:, None, :1]
+    depth = 1.0 + s[..., 0] * points[..., 2] * inv_focal[:, None]
+    # A point at or behind the camera has no image; keep the division finite for it.
+    return s * (points[..., :2] + cam[:, None, 1:]) / depth.clamp(min=0.1)[..., None]
+
+
 def reprojection_loss(projected: torch.Tensor, keypoints: torch.Tensor, sigma: float,
                       joints: list[int] | None = None) -> torch.Tensor:
     """Confidence-weighted robust reprojection error per person.

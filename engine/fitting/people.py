@@ -76,6 +76,7 @@ def fit_people(
     config: FitConfig = FitConfig(),
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    focal_px: np.ndarray | None = None,
 ) -> PeopleFit:
     """Fit the body to N people of photos.
 
@@ -83,10 +84,19 @@ def fit_people(
     world_landmarks: (N, 33, 3) BlazePose world landmarks, metres, hip-midpoint origin,
         camera axes; a row of NaN for a person without them; None for nobody.
     init: (N, D) candidates to refine (their cameras for these boxes' crops), or None.
+    focal_px: (N,) each photo's focal length in pixels when its camera is calibrated: the
+        fit then projects with perspective in the person's crop; None: weak perspective.
     Raises ShapeError for malformed input.
     """
     centre, size = crops_of(boxes)
-    return _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel)
+    focal = None
+    if focal_px is not None:
+        focal = np.asarray(focal_px, np.float64).reshape(-1)
+        if focal.shape != size.shape or not (focal > 0).all():
+            raise ShapeError(f"focal lengths: expected {len(size)} positive values, got {focal.round(1).tolist()}")
+        focal = focal / (size / 2)
+    return _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel,
+                         focal)
 
 
 def refine_candidates(
@@ -110,7 +120,8 @@ def refine_candidates(
     return _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, params, config, None, None)
 
 
-def _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel) -> PeopleFit:
+def _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, config, progress, should_cancel,
+                  focal=None) -> PeopleFit:
     kp = np.asarray(keypoints_px, np.float64)
     if kp.ndim != 3 or kp.shape[1:] != (17, 3):
         raise ShapeError(f"keypoints: expected (N, 17, 3) pixels + confidence, got {kp.shape}")
@@ -122,5 +133,6 @@ def _fit_in_crops(keypoints_px, centre, size, body, world_landmarks, init, confi
         world=None if world is None else torch.from_numpy(world).float(),
         init=None if init is None else torch.as_tensor(init, dtype=torch.float32),
         config=config, progress=progress, should_cancel=should_cancel,
+        focal=None if focal is None else torch.from_numpy(focal),
     )
     return PeopleFit(result, centre.astype(np.float32), size.astype(np.float32))

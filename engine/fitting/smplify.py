@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.body.projection import project_weak_perspective
 from engine.body.rotations import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
@@ -40,7 +39,14 @@ from engine.body.rotations import (
 from engine.errors import JobCancelled, ShapeError
 from engine.fitting.camera_init import TORSO, fit_weak_perspective, orientation_from_keypoints, orientation_from_world
 from engine.fitting.keypoint_model import KeypointModel
-from engine.fitting.losses import BONES, bone_direction_loss, bone_directions, bone_weights, reprojection_loss
+from engine.fitting.losses import (
+    BONES,
+    bone_direction_loss,
+    bone_directions,
+    bone_weights,
+    project_crop,
+    reprojection_loss,
+)
 from engine.fitting.priors import bend_limit_penalty, pose_prior, shape_prior
 from engine.models.param_layout import ParamLayout
 
@@ -132,6 +138,7 @@ def fit_bodies(
     layout: ParamLayout = ParamLayout(),
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    focal: torch.Tensor | None = None,
 ) -> FitResult:
     """Fit the body to B people at once.
 
@@ -144,6 +151,9 @@ def fit_bodies(
         then runs the world, camera and body stages.
     progress: called with (steps done, steps in all). should_cancel: polled every step;
         True raises JobCancelled.
+    focal: (B,) each crop's focal length in normalised crop units (pixels / half the
+        crop side) when the camera is known: the keypoints are then fitted with a
+        perspective crop camera (``losses.project_crop``); None or inf: weak perspective.
     """
     keypoints = torch.as_tensor(keypoints, dtype=torch.float32)
     world = None if world is None else torch.as_tensor(world, dtype=torch.float32)
@@ -153,13 +163,15 @@ def fit_bodies(
     kp = torch.where(torch.isfinite(kp), kp, torch.zeros_like(kp))
     kp[..., 2] = kp[..., 2].clamp(0, 1)
     B = kp.shape[0]
+    inv_focal = torch.zeros(B, device=dev, dtype=kp.dtype) if focal is None else \
+        1.0 / torch.as_tensor(focal).to(dev, kp.dtype).reshape(B)
     target_dirs, dir_weights = _world_terms(world, kp, dev)
     prior = pose_prior()
     km = keypoint_model(body)
     rows = torch.arange(B, device=dev)
     if init is None:
         rows, R = _starts(kp, world, dir_weights)
-        kp, target_dirs, dir_weights = kp[rows], target_dirs[rows], dir_weights[rows]
+        kp, target_dirs, dir_weights, inv_focal = kp[rows], target_dirs[rows], dir_weights[rows], inv_focal[rows]
         v = _initial_vars(kp, R, km, prior)
         stages = [("world", config.world_steps), ("camera", config.camera_steps), ("body", config.body_steps)]
     else:
@@ -186,16 +198,16 @@ def fit_bodies(
             if stage == "world":
                 loss = _world_stage_loss(v, km, target_dirs, dir_weights, prior, config)
             else:
-                loss = _loss(v, km, kp, joints, target_dirs, dir_weights, prior, config, stage == "body")
+                loss = _loss(v, km, kp, inv_focal, joints, target_dirs, dir_weights, prior, config, stage == "body")
             loss.sum().backward()
             opt.step()
             done += 1
             if progress is not None:
                 progress(done, total)
     with torch.no_grad():
-        loss = _loss(v, km, kp, None, target_dirs, dir_weights, prior, config, True)
+        loss = _loss(v, km, kp, inv_focal, None, target_dirs, dir_weights, prior, config, True)
         kp3d, _ = km(v.matrices(), v.betas)
-        dist = (project_weak_perspective(kp3d, v.cam) - kp[..., :2]).norm(dim=-1)
+        dist = (project_crop(kp3d, v.cam, inv_focal) - kp[..., :2]).norm(dim=-1)
         reproj = (dist * kp[..., 2]).sum(-1) / kp[..., 2].sum(-1).clamp(min=1e-8)
         rot6d = torch.cat([matrix_to_rotation_6d(rotation_6d_to_matrix(v.root))[:, None],
                            matrix_to_rotation_6d(axis_angle_to_matrix(v.pose.reshape(-1, 23, 3)))], dim=1)
@@ -260,11 +272,11 @@ def _vars_from_params(params: torch.Tensor, layout: ParamLayout) -> _Vars:
     return _Vars(matrix_to_rotation_6d(rotation_6d_to_matrix(rot[:, 0])), body_pose, betas, cam)
 
 
-def _loss(v: _Vars, km: KeypointModel, kp, joints, target_dirs, dir_weights, prior, cfg: FitConfig,
+def _loss(v: _Vars, km: KeypointModel, kp, inv_focal, joints, target_dirs, dir_weights, prior, cfg: FitConfig,
           full: bool) -> torch.Tensor:
     """(B,) total loss per person; ``full`` adds the priors and the 3D term (body stage)."""
     kp3d, _ = km(v.matrices(), v.betas)
-    loss = reprojection_loss(project_weak_perspective(kp3d, v.cam), kp, cfg.sigma, joints)
+    loss = reprojection_loss(project_crop(kp3d, v.cam, inv_focal), kp, cfg.sigma, joints)
     if full:
         loss = loss + cfg.pose_prior_weight * prior.nll(v.pose)
         loss = loss + cfg.shape_prior_weight * shape_prior(v.betas)

@@ -72,6 +72,26 @@ class Camera:
         px, _ = cv2.projectPoints(pts, rvec, self.t, self.K, self.dist)
         return px.reshape(-1, 2)
 
+    def ray_rotation(self, pixel: np.ndarray) -> np.ndarray:
+        """(2,) distorted pixel -> (3, 3) rotation from the axes of a camera looking
+        through that pixel (its +z along the pixel's ray, turned the least from this
+        camera) to this camera's axes.
+
+        A body estimated in a person's crop is oriented as seen along the crop's ray,
+        not along the optical axis: ``R @ X`` turns it into this camera's axes (a few
+        degrees for a person off the image centre of a wide-angle view).
+        """
+        u, v = self.undistort(np.asarray(pixel, np.float64).reshape(1, 2))[0]
+        ray = np.linalg.solve(self.K, np.array([u, v, 1.0]))
+        ray /= np.linalg.norm(ray)
+        axis = np.cross([0.0, 0.0, 1.0], ray)
+        sin, cos = np.linalg.norm(axis), ray[2]
+        if sin < 1e-12:
+            return np.eye(3)
+        k = axis / sin
+        cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+        return np.eye(3) + sin * cross + (1 - cos) * cross @ cross
+
     def undistort(self, pixels: np.ndarray) -> np.ndarray:
         """(N, 2) distorted pixels -> (N, 2) pixels of the ideal pinhole camera ``K``."""
         pts = np.asarray(pixels, np.float64).reshape(-1, 1, 2)

@@ -1,15 +1,21 @@
 """The methods the multi-view benchmark compares, each one camera-oriented 3D body per view.
 
-A method takes the views of one moment (each camera's frame and the detector's person
-in it) and returns, per view, hypotheses (K, 12, 3) in metres (OpenCV camera axes, any
-position; see :mod:`engine.multiview.evaluate`) and, for a scored sampler, their scores
-(K,). Each view is predicted on its own; the views come together only so that a method
-can batch them (the fit optimises all of them at once).
+A method takes the views of one moment (each camera's frame, the detector's person in
+it and, when calibrated, the camera) and returns, per view, hypotheses (K, 12, 3) in
+metres (OpenCV camera axes, any position; see :mod:`engine.multiview.evaluate`) and, for
+a scored sampler, their scores (K,). Each view is predicted on its own; the views come
+together only so that a method can batch them (the fit optimises all of them at once).
+
+A body estimated in a person's crop is oriented as seen along the crop's ray; with the
+camera known, ``blazepose_world`` and ``fit`` turn it into the camera's axes
+(``Camera.ray_rotation`` at the crop's centre: 4-7 degrees in the Pose2Sim views).
 
 * ``blazepose_world``: BlazePose's 33 world landmarks (metres, camera-oriented), read at
   the 12 evaluation joints by name.
 * ``fit``: the SMPLify-style fit of the body to the detector's COCO-17 keypoints and
-  world landmarks (``engine.fitting.fit_people``), read at the body's COCO-17 keypoints.
+  world landmarks (``engine.fitting.fit_people``), read at the body's COCO-17 keypoints;
+  with the camera known, it projects with the camera's focal length (perspective in
+  the crop) instead of weak perspective.
 * ``zero_noise`` / ``select`` / ``min``: a diffusion model's M candidates through the
   project's sampling entry point, read at the body model's COCO-17 keypoints (regressed
   from the mesh, the points the detector's landmarks name); hypothesis 0 is the
@@ -45,8 +51,10 @@ class Method(Protocol):
 
     names: tuple[str, ...]
 
-    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
-        """images: each view's (H, W, 3) uint8 RGB frame; detections: its PersonDetection."""
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
+                cameras: Sequence[Any] | None = None) -> list[Prediction]:
+        """images: each view's (H, W, 3) uint8 RGB frame; detections: its PersonDetection;
+        cameras: its calibrated ``Camera``, or None when unknown."""
         ...
 
 
@@ -55,8 +63,11 @@ class BlazePoseWorld:
 
     names: tuple[str, ...] = ("blazepose_world",)
 
-    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
-        return [Prediction(to_eval12(np.asarray(d.world_landmarks, np.float64)[:, :3])[None]) for d in detections]
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
+                cameras: Sequence[Any] | None = None) -> list[Prediction]:
+        points = np.stack([to_eval12(np.asarray(d.world_landmarks, np.float64)[:, :3]) for d in detections])
+        points = _into_cameras(points, detections, cameras)
+        return [Prediction(p[None]) for p in points]
 
 
 class BodyFit:
@@ -67,15 +78,18 @@ class BodyFit:
     def __init__(self, body: Any) -> None:
         self.body = body
 
-    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
+                cameras: Sequence[Any] | None = None) -> list[Prediction]:
         from engine.fitting import fit_people
 
+        focal = None if cameras is None else np.array([(c.K[0, 0] + c.K[1, 1]) / 2 for c in cameras])
         fit = fit_people(
             np.stack([d.keypoints for d in detections]), np.array([d.box for d in detections]), self.body,
-            world_landmarks=np.stack([d.world_landmarks for d in detections]),
+            world_landmarks=np.stack([d.world_landmarks for d in detections]), focal_px=focal,
         )
         keypoints = fit.candidates(self.body, with_vertices=False).keypoints3d[:, 0].numpy()
-        return [Prediction(to_eval12(k)[None]) for k in keypoints]
+        points = _into_cameras(to_eval12(keypoints.astype(np.float64)), detections, cameras)
+        return [Prediction(p[None]) for p in points]
 
 
 class DiffusionSampler:
@@ -89,7 +103,9 @@ class DiffusionSampler:
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
 
-    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any]) -> list[Prediction]:
+    def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
+                cameras: Sequence[Any] | None = None) -> list[Prediction]:
+        """The candidates as sampled in the crop (the sampler takes no camera)."""
         return [self._predict_one(image, detection) for image, detection in zip(images, detections)]
 
     def _predict_one(self, image: np.ndarray, detection: Any) -> Prediction:
@@ -104,6 +120,17 @@ class DiffusionSampler:
         c = result.candidates
         scores = None if c.scores is None else c.scores[0].numpy()
         return Prediction(to_eval12(c.keypoints3d[0].numpy()), scores)
+
+
+def _into_cameras(points: np.ndarray, detections: Sequence[Any], cameras: Sequence[Any] | None) -> np.ndarray:
+    """(N, 12, 3) bodies oriented as seen along their crops' rays -> the same in their
+    cameras' axes (unchanged without cameras)."""
+    if cameras is None:
+        return points
+    from engine.data.crops import square_crop
+
+    turns = np.stack([c.ray_rotation(square_crop(np.asarray(d.box, np.float64))[0]) for c, d in zip(cameras, detections)])
+    return np.einsum("nij,nkj->nki", turns, points)
 
 
 def build_methods(

@@ -159,7 +159,7 @@ def evaluate_recording(
         detections = [_largest_person(detector, image) for image in images]
         refs = [reference_in_camera(reference.points[f], cameras[v].R) for v in views]
         for method in methods:
-            for pred, ref_cam in zip(method.predict(images, detections), refs):
+            for pred, ref_cam in zip(method.predict(images, detections, [cameras[v] for v in views]), refs):
                 errors = view_errors(pred.hypotheses, ref_cam)
                 if len(method.names) == 1:
                     single.setdefault(method.names[0], []).append((errors[0][0], errors[1][0]))

@@ -10,6 +10,7 @@ from skimage import data
 import engine.models.scorer as scorer_module
 from engine.cli import main
 from engine.detect import PoseDetector
+from engine.errors import ShapeError
 from engine.fitting import fit_people, refine_candidates
 from engine.image_io import save_image
 from engine.models.diffusion_hmr import DiffusionHMR
@@ -89,3 +90,10 @@ def test_refining_sampled_candidates_brings_them_onto_the_keypoints(astronaut, b
 
     before = np.linalg.norm(c.keypoints_px[0].numpy()[:, seen] - det.keypoints[seen, :2], axis=-1).mean(-1)
     assert (error(refined) < before / 2).all(), (before, error(refined))
+
+
+def test_a_focal_length_that_is_not_positive_is_refused_in_one_line(astronaut, body):
+    _, detection = astronaut
+    kp, box = np.asarray(detection.keypoints)[None], np.array([detection.box])
+    with pytest.raises(ShapeError, match=r"^focal lengths: expected 1 positive values, got \[0\.0\]$"):
+        fit_people(kp, box, body, focal_px=np.array([0.0]))

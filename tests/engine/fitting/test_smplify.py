@@ -5,6 +5,7 @@ import torch
 from fit_data import make_people
 
 from engine.fitting import FitConfig, fit_bodies
+from engine.fitting.losses import project_crop
 from engine.fitting.priors import BEND_JOINTS, bend_limit_bounds
 from engine.metrics import mpjpe, pa_mpjpe
 from engine.models.param_layout import ParamLayout
@@ -60,6 +61,22 @@ def test_the_world_stage_poses_the_body_on_the_world_landmarks_alone(body):
     # a converged fit), without looking at the keypoints.
     assert (posed_pa[:2] < 0.75 * start_pa[:2]).all(), (start_pa, posed_pa)
     torch.testing.assert_close(posed.params[2], start.params[2])
+
+
+def test_with_the_focal_length_a_close_up_is_fitted_in_perspective(body):
+    pose, betas, cam, _, kp3d = make_people(body, 3, seed=8)
+    # A wide-angle close-up: the crop's focal length is 1.5 half-crop-sides, so the body's
+    # depth (about +-0.3 m at 1.5 m) changes its image scale by a fifth front to back.
+    focal = torch.full((3,), 1.5)
+    kp = torch.cat([project_crop(kp3d.double(), cam.double(), 1 / focal.double()).float(),
+                    torch.ones(3, 17, 1)], dim=-1)
+    world = _world(kp3d)
+    weak = fit_bodies(kp, body, world=world)
+    persp = fit_bodies(kp, body, world=world, focal=focal)
+    weak_err, _ = _errors(_decode(body, weak.params)[0].keypoints, kp3d)
+    persp_err, persp_pa = _errors(_decode(body, persp.params)[0].keypoints, kp3d)
+    assert (persp.reprojection * 112 < 1.0).all() and (persp.reprojection < weak.reprojection).all()
+    assert persp_err.mean() < 0.8 * weak_err.mean() and (persp_pa < 35).all(), (weak_err, persp_err, persp_pa)
 
 
 def test_missing_and_outlier_keypoints_barely_move_the_fit(body):

@@ -48,6 +48,25 @@ def test_undistort_inverts_the_lens(tmp_path):
     np.testing.assert_allclose(cam.undistort(distorted), ideal, atol=1e-3)
 
 
+def test_ray_rotation_turns_a_crop_view_into_the_camera():
+    cam = rig(distortion=0.08)[1]
+    points = body_points(np.random.default_rng(2))[0]
+    for point, pixel in zip(points, cam.project(points)):
+        R = cam.ray_rotation(pixel)
+        np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-9)
+        assert np.linalg.det(R) > 0
+        # The crop's forward axis is the ray through the (distorted) pixel ...
+        ray = cam.to_camera(point)
+        np.testing.assert_allclose(R[:, 2], ray / np.linalg.norm(ray), atol=1e-4)
+        # ... turned the least (no roll about the ray): the crop's right axis stays level.
+        assert abs(R[1, 0]) < 0.01
+    # Off the image centre of this wide-angle view, the turn is several degrees.
+    corner = cam.ray_rotation(np.array([100.0, 1800.0]))
+    assert np.degrees(np.arccos(corner[2, 2])) > 15
+    no_lens = rig(distortion=0.0)[0]
+    np.testing.assert_allclose(no_lens.ray_rotation(no_lens.K[:2, 2]), np.eye(3), atol=1e-9)
+
+
 def test_cameras_are_ordered_naturally_and_inactive_ones_skipped(tmp_path):
     cams = rig()
     path = tmp_path / "c.qca.txt"

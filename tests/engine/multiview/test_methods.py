@@ -8,6 +8,8 @@ from engine.detect import PoseDetector
 from engine.errors import DataError
 from engine.metrics import pa_mpjpe
 from engine.multiview.evaluate import reference_in_camera, view_errors
+from engine.data.crops import square_crop
+from engine.multiview.calibration import Camera
 from engine.multiview.methods import BlazePoseWorld, DiffusionSampler, build_methods
 
 
@@ -79,6 +81,30 @@ def test_fit_is_an_upright_body_per_view_close_to_the_world_landmarks(astronaut,
         # Near the world landmarks, not on them: they are a low-weight term of the fit
         # (the keypoints lead), 62 mm here; a body turned or bent wrong is well over 100.
         assert pa[0] < 75.0  # mm
+
+
+def test_with_a_camera_the_bodies_are_turned_from_the_crop_into_the_camera(astronaut, sampler):
+    image, detection = astronaut
+    # A wide-angle camera whose optical centre is the image's top-left corner: the
+    # astronaut is seen about 20 degrees off its axis.
+    K = np.array([[900.0, 0, 0], [0, 900.0, 0], [0, 0, 1]])
+    camera = Camera("cam", (512, 512), K, np.zeros(5), np.eye(3), np.zeros(3))
+    turn = camera.ray_rotation(square_crop(np.asarray(detection.box, np.float64))[0])
+    assert np.degrees(np.arccos(turn[2, 2])) > 15
+
+    (plain,) = BlazePoseWorld().predict([image], [detection])
+    (turned,) = BlazePoseWorld().predict([image], [detection], [camera])
+    np.testing.assert_allclose(turned.hypotheses[0], plain.hypotheses[0] @ turn.T, atol=1e-9)
+
+    (fit,) = build_methods(("fit",))
+    fit.body = sampler.body
+    (camera_fit,) = fit.predict([image], [detection], [camera])
+    # The fit with the camera is a body near the world landmarks, turned as they are.
+    body = camera_fit.hypotheses[:, :8]
+    assert pa_mpjpe(body, turned.hypotheses[:, :8])[0] < 75.0
+    gap = {name: np.linalg.norm(body[0] - world[0, :8], axis=-1).mean()
+           for name, world in (("turned", turned.hypotheses), ("plain", plain.hypotheses))}
+    assert gap["turned"] < gap["plain"], gap
 
 
 def test_unknown_method_names_are_refused():

@@ -35,7 +35,8 @@ def build_real_findings(results: dict[str, Any], b: RealBudget, settings: dict[s
     """The three findings of the real track from the stage results of ``real_runner``."""
     seeds = [r for r in range(b.seeds) if f"seed{r}/base" in results]
     rows1 = {row: _row(results, seeds, "base", row, None) for row in ("Min", "Select", "Zero-noise", "Mean")}
-    checks1 = [rows1["Select"][m]["mean"] < rows1[other][m]["mean"] for other in ("Zero-noise", "Mean") for m in METRICS]
+    checks1 = [rows1["Select"][m]["mean"] < rows1[other][m]["mean"]
+               for other in ("Zero-noise", "Mean") for m in METRICS]
     srcc = stat([_num(results[f"seed{r}/base"]["correlation"].get("MPJPE", {}).get("srcc")) for r in seeds])
     holding = sum(all(results[f"seed{r}/base"]["report"]["Select"][m] < results[f"seed{r}/base"]["report"][o][m]
                       for m in METRICS for o in ("Zero-noise", "Mean")) for r in seeds)

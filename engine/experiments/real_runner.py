@@ -66,14 +66,13 @@ def run_real_experiment(
 
     started = time.perf_counter()
     b = config.budget
-    if not isinstance(b, RealBudget):
-        raise TypeError("run_real_experiment needs a RealBudget")
     calibration, videos = demo_files(Path(config.recording) if config.recording else fetch_demo(default_data_dir()))
     models = load_models(config)
-    work = Path(config.cache_dir) / "runs" / f"real-{config.budget_name}-{work_stamp(b, models.base_w, models.scorer_w)}"
+    stamp = work_stamp(b, models.base_w, models.scorer_w)
+    work = Path(config.cache_dir) / "runs" / f"real-{config.budget_name}-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
     results = _Results(work / "results.json")
-    run = Stages(results, 2 + b.seeds * (4 + len(b.keep_fractions)), progress, should_cancel).run
+    run = Stages(results, 2 + b.seeds * (5 + len(b.keep_fractions)), progress, should_cancel).run
 
     data = run("data", "real data", lambda p: _data_dict(prepare_real_data(
         config.cache_dir, calibration, videos, b, progress=p, should_cancel=should_cancel)))

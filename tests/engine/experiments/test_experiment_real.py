@@ -1,9 +1,9 @@
 """``adhmr experiment --track real --budget tiny``: the real track end to end.
 
 On Pose2Sim's recording when it is in the user cache (``python -m benchmarks.bench_real``
-fetches it), else on a four-camera recording made here: the scikit-image astronaut in
-every frame of every camera (a real person for the real detector; the views do not agree
-geometrically, which the tiny budget's error bound lets through).
+fetches it), else on a four-camera recording made here: one rendered studio person in
+every frame of every camera (whole, so the real detector sees every joint; the views do
+not agree geometrically, which the tiny budget's error bound lets through).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "multiview"))
 from synthetic_rig import rig, write_qca  # noqa: E402
 
 
-def _astronaut_recording(folder: Path, frames: int = 81) -> Path:
+def _rendered_recording(folder: Path, frames: int = 81) -> Path:
     """A Demo_SinglePerson-shaped folder: calibration and cam01..cam04.mp4 of 512x512 frames."""
-    from skimage import data
+    from engine.data.synth.generate import generate_dataset
 
-    image = data.astronaut()[..., ::-1]  # BGR for OpenCV
+    generate_dataset(folder / "render", 1, "studio", seed=5, size=512)
+    image = cv2.imread(str(next((folder / "render" / "images").glob("*.jpg"))))
     K = np.array([[450.0, 0, 256], [0, 450.0, 256], [0, 0, 1]])
     cameras = [Camera(c.name, (512, 512), K, np.zeros(5), c.R, c.t) for c in rig()]
     (folder / "calibration").mkdir(parents=True)
@@ -49,7 +50,7 @@ def recording(tmp_path):
     cached = default_data_dir()
     if all((cached / "Pose2Sim/Demo_SinglePerson" / m).is_file() for m in MEMBERS):
         return fetch_demo(cached)
-    return _astronaut_recording(tmp_path / "recording")
+    return _rendered_recording(tmp_path / "recording")
 
 
 def test_the_tiny_real_track_writes_its_findings_beside_the_synthetic_ones(

@@ -5,8 +5,9 @@
    (confidence-weighted DLT on undistorted pixels) and drop frames whose mean
    reprojection error is over ``max_error_px`` (:mod:`engine.multiview.triangulation`).
 3. For every kept frame and every camera that saw the person, run each method on that
-   view alone and compare it with the reference rotated into that camera
-   (:mod:`engine.multiview.evaluate`).
+   view alone (with that camera's calibration, which a method may use: see
+   :mod:`engine.multiview.methods`) and compare it with the reference rotated into that
+   camera (:mod:`engine.multiview.evaluate`).
 
 The reference is biased towards the detector: it is triangulated from the same 2D
 landmarks the methods start from, so it rewards agreeing with BlazePose.

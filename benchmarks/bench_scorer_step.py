@@ -57,9 +57,9 @@ def main() -> None:
     scorer = HMRScorer.load(None, body=body).train()
     if args.detector_inputs or args.cross_attention:
         torch.manual_seed(0)
-        config = ScorerConfig(**{**vars(scorer.config), "detector_inputs": args.detector_inputs,
-                                 "cross_attention": args.cross_attention})
-        scorer = HMRScorer(config).train()
+        arch = ScorerConfig(**{**vars(scorer.config), "detector_inputs": args.detector_inputs,
+                               "cross_attention": args.cross_attention})
+        scorer = HMRScorer(arch).train()
     config = ScorerTrainConfig(data="unused", out="unused", base="bundled" if base else None,
                                base_candidates=args.base_candidates, crop_size=scorer.config.crop_size,
                                error_weights={"PA-MPJPE": 4.0}, detector_inputs=args.detector_inputs)
@@ -106,9 +106,9 @@ def main() -> None:
         times["backward + AdamW"].append(t3 - t2)
         times["step"].append(t3 - t0)
     score_ms = _score_100(scorer, cands, args.runs)
-    arch = {k: v for k, v in vars(scorer.config).items() if k in ("detector_inputs", "cross_attention") and v}
+    options = [k for k, v in vars(scorer.config).items() if k in ("detector_inputs", "cross_attention") and v]
     print(f"scorer step: {B} images x 16 candidates ({args.base_candidates} base samples); scorer "
-          f"{', '.join(arch) or 'committed'}; {args.threads} threads, {args.clock} time "
+          f"{', '.join(options) or 'committed'}; {args.threads} threads, {args.clock} time "
           f"({platform.processor() or platform.machine()}); median of {args.runs} runs\n")
     print("| part | ms | share |")
     print("|---|---:|---:|")

@@ -96,8 +96,9 @@ class ScorerConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ScorerConfig":
         try:
-            return cls(**{k: (bool(d[k]) if isinstance(v, bool) else int(d[k]))
-                          for k, v in asdict(cls()).items() if k in d})
+            values: dict[str, Any] = {k: (bool(d[k]) if isinstance(v, bool) else int(d[k]))
+                                      for k, v in asdict(cls()).items() if k in d}
+            return cls(**values)
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"scorer architecture is malformed ({exc})") from None
 
@@ -303,7 +304,7 @@ class HMRScorer(nn.Module):
         if images.ndim == 4 and images.shape[1] == 3 and images.shape[2] == images.shape[3]:
             images = resize_crops(images, self.config.crop_size)
         crop, depth = joint_inputs(candidates.joints, candidates.keypoints3d, candidates.joints_2d, candidates.keypoints_2d)
-        extra = {}
+        extra: dict[str, Any] = {}
         if self.detector_inputs and landmarks is not None:
             extra = {"landmarks": torch.as_tensor(landmarks),
                      "points3d": torch.cat([candidates.joints, candidates.keypoints3d], dim=-2)}

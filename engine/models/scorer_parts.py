@@ -244,6 +244,8 @@ class CrossAttentionBlock(nn.Module):
         """Make the block the identity (every residual branch outputs 0), so a scorer
         grown by this block first ranks exactly as before."""
         with torch.no_grad():
-            for linear in (self.self_attn.out_proj, self.cross_attn.out_proj, self.mlp[2]):
+            linears = [self.self_attn.out_proj, self.cross_attn.out_proj, self.mlp[-1]]
+            for linear in linears:
+                assert isinstance(linear, nn.Linear)
                 linear.weight.zero_()
                 linear.bias.zero_()

@@ -82,7 +82,7 @@ class BaseSampler:
         """images (B, 3, S, S), keypoints (B, 17, 3) (the detector's for a detector-conditioned
         base), landmarks (B, 33, 6) (read only by one) -> (B, num, D) raw vectors."""
         images = resize_crops(images, self.crop_size)
-        extra = {"landmarks": landmarks} if self.detector_inputs else {}
+        extra: dict[str, Any] = {"landmarks": landmarks} if self.detector_inputs else {}
         return self.model.sample(images, keypoints, num, steps=steps, seed=seed, **extra).to(images.device)
 
 
@@ -117,7 +117,7 @@ class TrainingCandidates:
     landmarks: torch.Tensor | None = None
     points3d: torch.Tensor | None = None
 
-    def scorer_inputs(self, rows: slice = slice(None)) -> dict[str, torch.Tensor | None]:
+    def scorer_inputs(self, rows: slice = slice(None)) -> dict[str, Any]:
         """The keyword arguments of ``HMRScorer.logits`` for images ``rows``."""
         pick = (lambda t: None if t is None else t[rows])
         return {"images": self.images[rows], "keypoints": self.keypoints[rows], "cand_joints_crop": self.crop[rows],
@@ -145,12 +145,12 @@ def training_candidates(
     keep = (batch["has_pose"] > 0) & (batch["has_camera"] > 0)
     if not keep.any():
         raise DataError("a training batch has no image with pose and camera labels")
-    if needs_detections(config, base) and "landmarks" not in batch:
-        raise DataError("a detector-conditioned scorer or base needs the detector's outputs in each batch")
     images = batch["image"][keep].to(dev)
     keypoints = batch["keypoints"][keep].to(dev)
     detected = batch["cond_keypoints"][keep].to(dev) if "cond_keypoints" in batch else None
     landmarks = batch["landmarks"][keep].to(dev) if "landmarks" in batch else None
+    if (detected is None or landmarks is None) and needs_detections(config, base):
+        raise DataError("a detector-conditioned scorer or base needs the detector's outputs in each batch")
     pose = batch["pose"][keep].to(dev)
     betas = (batch["betas"] * batch["has_betas"][:, None])[keep].to(dev)
     cam = batch["camera"][keep].to(dev)
@@ -160,14 +160,14 @@ def training_candidates(
     if num_base and cached is not None:
         params = torch.cat([params, cached.sample(batch, keep, num_base, base_seed).to(dev)], dim=1)
     elif num_base and base is not None:
-        base_kp = detected if base.detector_inputs else keypoints
+        base_kp = detected if base.detector_inputs and detected is not None else keypoints
         sampled = base.sample(images, base_kp, num_base, config.base_steps, base_seed, landmarks=landmarks)
         params = torch.cat([params, sampled], dim=1)
     with torch.no_grad():
         posed = pose_candidates(body, params, layout)
         truth = body(pose, betas, rotation_format="axis_angle")
         errors = candidate_errors(posed.joints, posed.vertices, truth.joints, truth.vertices)
-    if not config.detector_inputs:
+    if not config.detector_inputs or detected is None:
         return TrainingCandidates(images, keypoints, posed.crop, posed.depth, errors)
     points3d = torch.cat([posed.joints, posed.keypoints3d], dim=-2)
     return TrainingCandidates(images, detected, posed.crop, posed.depth, errors, landmarks, points3d)
@@ -254,7 +254,7 @@ class ValidationSet:
         self.errors = {k: v.cpu() for k, v in candidates.errors.items()}
         self.chunk = chunk
 
-    def chunks(self) -> Iterator[dict[str, torch.Tensor | None]]:
+    def chunks(self) -> Iterator[dict[str, Any]]:
         """``HMRScorer.logits`` keyword arguments, ``chunk`` images at a time."""
         for i in range(0, self.candidates.images.shape[0], self.chunk):
             yield self.candidates.scorer_inputs(slice(i, i + self.chunk))
@@ -283,7 +283,7 @@ class ValidationSet:
 
 def concat_candidates(parts: list[TrainingCandidates]) -> TrainingCandidates:
     """Batches of candidates joined along the image axis."""
-    def cat(name: str) -> torch.Tensor | None:
+    def cat(name: str) -> Any:
         values = [getattr(p, name) for p in parts]
         return None if values[0] is None else torch.cat(values)
 

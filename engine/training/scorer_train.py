@@ -25,6 +25,7 @@ from engine.errors import CheckpointError
 from engine.models.checkpoint import body_signature, checkpoint_paths
 from engine.models.param_layout import ParamLayout
 from engine.models.scorer import HMRScorer, ScorerConfig
+from engine.models.scorer_parts import CrossAttentionBlock
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.training.candidate_noise import RestRootJoint
 from engine.training.scorer_config import ScorerTrainConfig
@@ -124,8 +125,9 @@ def _load_init(model: HMRScorer, path: str, body) -> None:
     if unexpected:
         raise CheckpointError(f"{path}: unexpected weights {unexpected[:3]}")
     if model.config.cross_attention:
-        for block in model.blocks[source.config.layers :]:
-            block.zero_residuals()
+        for block in list(model.blocks)[source.config.layers :]:
+            if isinstance(block, CrossAttentionBlock):
+                block.zero_residuals()
     else:
         for layer in model.transformer.layers[source.config.layers :]:
             _zero_residuals(layer)
@@ -146,7 +148,7 @@ def _zero_residuals(layer: torch.nn.TransformerEncoderLayer) -> None:
 def _sample_cache(config: ScorerTrainConfig, base, batches: ScorerBatches, body, progress: ProgressFn,
                   should_cancel: CancelFn) -> CachedSamples | None:
     """The training people's cached base samples, when the config names a cache."""
-    if not config.sample_cache or base is None:
+    if not config.sample_cache or not config.base or base is None:
         return None
     records = batches.dataset.records
     num = config.cache_samples or config.base_candidates

@@ -173,7 +173,9 @@ def fit_bodies(
         rows, R = _starts(kp, world, dir_weights)
         kp, target_dirs, dir_weights, inv_focal = kp[rows], target_dirs[rows], dir_weights[rows], inv_focal[rows]
         v = _initial_vars(kp, R, km, prior)
-        stages = [("world", config.world_steps), ("camera", config.camera_steps), ("body", config.body_steps)]
+        # Nobody with world landmarks: the world stage would not move anyone, skip its cost.
+        world_steps = config.world_steps if bool((dir_weights > 0).any()) else 0
+        stages = [("world", world_steps), ("camera", config.camera_steps), ("body", config.body_steps)]
     else:
         v = _vars_from_params(torch.as_tensor(init).to(dev, torch.float64), layout)
         stages = [("body", config.refine_steps)]
@@ -187,7 +189,7 @@ def fit_bodies(
         else:
             params, joints = list(v.parameters()), None
         opt = torch.optim.Adam(params, lr=config.lr)
-        if stage == "camera" and config.world_steps:
+        if stage == "camera" and any(name == "world" and n > 0 for name, n in stages):
             # The world stage has re-posed the body: place the camera for that pose.
             with torch.no_grad():
                 v.cam.copy_(fit_weak_perspective(km(v.matrices(), v.betas)[0], kp))

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "60-99 against the body triangulated from all cameras. Writes findings.md and\n"
             "findings.json into --out (a track run alone keeps the other's findings there).\n"
             "A stopped run resumes (stage results are kept in --cache). Budgets: tiny (tests),\n"
-            "small (a CPU, ~15 min a track), medium and large (a GPU); --set NAME=VALUE\n"
+            "small (a CPU), medium and large (a GPU); --set NAME=VALUE\n"
             "overrides one setting of the budget (of each track that has it).\n\n"
             "examples:\n"
             "  adhmr experiment --budget small --out docs/\n"

@@ -125,7 +125,8 @@ def to_markdown(f: dict[str, Any]) -> str:
     f1, f2, f3 = f["finding1"], f["finding2"], f["finding3"]
     lines = [
         "# ADHMR's findings in miniature (synthetic two-domain benchmark)", "",
-        f"Measured by `adhmr experiment --budget {s['budget']}` on {s['device']}: mean ± standard deviation over "
+        f"Measured by `adhmr experiment --track synthetic --budget {s['budget']}` on {s['device']}: mean ± standard "
+        "deviation over "
         f"{n} seeds (each seed draws its own candidates, pairs, training order and test samples). Errors are "
         "in mm on held-out synthetic *wild* test people, pelvis-aligned; PA-MPJPE after Procrustes alignment. "
         "Nothing was tuned on the test set; the validation set was only logged.", "",

@@ -171,7 +171,9 @@ def run_experiment(
     results = _Results(work / "results.json")
     run = Stages(results, 2 + b.seeds * (5 + len(b.keep_fractions)), progress, should_cancel).run
 
-    data = run("data", "data", lambda p: {k: str(v) for k, v in vars(
+    # Its own key since the sets gained detector caches: a work folder from before renders
+    # nothing again, but writes them.
+    data = run("data+detector", "data", lambda p: {k: str(v) for k, v in vars(
         prepare_data(config.cache_dir, b, config.workers, p, should_cancel)).items()})
     data = ExperimentData(**{k: Path(v) for k, v in data.items()})
     ctx = _Context(config, data, work, base_w, scorer_w, base, scorer, body, dev, should_cancel)

@@ -5,9 +5,9 @@ Usage (from the repository root):
 
 Each person is fitted (``engine.fitting.fit_people``) to the pose detector's keypoints and
 world landmarks from the file's detector cache (``adhmr detect-dataset``), never to its
-labels; the output keeps the images, boxes and exact 2D keypoints, and its pose, shape
-and camera are the fit's (label kind 'pseudo', source 'fit'). People the detector missed
-are left out. The detector cache is written for the output too, so a detector-conditioned
+labels; the output keeps the images and boxes, its 2D keypoints are the detector's (as a
+real photo's), and its pose, shape and camera are the fit's (label kind 'pseudo', source 'fit'). People the detector missed
+are left out, as are fits whose camera ended behind the body. The detector cache is written for the output too, so a detector-conditioned
 model trains on it directly. This is how the default base model's wild part is made
 (tools/train_default_checkpoints.sh): the paper's base mixes lab ground truth with
 in-the-wild pseudo-labels.
@@ -49,7 +49,7 @@ def main() -> None:
     detections = detections_for(args.annotations, records)
     keep = np.flatnonzero(detections.found)
     body, layout = BodyModel(), ParamLayout()
-    out = []
+    out, kept_rows, failed = [], [], []
     for start in tqdm(range(0, len(keep), BATCH), desc="fit", unit="batch"):
         rows = keep[start : start + BATCH]
         boxes = np.stack([records[i].box for i in rows])
@@ -60,16 +60,24 @@ def main() -> None:
             r = records[i]
             square_centre, square_side = r.crop_square
             camera = camera_for_crop(cam[k], centre[k], float(size[k]), square_centre, square_side)
-            out.append(r.replace(pose=pose[k].reshape(72), betas=betas[k], camera=camera, joints3d=None,
+            if not camera[0] > 0:
+                failed.append(int(i))  # the fit turned the body away behind the camera: no label
+                continue
+            kept_rows.append(int(i))
+            # Like a real photo's person: the detector's keypoints, not the render's exact ones.
+            out.append(r.replace(keypoints=detections.keypoints[i], pose=pose[k].reshape(72), betas=betas[k],
+                                 camera=camera, joints3d=None,
                                  label_kind="pseudo", source=f"fit:{r.source or r.image_path}",
                                  extra={}))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_annotation_file(args.out, out, source.format)
     kept = read_annotation_file(args.out).records
     save_detections(cache_path(args.out), DatasetDetections(
-        detections.keypoints[keep], detections.world_landmarks[keep], detections.landmark_visibility[keep],
-        detections.landmark_presence[keep], detections.found[keep]), kept)
-    print(f"wrote {args.out}: {len(out)} pseudo-labels ({len(records) - len(out)} people the detector missed)")
+        detections.keypoints[kept_rows], detections.world_landmarks[kept_rows],
+        detections.landmark_visibility[kept_rows], detections.landmark_presence[kept_rows],
+        detections.found[kept_rows]), kept)
+    print(f"wrote {args.out}: {len(out)} pseudo-labels ({len(records) - len(keep)} people the detector missed, "
+          f"{len(failed)} fits with a camera behind the body left out)")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--no-augment", action="store_true", help="train on the plain crops")
+    p.add_argument("--image-dropout", type=float, default=0.0,
+                   help="share of people trained on a blank crop, so the model also answers from the detector alone")
     p.add_argument("--detector-inputs", action="store_true",
                    help="condition on the pose detector's world landmarks and keypoints (run `adhmr detect-dataset` "
                         "on each annotation file first)")
@@ -48,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--resume", action="store_true", help="continue from OUT.train.pt")
+    p.add_argument("--init", default=None, help="start from this base checkpoint's weights, with a fresh schedule")
     p.set_defaults(func=_run)
 
 
@@ -60,8 +63,8 @@ def _run(args: argparse.Namespace) -> int:
         data=tuple(args.data), val=tuple(args.val), image_root=args.image_root, out=str(args.out),
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
         crop_size=args.crop_size, width=args.width, layers=args.layers, heads=args.heads,
-        augment=not args.no_augment, detector_inputs=args.detector_inputs, workers=args.workers, amp=args.amp, device=args.device, seed=args.seed,
-        resume=args.resume, save_every=args.save_every, val_every=args.val_every, log_every=args.log_every,
+        augment=not args.no_augment, detector_inputs=args.detector_inputs, image_dropout=args.image_dropout, workers=args.workers, amp=args.amp, device=args.device, seed=args.seed,
+        resume=args.resume, init=args.init, save_every=args.save_every, val_every=args.val_every, log_every=args.log_every,
     )
     if int(os.environ.get("RANK", "0")) != 0:
         # Under torchrun only rank 0 reports and writes.

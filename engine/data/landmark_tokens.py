@@ -14,11 +14,16 @@ hip midpoint, camera axes: x right, y down, z away), visibility, presence (both 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from engine.data.augment import rotation_3d
 from engine.detect.keypoints import BLAZEPOSE_NAMES
 from engine.errors import ShapeError
+
+if TYPE_CHECKING:
+    import torch
 
 NUM_LANDMARKS = len(BLAZEPOSE_NAMES)
 TOKEN_DIM = 6
@@ -83,7 +88,7 @@ def tokens_of(person: object) -> np.ndarray | None:
                            getattr(person, "landmark_presence", None))
 
 
-def landmark_tensor(person: object, device: object = "cpu") -> "torch.Tensor | None":
+def landmark_tensor(person: object, device: "torch.device | str" = "cpu") -> "torch.Tensor | None":
     """``tokens_of(person)`` as a (1, 33, 6) float32 tensor on ``device``, or None."""
     import torch
 

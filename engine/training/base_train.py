@@ -35,7 +35,7 @@ from engine.data.records import PersonSample
 from engine.errors import CheckpointError, DataError, JobCancelled
 from engine.metrics import mpjpe
 from engine.models.checkpoint import checkpoint_paths
-from engine.models.diffusion_hmr import DiffusionHMR
+from engine.models.diffusion_hmr import ARCH_DEFAULTS, DiffusionHMR
 from engine.models.param_layout import Normalizer, ParamLayout
 from engine.params import SEED_MAX, check_fields, param
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
@@ -77,6 +77,9 @@ class BaseTrainConfig:
     heads: int = field(default=4, metadata=param("attention heads", ge=1))
     mlp_ratio: float = field(default=2.0, metadata=param("MLP width / transformer width", gt=0))
     augment: bool = field(default=True, metadata=param("flips, rotations, scale and colour jitter"))
+    image_dropout: float = field(default=0.0, metadata=param(
+        "share of training people shown a blank crop, so the model also answers from the detector's outputs alone",
+        ge=0, lt=1))
     detector_inputs: bool = field(default=False, metadata=param(
         "also read the pose detector's world landmarks and detected keypoints (needs `adhmr detect-dataset`)"))
     workers: int = field(default=2, metadata=param("data loading processes", ge=0))
@@ -84,6 +87,8 @@ class BaseTrainConfig:
     device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
     seed: int = field(default=0, metadata=param("random seed", ge=0, le=SEED_MAX))
     resume: bool = field(default=False, metadata=param("continue from OUT.train.pt"))
+    init: str | None = field(default=None, metadata=param(
+        "start from this base checkpoint's weights (its architecture and normaliser), with a fresh schedule"))
     save_every: int = field(default=1000, metadata=param("save the training state every this many steps", ge=1))
     log_every: int = field(default=10, metadata=param("log every this many steps", ge=1))
     val_every: int = field(default=1000, metadata=param("validate every this many steps", ge=1))
@@ -221,6 +226,15 @@ def load_training_records(
     return records, concat_detections(parts) if with_detections else None
 
 
+def blank_images(batch: dict, share: float) -> dict:
+    """The batch with a random ``share`` of its crops replaced by a blank one (0 after
+    normalisation: the mean colour). A detector-conditioned model trained so cannot lean on
+    the renders' look, which a real photo does not share, and must read the detector."""
+    image = batch["image"]
+    blank = torch.rand(image.shape[0]) < share
+    return {**batch, "image": torch.where(blank[:, None, None, None], torch.zeros_like(image), image)}
+
+
 def _autocast(config: BaseTrainConfig, device: torch.device):
     if not config.amp:
         return torch.autocast(device.type, enabled=False), False
@@ -265,7 +279,16 @@ class _Trainer:
         self.state_path = train_state_path(config.out)
         state = self._read_state() if config.resume else None
         layout = ParamLayout()
-        if state is None:
+        start = None
+        if state is None and config.init:
+            # A fresh schedule from a trained model: its architecture and normaliser, its weights.
+            start = DiffusionHMR.load(config.init, body=self.body, device=device)
+            if start.crop_size != config.crop_size or start.detector_inputs != config.detector_inputs:
+                raise CheckpointError(
+                    f"{config.init}: reads {start.crop_size} px crops{' and the detector' * start.detector_inputs}; "
+                    f"train it with --crop-size {start.crop_size}{' --detector-inputs' * start.detector_inputs}")
+            normalizer, arch = start.normalizer, {k: start.config[k] for k in ARCH_DEFAULTS}
+        elif state is None:
             normalizer = fit_normalizer(self.train_data.records, layout, config.crop_size, seed=config.seed)
             arch = config.architecture()
         else:
@@ -273,6 +296,8 @@ class _Trainer:
             arch = state["arch"]
         torch.manual_seed(config.seed)
         self.model = DiffusionHMR(arch, normalizer, self.body, layout).to(device)
+        if start is not None:
+            self.model.load_state_dict(start.state_dict())
         self.ema = EMA(self.model, config.ema_decay)
         self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay), lr=config.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -339,6 +364,8 @@ class _Trainer:
         cfg, info = self.config, self.info
         torch.manual_seed(cfg.seed * 1_000_003 + self.step * 1009 + info.rank)
         self.model.train()
+        if cfg.image_dropout > 0:
+            batch = blank_images(batch, cfg.image_dropout)
         with self.autocast:
             loss, logs = self.net(batch, self.body)
         self.optimizer.zero_grad(set_to_none=True)

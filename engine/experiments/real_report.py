@@ -105,7 +105,7 @@ def real_markdown(f: dict[str, Any]) -> str:
         f"- base model: `{s['base']}` (sha256 {s.get('base_sha256')}..., detector inputs: "
         f"{'yes' if s.get('detector_inputs') else 'no'}); scorer: `{s['scorer']}` "
         f"(sha256 {s.get('scorer_sha256')}...); {b['eval_M']} hypotheses per test view",
-        f"- compute: {s['compute_seconds']:.0f} s over all stages", "",
+        f"- compute: {s['compute_seconds']:.0f} s over all stages ({s.get('cpu_seconds', 0):.0f} s of CPU time)", "",
         f"## 1. {f1['title']}: {f1['verdict']}", "", *_table(f1["rows"]), "",
         f"Criterion: {f1['criterion']}. It holds on {f1['seeds_holding']} of {n} seeds. The scorer's per-view "
         f"Spearman correlation with MPJPE: {srcc['mean']:.3f} ± {srcc['std']:.3f}.", "",

@@ -93,6 +93,7 @@ def run_real_experiment(
         "stage_seconds": results.data.get("_seconds", {}),
         "wall_seconds_this_call": round(time.perf_counter() - started, 1),
         "compute_seconds": round(sum(results.data.get("_seconds", {}).values()), 1),
+        "cpu_seconds": round(sum(results.data.get("_cpu_seconds", {}).values()), 1),
     }
     findings = build_real_findings(results.data, b, settings)
     write_report(findings, Path(config.out_dir) if config.out_dir else work, "real")

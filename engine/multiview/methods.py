@@ -129,7 +129,8 @@ def _into_cameras(points: np.ndarray, detections: Sequence[Any], cameras: Sequen
         return points
     from engine.data.crops import square_crop
 
-    turns = np.stack([c.ray_rotation(square_crop(np.asarray(d.box, np.float64))[0]) for c, d in zip(cameras, detections)])
+    centres = [square_crop(np.asarray(d.box, np.float64))[0] for d in detections]
+    turns = np.stack([c.ray_rotation(centre) for c, centre in zip(cameras, centres)])
     return np.einsum("nij,nkj->nki", turns, points)
 
 

@@ -105,8 +105,16 @@ class DiffusionSampler:
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
-        """The candidates as sampled in the crop (the sampler takes no camera)."""
-        return [self._predict_one(image, detection) for image, detection in zip(images, detections)]
+        """The candidates, sampled in the crop (the sampler takes no camera), turned into
+        each camera's axes as the other methods are."""
+        out = []
+        for k, (image, detection) in enumerate(zip(images, detections)):
+            p = self._predict_one(image, detection)
+            if cameras is not None:
+                m = len(p.hypotheses)
+                p = Prediction(_into_cameras(p.hypotheses, [detection] * m, [cameras[k]] * m), p.scores)
+            out.append(p)
+        return out
 
     def _predict_one(self, image: np.ndarray, detection: Any) -> Prediction:
         from engine.models.pipeline import sample_image

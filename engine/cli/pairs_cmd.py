@@ -110,8 +110,9 @@ def _build(args: argparse.Namespace) -> list:
     detections = None
     if base.detector_inputs or scorer.detector_inputs:
         # Each file's detector cache (`adhmr detect-dataset`), or what photos carry.
-        records, detections = load_training_records(list(args.data), None, True)
-        records, detections = records[: args.max_images], detections.head(args.max_images)
+        records, every = load_training_records(list(args.data), None, True)
+        assert every is not None  # asked for
+        records, detections = records[: args.max_images], every.head(args.max_images)
     else:
         loaded = load_dataset(args.data)
         records = loaded.records[: args.max_images]

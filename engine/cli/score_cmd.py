@@ -99,9 +99,10 @@ def score_file(path: Path, photo: Path, scorer: Scorer, body: BodyModel, consens
                               torch.tensor([size]), with_vertices=False)
     with torch.no_grad():
         # A detector-conditioned scorer reads the landmarks `adhmr sample` kept (none: 'not found').
-        landmarks = arrays.get("landmarks")
-        logits = scorer.candidate_logits(image, keypoints, cands, landmarks=None if landmarks is None else
-                                         torch.from_numpy(np.asarray(landmarks, np.float32))[None].to(scorer.device))
+        extra = {}
+        if getattr(scorer, "detector_inputs", False) and "landmarks" in arrays:
+            extra["landmarks"] = torch.from_numpy(np.asarray(arrays["landmarks"], np.float32))[None].to(scorer.device)
+        logits = scorer.candidate_logits(image, keypoints, cands, **extra)
         # Procrustes needs float32 SVDs (as in engine.models.sample_and_score).
         sibling = mean_sibling_distance(cands.joints.float()) if consensus else None
         return scorer.scores_from_logits(logits, sibling)[0].float().cpu().numpy()

@@ -159,14 +159,16 @@ def write_sample_outputs(
     scores = c.scores[0].numpy() if c.scores is not None else np.full(M, np.nan, np.float32)
     paths = {"npz": out / "candidates.npz", "json": out / "candidates.json", "overlay": out / "overlay.png"}
     # Through temporary files: a crash or a full disk leaves the previous outputs, not half files.
+    arrays: dict[str, Any] = dict(
+        params=c.params[0].numpy(), pose=c.pose_aa[0].numpy(), betas=c.betas[0].numpy(),
+        cam=c.cam[0].numpy(), joints=c.joints[0].numpy(), keypoints_px=c.keypoints_px[0].numpy(),
+        scores=scores, crop_center=result.crop.center.astype(np.float32),
+        crop_size=np.float32(result.crop.size), detected_keypoints_px=result.keypoints_px,
+    )
+    if result.landmarks is not None:
+        arrays["landmarks"] = result.landmarks
     with atomic_output(paths["npz"], "wb") as fh:
-        np.savez(
-            fh, params=c.params[0].numpy(), pose=c.pose_aa[0].numpy(), betas=c.betas[0].numpy(),
-            cam=c.cam[0].numpy(), joints=c.joints[0].numpy(), keypoints_px=c.keypoints_px[0].numpy(),
-            scores=scores, crop_center=result.crop.center.astype(np.float32),
-            crop_size=np.float32(result.crop.size), detected_keypoints_px=result.keypoints_px,
-            **({} if result.landmarks is None else {"landmarks": result.landmarks}),
-        )
+        np.savez(fh, **arrays)
     order = c.ranking()[0].tolist()
     rank = {idx: r + 1 for r, idx in enumerate(order)}
     scored = c.scores is not None

@@ -11,6 +11,7 @@ import pytest
 from engine.cli import main
 from engine.errors import DataError
 from engine.experiments import get_budget
+from engine.experiments.real_report import REAL_HEADING
 
 
 
@@ -18,6 +19,10 @@ def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_detector_checkpoin
     base, scorer = tiny_detector_checkpoints
     args = ["experiment", "--track", "synthetic", "--budget", "tiny", "--base", str(base), "--scorer", str(scorer),
             "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "docs")]
+    # What the real track wrote before: the synthetic track must keep it, after its own.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "findings.json").write_text(json.dumps({"real": {"finding1": {"verdict": "r"}}}))
+    (tmp_path / "docs" / "findings.md").write_text(f"{REAL_HEADING} (Pose2Sim)\n\nreal rows\n")
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "wrote" in out and out.count("reproduced") == 3
@@ -31,6 +36,9 @@ def test_the_tiny_experiment_writes_the_report(tmp_path, tiny_detector_checkpoin
     assert findings["finding3"]["corrupted"] == 3 and findings["finding3"]["kept"]["top60"] == 6
     text = (tmp_path / "docs" / "findings.md").read_text()
     assert text.count("| Select |") == 1 and "± " in text and "## 3." in text
+    assert findings["real"] == {"finding1": {"verdict": "r"}}
+    assert text.startswith("# ADHMR's findings in miniature")
+    assert text.endswith(f"{REAL_HEADING} (Pose2Sim)\n\nreal rows\n")
     # Every wild set has its detector cache, and the detector-conditioned base model got the
     # detector's landmarks for every pair it sampled.
     sets = list((tmp_path / "cache").glob("wild-*"))

@@ -29,7 +29,7 @@ from torch.utils.data import default_collate
 
 from engine.body.model import BodyModel
 from engine.data.dataset import PersonCropDataset
-from engine.data.detector_cache import detections_matching
+from engine.data.detector_cache import detections_matching, ensure_detections
 from engine.devices import pick_device
 from engine.errors import DataError, ShapeError
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
@@ -165,6 +165,9 @@ def evaluate(
     # product; upsampling the base model's smaller crop would hide detail it was trained on.
     scorer_size = scorer.config.crop_size if scorer is not None else None
     wants_detector = base.detector_inputs or bool(getattr(scorer, "detector_inputs", False))
+    if wants_detector:
+        ensure_detections(data_npz, lambda e: progress(ProgressEvent(0.0, f"detecting: {e.message}")),
+                          should_cancel)
     dataset = PersonCropDataset(records, base.crop_size, train=False,
                                 also_sizes=(scorer_size,) if scorer_size not in (None, base.crop_size) else (),
                                 detections=detections_matching(data_npz, records) if wants_detector else None)

@@ -202,3 +202,24 @@ def detections_matching(path: str | Path, records: Sequence[PersonSample]) -> Da
     except KeyError:
         raise DataError(f"{path}: a record asked for is not in the file") from None
     return DatasetDetections(*(getattr(every, k)[rows] for k in _KEYS))
+
+
+def ensure_detections(path: str | Path, progress: ProgressFn = no_progress,
+                      should_cancel: CancelFn = never_cancel) -> Path:
+    """Make ``path``'s detector cache if it has none or a stale one (the detector runs
+    once, inside each record's box, as ``adhmr detect-dataset`` does); returns its path.
+    What a command that evaluates a detector-conditioned model on a fresh dataset calls,
+    so the user need not run detect-dataset first."""
+    from engine.data.load import read_annotation_file
+    from engine.detect import PoseDetector
+
+    out = cache_path(path)
+    records = read_annotation_file(path).records
+    if out.is_file():
+        try:
+            load_detections(out, records)
+            return out
+        except DataError as exc:
+            log.info("remaking the detector cache: %s", exc)
+    log.info("running the pose detector on %s (once; cached in %s)", path, out)
+    return save_detections(out, detect_dataset(records, PoseDetector(), progress, should_cancel), records)

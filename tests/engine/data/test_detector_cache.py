@@ -77,3 +77,18 @@ def test_a_missing_annotation_file_is_one_line(tmp_path, capsys):
     assert cli_main(["detect-dataset", str(tmp_path / "nope.npz")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "nope.npz" in err
+
+
+def test_ensure_makes_a_missing_or_stale_cache_once(renders, tmp_path):
+    from engine.data.detector_cache import ensure_detections
+    from engine.data.load import save_annotation_file
+
+    _, records = renders
+    ann = tmp_path / "annotations.npz"
+    save_annotation_file(ann, records[:2])
+    path = ensure_detections(ann)
+    assert path == cache_path(ann) and load_detections(path, records[:2]).found.sum() >= 1
+    stamp = path.stat().st_mtime_ns
+    assert ensure_detections(ann) == path and path.stat().st_mtime_ns == stamp
+    save_annotation_file(ann, records[:3])  # the dataset changed: the cache is remade for it
+    assert len(load_detections(ensure_detections(ann), records[:3])) == 3

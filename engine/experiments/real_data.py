@@ -24,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from engine.data.crops import square_crop
 from engine.data.load import load_dataset, save_annotation_file
 from engine.data.records import PersonSample
 from engine.errors import DataError, NoPersonError
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 class RealData:
     """pool / test: annotations.npz of the pool's and the test views' people.
     reference: npz with ``points`` (N test people, 12, 3) metres, each view's reference
-    in its camera's axes, hip midpoint at the origin, row for row with ``test``.
+    in the axes of a camera looking along its person's crop ray (where a model's body is
+    oriented), hip midpoint at the origin, row for row with ``test``.
     summary: frames and views kept and dropped (JSON-able)."""
 
     pool: Path
@@ -123,7 +125,11 @@ def prepare_real_data(
     if not kept or not pool:
         raise DataError(f"{calibration}: {len(kept)} test views within {budget.max_error_px:g} px and "
                         f"{len(pool)} pool people; the real track needs both")
-    points = np.stack([reference_in_camera(reference.points[f], cameras[v].R) for f, v in kept]).astype(np.float32)
+    # A model's body is oriented as seen along its crop's ray; turning the reference by the
+    # inverse of that ray's rotation (``Camera.ray_rotation``, as ``adhmr eval-multiview``
+    # turns the candidates) leaves every hip-aligned distance as eval-multiview measures it.
+    points = np.stack([reference_in_camera(reference.points[f], cameras[v].R)
+                       @ cameras[v].ray_rotation(square_crop(test[f, v].box)[0]) for f, v in kept]).astype(np.float32)
     save_annotation_file(out.pool, pool)
     save_annotation_file(out.test, [test[k] for k in kept])
     with atomic_output(out.reference, "wb") as fh:

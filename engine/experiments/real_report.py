@@ -99,7 +99,7 @@ def real_markdown(f: dict[str, Any]) -> str:
         f"cameras ({d['pool_people']} people); test: {_every(b['test_stride'])} of frames 60-99, "
         f"{d['test_frames_kept']} of {d['test_frames']} frames kept by the triangulation (mean reprojection error "
         f"{d['kept_error_px']:.1f} px, at most {b['max_error_px']:g} px), {d['test_views']} views. Each view is "
-        "compared with the body triangulated from all four cameras, rotated into its camera, hip midpoints "
+        "compared with the body triangulated from all four cameras, turned into its camera and crop ray, hip midpoints "
         "aligned, on the 12 limb joints (`adhmr eval-multiview`'s protocol); PA-MPJPE after Procrustes "
         "alignment. The reference comes from the same detector the models read, so it favours agreeing with it.", "",
         f"- base model: `{s['base']}` (sha256 {s.get('base_sha256')}..., detector inputs: "

@@ -58,8 +58,11 @@ def mixed_candidate_correlation(
 
     data: labelled people with SMPL pose and camera. Raises DataError when there are none.
     """
+    from engine.data.detector_cache import ensure_detections
     from engine.training.scorer_config import ScorerTrainConfig
 
+    if scorer.detector_inputs or getattr(base, "detector_inputs", False):
+        ensure_detections(data)
     config = ScorerTrainConfig(
         data=str(data), out="", val=str(data), val_images=max_images or np.iinfo(np.int32).max,
         candidates_per_image=MIXED_CANDIDATES, base_candidates=MIXED_BASE_SAMPLES, seed=seed, batch_size=batch_size,

@@ -151,7 +151,8 @@ def _record(path: Path, frame: np.ndarray, person: Any, source: str) -> PersonSa
     if not path.is_file():
         with atomic_output(path, "wb") as fh:
             fh.write(cv2.imencode(".jpg", frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
-    return PersonSample(str(path), np.asarray(person.box, np.float32), np.asarray(person.keypoints, np.float32),
-                        source=source, world_landmarks=np.asarray(person.world_landmarks, np.float32),
+    # Absolute: readers resolve a relative path against the annotation file's folder, not the cwd.
+    return PersonSample(str(path.resolve()), np.asarray(person.box, np.float32),
+                        np.asarray(person.keypoints, np.float32), source=source, world_landmarks=np.asarray(person.world_landmarks, np.float32),
                         landmark_visibility=np.asarray(person.landmark_visibility, np.float32),
                         landmark_presence=np.asarray(person.landmark_presence, np.float32))

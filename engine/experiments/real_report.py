@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from engine.experiments.budgets import RealBudget
-from engine.experiments.report import _cell, _num, _verdict, stat
+from engine.experiments.report_cells import _cell, _num, _verdict, stat
 
 METRICS = ("MPJPE", "PA-MPJPE")
 REAL_HEADING = "# The findings on real footage"

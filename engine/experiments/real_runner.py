@@ -61,7 +61,7 @@ def run_real_experiment(
     whatever the stages raise (CheckpointError, JobCancelled, ...).
     """
     from engine.experiments.real_report import build_real_findings
-    from engine.experiments.report import write_report
+    from engine.experiments.report_files import write_report
     from engine.multiview.pose2sim_demo import default_data_dir, demo_files, fetch_demo
 
     started = time.perf_counter()

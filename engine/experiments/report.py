@@ -10,24 +10,11 @@ against the control.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from engine.experiments.budgets import Budget
-
-METRICS = ("MPJPE", "PA-MPJPE", "PVE")
-
-
-def stat(values: list[float]) -> dict[str, Any]:
-    """mean, std (n - 1; 0 for one value), min, max and the values."""
-    v = np.asarray(values, np.float64)
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-            "min": float(v.min()), "max": float(v.max()), "values": [float(x) for x in v]}
+from engine.experiments.report_cells import METRICS, _cell, _num, _verdict, stat
 
 
 def _seeds(results: dict[str, Any], b: Budget) -> list[int]:
@@ -44,17 +31,6 @@ def _row(results: dict[str, Any], seeds: list[int], key: str, row: str, inner: s
             vals.append(rec["report"][row][m])
         out[m] = stat(vals)
     return out
-
-
-def _num(v: Any) -> float:
-    return math.nan if v is None else float(v)
-
-
-def _verdict(checks: list[bool], needed: list[bool] | None = None) -> str:
-    """needed: the checks of the claim itself (default: all); if none holds, not reproduced."""
-    if not any(checks if needed is None else needed):
-        return "not reproduced"
-    return "reproduced" if all(checks) else "partly reproduced"
 
 
 def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any]) -> dict[str, Any]:
@@ -106,10 +82,6 @@ def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any])
           "pseudo_labels": len(results["clean_scores"]["scores"]),
           "corrupted": int(sum(results["clean_scores"]["corrupted"]))}
     return {"settings": {**settings, "seeds": seeds}, "finding1": f1, "finding2": f2, "finding3": f3}
-
-
-def _cell(s: dict[str, Any]) -> str:
-    return f"{s['mean']:.1f} ± {s['std']:.1f}"
 
 
 def _table(rows: dict[str, dict]) -> list[str]:
@@ -185,47 +157,3 @@ def _readings(f: dict[str, Any]) -> list[str]:
                    "true error, so it moves the model where the scorer points; a scorer that ranks wild samples "
                    "better is the first thing to try.")
     return out
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return _jsonable(v.item())
-    return v
-
-
-def write_report(findings: dict[str, Any], out_dir: Path, track: str = "synthetic") -> tuple[Path, Path]:
-    """Write one track's findings into findings.md and findings.json (atomically) in
-    ``out_dir``, keeping the other track's already there.
-
-    findings.json holds the synthetic track at the top level (settings, finding1-3) and
-    the real track under "real"; findings.md the synthetic sections, then the real
-    track's from its heading (``real_report.REAL_HEADING``) on.
-    """
-    from engine.experiments.real_report import REAL_HEADING, real_markdown
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = (out_dir / "findings.md", out_dir / "findings.json")
-    try:
-        previous = json.loads(paths[1].read_text()) if paths[1].is_file() else {}
-    except ValueError:
-        previous = {}
-    old_text = paths[0].read_text() if paths[0].is_file() else ""
-    old_synthetic, heading, old_real = old_text.partition(REAL_HEADING)
-    if track == "real":
-        combined = {**{k: v for k, v in previous.items() if k != "real"}, "real": findings}
-        text = (old_synthetic.rstrip() + "\n\n" if old_synthetic.strip() else "") + real_markdown(findings)
-    else:
-        combined = {**findings, **({"real": previous["real"]} if "real" in previous else {})}
-        text = to_markdown(findings) + ("\n" + heading + old_real if heading else "")
-    texts = (text, json.dumps(_jsonable(combined), indent=1, allow_nan=False))
-    for path, text in zip(paths, texts):
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    return paths

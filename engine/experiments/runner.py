@@ -161,7 +161,8 @@ def run_experiment(
     """Run (or resume) the experiment; returns the findings (see ``report.build_findings``)
     and writes findings.md / findings.json into ``out_dir`` (keeping the real track's
     findings already there)."""
-    from engine.experiments.report import build_findings, write_report
+    from engine.experiments.report import build_findings
+    from engine.experiments.report_files import write_report
 
     started = time.perf_counter()
     b = config.budget

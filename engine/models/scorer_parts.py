@@ -16,7 +16,7 @@ from torch import nn
 
 from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.errors import ShapeError
-from engine.multiview.joints import EVAL12_FROM_BLAZEPOSE33, EVAL12_FROM_COCO17, EVAL12_FROM_SMPL24, HIPS
+from engine.data.limb_joints import EVAL12_FROM_BLAZEPOSE33, EVAL12_FROM_COCO17, EVAL12_FROM_SMPL24, HIPS
 
 NUM_SMPL_JOINTS = 24
 NUM_COCO = 17

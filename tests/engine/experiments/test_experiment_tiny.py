@@ -64,7 +64,7 @@ def test_budgets_refuse_too_few_seeds_and_unknown_settings():
 
 
 def test_dpo_that_lowers_no_error_does_not_reproduce_whatever_the_control_does():
-    from engine.experiments.report import _verdict
+    from engine.experiments.report_cells import _verdict
 
     assert _verdict([True, True]) == "reproduced"
     assert _verdict([False, True]) == "partly reproduced"

@@ -58,8 +58,5 @@ cp runs/scorer_det.json resources/checkpoints/scorer.json
 # The sample-consensus weight, fitted on the validation set (engine/models/consensus.py).
 python tools/fit_consensus_weight.py resources/checkpoints/scorer --data data/studio_val/annotations.npz \
     --max-images 300
-# Centre the displayed scores (rankings unchanged) on the demo project's candidates.
-adhmr demo /tmp/adhmr-calibration-demo --force
-python tools/calibrate_scorer.py /tmp/adhmr-calibration-demo/demo.adhmr resources/checkpoints/scorer.json
 adhmr eval --checkpoint resources/checkpoints/base --scorer resources/checkpoints/scorer \
     --data data/studio_test/annotations.npz --max-images 300 --threads 1 --json docs/default_checkpoints_eval.json

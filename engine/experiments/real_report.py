@@ -13,22 +13,14 @@ import math
 from typing import Any
 
 from engine.experiments.budgets import RealBudget
-from engine.experiments.report_cells import _cell, _num, _verdict, stat
+from engine.experiments.report_cells import _cell, _num, _verdict, metric_rows, stat
 
 METRICS = ("MPJPE", "PA-MPJPE")
 REAL_HEADING = "# The findings on real footage"
 
 
 def _row(results: dict[str, Any], seeds: list[int], key: str, row: str, inner: str | None = "test") -> dict:
-    out = {}
-    for m in METRICS:
-        vals = []
-        for r in seeds:
-            rec = results[f"seed{r}/{key}"]
-            rec = rec[inner] if inner else rec
-            vals.append(rec["report"][row][m])
-        out[m] = stat(vals)
-    return out
+    return metric_rows(results, seeds, key, row, METRICS, inner)
 
 
 def build_real_findings(results: dict[str, Any], b: RealBudget, settings: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from engine.experiments.budgets import Budget
-from engine.experiments.report_cells import METRICS, _cell, _num, _verdict, stat
+from engine.experiments.report_cells import METRICS, _cell, _num, _verdict, metric_rows, stat
 
 
 def _seeds(results: dict[str, Any], b: Budget) -> list[int]:
@@ -22,15 +22,7 @@ def _seeds(results: dict[str, Any], b: Budget) -> list[int]:
 
 
 def _row(results: dict[str, Any], seeds: list[int], key: str, row: str, inner: str | None = "test") -> dict:
-    out = {}
-    for m in METRICS:
-        vals = []
-        for r in seeds:
-            rec = results[f"seed{r}/{key}"]
-            rec = rec[inner] if inner else rec
-            vals.append(rec["report"][row][m])
-        out[m] = stat(vals)
-    return out
+    return metric_rows(results, seeds, key, row, METRICS, inner)
 
 
 def build_findings(results: dict[str, Any], b: Budget, settings: dict[str, Any]) -> dict[str, Any]:

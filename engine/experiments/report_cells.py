@@ -30,3 +30,19 @@ def _verdict(checks: list[bool], needed: list[bool] | None = None) -> str:
 
 def _cell(s: dict[str, Any]) -> str:
     return f"{s['mean']:.1f} ± {s['std']:.1f}"
+
+
+
+def metric_rows(results: dict[str, Any], seeds: list[int], key: str, row: str, metrics: tuple[str, ...],
+                inner: str | None = "test") -> dict[str, dict[str, Any]]:
+    """{metric: stat over seeds} of one report row of the stage results ``seed<r>/<key>``
+    (its ``inner`` part when given)."""
+    out = {}
+    for m in metrics:
+        vals = []
+        for r in seeds:
+            rec = results[f"seed{r}/{key}"]
+            rec = rec[inner] if inner else rec
+            vals.append(rec["report"][row][m])
+        out[m] = stat(vals)
+    return out

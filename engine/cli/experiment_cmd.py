@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
     from engine.cli.progress import TqdmProgress
     from engine.errors import DataError
     from engine.experiments import ExperimentConfig, get_budget, run_experiment
-    from engine.experiments.budgets import get_real_budget
+    from engine.experiments.budgets import Budget, RealBudget, get_real_budget
     from engine.experiments.real_runner import run_real_experiment
 
     apply_threads(args)
@@ -69,7 +69,8 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError:
             overrides[name] = raw
     tracks = ("synthetic", "real") if args.track == "both" else (args.track,)
-    budgets = {"synthetic": get_budget(args.budget), "real": get_real_budget(args.budget)}
+    budgets: dict[str, Budget | RealBudget] = {"synthetic": get_budget(args.budget),
+                                                "real": get_real_budget(args.budget)}
     known = {t: {k: v for k, v in overrides.items() if k in budgets[t].to_dict()} for t in tracks}
     unknown = sorted(set(overrides) - {k for t in tracks for k in known[t]})
     if unknown:

@@ -9,7 +9,7 @@ track's sizes are a ``Budget``, the real-footage track's a ``RealBudget`` (same 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from engine.errors import DataError
 
@@ -81,16 +81,10 @@ class Budget:
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Budget":
         """A copy with some fields replaced (None values are ignored)."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise DataError(f"experiment budget: unknown setting {', '.join(unknown)}")
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        return _overridden(self, overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["keep_fractions"] = list(self.keep_fractions)
-        return d
+        return _as_dict(self)
 
 
 BUDGETS: dict[str, Budget] = {
@@ -165,8 +159,12 @@ class RealBudget:
         if not self.max_error_px > 0:
             raise DataError("experiment budget: max_error_px must be positive")
 
-    with_overrides = Budget.with_overrides
-    to_dict = Budget.to_dict
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "RealBudget":
+        """A copy with some fields replaced (None values are ignored)."""
+        return _overridden(self, overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _as_dict(self)
 
     @property
     def pool_frames(self) -> range:
@@ -193,3 +191,20 @@ def get_real_budget(name: str) -> RealBudget:
         return REAL_BUDGETS[name]
     except KeyError:
         raise DataError(f"experiment: unknown budget {name!r}, expected one of {', '.join(REAL_BUDGETS)}") from None
+
+
+_B = TypeVar("_B", Budget, RealBudget)
+
+
+def _overridden(budget: _B, overrides: Mapping[str, Any]) -> _B:
+    known = {f.name for f in fields(budget)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise DataError(f"experiment budget: unknown setting {', '.join(unknown)}")
+    return replace(budget, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _as_dict(budget: Budget | RealBudget) -> dict[str, Any]:
+    d = asdict(budget)
+    d["keep_fractions"] = list(budget.keep_fractions)
+    return d

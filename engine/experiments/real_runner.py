@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.errors import DataError
 from engine.experiments.budgets import RealBudget
 from engine.experiments.real_data import RealData, load_reference, prepare_real_data
 from engine.experiments.runner import (
@@ -66,6 +67,8 @@ def run_real_experiment(
 
     started = time.perf_counter()
     b = config.budget
+    if not isinstance(b, RealBudget):
+        raise DataError("experiment: the real track needs a real budget (get_real_budget)")
     calibration, videos = demo_files(Path(config.recording) if config.recording else fetch_demo(default_data_dir()))
     models = load_models(config)
     stamp = work_stamp(b, models.base_w, models.scorer_w)
@@ -227,7 +230,7 @@ class _RealContext:
         m = self.m
         records = load_dataset(self.data.pool).records
         fit = fit_people(np.stack([r.keypoints for r in records]), np.stack([r.box for r in records]), m.body,
-                         world_landmarks=np.stack([r.world_landmarks for r in records]),
+                         world_landmarks=np.stack([np.asarray(r.world_landmarks) for r in records]),
                          should_cancel=self.should_cancel)
         progress(ProgressEvent(0.5, f"fitted {len(records)} people"))
         pose, betas, cam = (t.numpy() for t in ParamLayout().to_axis_angle(fit.result.params.cpu()))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import torch
 
+from engine.errors import DataError
 from engine.experiments.budgets import Budget, RealBudget
 from engine.experiments.data import ExperimentData, prepare_data
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -166,6 +167,8 @@ def run_experiment(
 
     started = time.perf_counter()
     b = config.budget
+    if not isinstance(b, Budget):
+        raise DataError("experiment: the synthetic track needs a synthetic budget (get_budget)")
     models = load_models(config)
     base_w, scorer_w, base, scorer, body, dev = (models.base_w, models.scorer_w, models.base, models.scorer,
                                                  models.body, models.device)
@@ -209,6 +212,7 @@ class _Context:
     def __init__(self, config: ExperimentConfig, data: ExperimentData, work: Path, base_w: Path, scorer_w: Path,
                  base: DiffusionHMR, scorer: HMRScorer, body: BodyModel, device: torch.device,
                  should_cancel: CancelFn):
+        assert isinstance(config.budget, Budget)  # run_experiment refuses any other
         self.config, self.b, self.data, self.work = config, config.budget, data, work
         self.base_w, self.scorer_w = base_w, scorer_w
         self.base, self.scorer, self.body, self.device = base, scorer, body, device

@@ -96,7 +96,7 @@ def _build(args: argparse.Namespace) -> list:
     from engine.models.checkpoint import checkpoint_paths
     from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
     from engine.models.scorer import DEFAULT_SCORER_PATH, HMRScorer
-    from engine.training.base_train import load_training_records
+    from engine.training.base_data import load_training_records
     from engine.training.pairs import build_pairs
     from engine.devices import pick_device
 

@@ -31,7 +31,8 @@ from engine.errors import CheckpointError, DataError, JobCancelled
 from engine.models.checkpoint import checkpoint_paths
 from engine.models.diffusion_hmr import DEFAULT_CHECKPOINT, DiffusionHMR
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
-from engine.training.base_train import EMA, load_training_records, root_joint_fn, train_state_path
+from engine.training.base_data import load_training_records
+from engine.training.base_train import EMA, root_joint_fn, train_state_path
 from engine.training.distributed import (
     DistInfo, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
 )

@@ -10,7 +10,8 @@ from engine.data.dataset import PersonCropDataset
 from engine.data.detector_cache import DatasetDetections
 from engine.errors import CheckpointError
 from engine.models.diffusion_hmr import DiffusionHMR
-from engine.training.base_train import BaseTrainConfig, blank_images, train_base
+from engine.training.base_data import blank_images
+from engine.training.base_train import BaseTrainConfig, train_base
 from tests.engine.training.test_base_train import TINY, make_records
 
 

@@ -163,9 +163,9 @@ def test_a_checkpoint_written_before_the_options_loads_and_scores_as_before(tmp_
         assert torch.equal(model.logits(*_inputs()), loaded.logits(*_inputs()))
 
 
-def test_the_shipped_scorer_still_loads_without_the_options():
+def test_the_shipped_scorer_is_detector_conditioned_and_cross_attending():
     scorer = HMRScorer.load(None, body=BodyModel())
-    assert scorer.config.detector_inputs is False and scorer.config.cross_attention is False
+    assert scorer.config.detector_inputs is True and scorer.config.cross_attention is True
     S = scorer.config.crop_size
     g = torch.Generator().manual_seed(0)
     images = torch.randn(1, 3, S, S, generator=g)

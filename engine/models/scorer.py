@@ -28,7 +28,7 @@ network alone, which is what training sees.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from engine.models.candidates import Candidates
 from engine.models.consensus import MIN_CANDIDATES, consensus_adjustment, mean_sibling_distance
 from engine.models.encoder import LandmarkEncoder
 from engine.models.param_layout import ParamLayout
+from engine.models.scorer_architecture import ScorerConfig
 from engine.models.scorer_parts import (
     NUM_COCO,
     NUM_SCORER_JOINTS,
@@ -63,44 +64,6 @@ SCORE_TEMPERATURE = 5.0
 
 MAX_SEQUENCES = 256
 """Candidates pushed through the transformer at once; larger M is processed in chunks."""
-
-
-@dataclass(frozen=True)
-class ScorerConfig:
-    """Architecture of an HMR-Scorer.
-
-    crop_size: side S of the square crops it reads, pixels.
-    width: token width; layers / heads: transformer depth and heads.
-    grid: global tokens per side; mlp_ratio: feed-forward width / token width.
-    detector_inputs: also read the detector's world landmarks (see the module doc).
-    cross_attention: candidates cross-attend to one encoding per image (see the module doc).
-    """
-
-    crop_size: int = 128
-    width: int = 128
-    layers: int = 3
-    heads: int = 4
-    grid: int = 8
-    mlp_ratio: int = 2
-    detector_inputs: bool = False
-    cross_attention: bool = False
-
-    def __post_init__(self) -> None:
-        if self.crop_size < 16 or self.crop_size % 16:
-            raise ShapeError(f"scorer crop_size must be a multiple of 16, got {self.crop_size}")
-        if self.width < 8 or self.width % self.heads or self.width % 8:
-            raise ShapeError(f"scorer width {self.width} must be a multiple of 8 and of heads={self.heads}")
-        if self.layers < 1 or self.grid < 1 or self.mlp_ratio < 1:
-            raise ShapeError("scorer layers, grid and mlp_ratio must be >= 1")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ScorerConfig":
-        try:
-            values: dict[str, Any] = {k: (bool(d[k]) if isinstance(v, bool) else int(d[k]))
-                                      for k, v in asdict(cls()).items() if k in d}
-            return cls(**values)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"scorer architecture is malformed ({exc})") from None
 
 
 class HMRScorer(nn.Module):

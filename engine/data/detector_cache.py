@@ -176,11 +176,11 @@ def detections_for(path: str | Path, records: Sequence[PersonSample]) -> Dataset
     (the message names ``adhmr detect-dataset``).
     """
     cached = cache_path(path)
-    if cached.is_file() or Path(path).suffix.lower() in (".npz", ".json"):
-        if not cached.is_file() and records and all(r.world_landmarks is not None for r in records):
-            return DatasetDetections.from_records(records)
-        return load_detections(cached, records)
-    return DatasetDetections.from_records(records)
+    annotations = Path(path).suffix.lower() in (".npz", ".json")
+    carried = bool(records) and all(r.world_landmarks is not None for r in records)
+    if not cached.is_file() and (not annotations or carried):
+        return DatasetDetections.from_records(records)
+    return load_detections(cached, records)
 
 
 def concat_detections(parts: Sequence[DatasetDetections]) -> DatasetDetections:

@@ -1,4 +1,4 @@
-"""``adhmr synth``: render a synthetic two-domain dataset (studio or wild)."""
+"""``adhmr synth``: render a synthetic dataset of one domain (studio, lab or wild)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from engine.cli.common import seed_value
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "synth",
-        help="render a synthetic dataset with exact 3D labels (studio or wild domain)",
+        help="render a synthetic dataset with exact 3D labels (studio, lab or wild domain)",
         description=(
             "Render posed, clothed bodies over procedural backgrounds into a SPIN-style folder:\n"
             "images/*.jpg and annotations.npz with exact pose, shape, camera and keypoints.\n"
             "'studio' stands in for lab data (plain backdrops, whole centred people, clean keypoints);\n"
+            "'lab' is the studio seen as a camera rig sees its subject: from any side and from above;\n"
             "'wild' for in-the-wild data (clutter, occluders, truncation, blur, noisy keypoints).\n"
             "A stopped run resumes when started again with the same folder and settings.\n\n"
             "examples:\n"
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--domain", choices=("studio", "wild"), required=True, help="image domain")
+    p.add_argument("--domain", choices=("studio", "lab", "wild"), required=True, help="image domain")
     p.add_argument("--n", type=int, required=True, help="number of images")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--seed", type=seed_value, default=0, help="random seed (default 0)")

@@ -1,4 +1,4 @@
-"""The two image domains: ``studio`` (stands in for lab data) and ``wild`` (in the wild).
+"""The image domains: ``studio`` and ``lab`` (stand in for lab data) and ``wild`` (in the wild).
 
 Studio: plain or gradient backdrops, the whole person near the centre, mild camera and
 pose variety, soft frontal light, clean keypoints. Wild: cluttered procedural
@@ -6,10 +6,17 @@ backgrounds, occluders, truncation at the image border, wide focal and distance 
 any facing direction and tilted bodies, more extreme poses, hard coloured light, blur,
 noise and colour shifts, and keypoints with detector-like noise where occluded points
 are dropped.
+
+Lab: the studio's look and poses seen as a multi-camera lab rig sees its subject: from any
+side (the subject turns; cameras stand all around) and from cameras mounted above head
+height looking down by up to 40 degrees. The studio's front views within 60 degrees and
+near-level cameras never show a person from behind or from above, which real footage
+does (the Pose2Sim cameras look down by about 30 degrees).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from engine.data.synth.pose_prior import PoseSpread
@@ -103,7 +110,10 @@ WILD = DomainConfig(
     vivid=0.6, patterns=True,
 )
 
-DOMAINS: dict[str, DomainConfig] = {"studio": STUDIO, "wild": WILD}
+LAB = dataclasses.replace(
+    STUDIO, name="lab", yaw_deg=180.0, tilt_sigma_deg=3.0, elevation_deg=(-10.0, 40.0), roll_sigma_deg=2.0)
+
+DOMAINS: dict[str, DomainConfig] = {"studio": STUDIO, "lab": LAB, "wild": WILD}
 
 
 def get_domain(name: str) -> DomainConfig:

@@ -22,7 +22,7 @@ def param_specs() -> tuple[ParamSpec, ...]:
     return (
         ParamSpec("n", "int", 16, "synthetic people to render", ge=1),
         ParamSpec("domain", "str", "studio", "studio: plain backdrops; wild: cluttered scenes, harder lighting",
-                  choices=("studio", "wild")),
+                  choices=("studio", "lab", "wild")),
         ParamSpec("name", "str", None, "dataset name (default: synth-<domain>)", optional=True),
         ParamSpec("size", "int", 256, "image side in pixels", ge=32, le=4096),
         ParamSpec("corrupt_fraction", "float", 0.0, "share of labels given realistic errors (to test cleaning)",

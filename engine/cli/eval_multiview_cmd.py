@@ -65,7 +65,8 @@ def run_evaluation(args: argparse.Namespace):
     apply_threads(args)
     groups = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     methods = build_methods(groups, args.checkpoint, args.scorer, args.num_candidates, args.steps,
-                            args.seed, args.device, guidance_scale=args.guidance)
+                            args.seed, args.device, guidance_scale=args.guidance,
+                            guidance_world=args.guidance_world)
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(
             args.calibration, args.videos, methods, PoseDetector(), args.stride, args.frames,

@@ -1,4 +1,5 @@
-"""--guidance SCALE: guided sampling (``SampleSettings.guidance_scale``) on the sampling commands."""
+"""--guidance SCALE and --guidance-world W: guided sampling (``SampleSettings.guidance_scale``,
+``guidance_world``) on the sampling commands."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def guidance_scale(text: str) -> float:
 
 
 def add_guidance_option(p: argparse.ArgumentParser) -> None:
-    """--guidance SCALE (default 0: unguided); see README, Guided sampling."""
+    """--guidance SCALE (default 0: unguided) and --guidance-world W; see README, Guided sampling."""
+    from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
+
     p.add_argument("--guidance", type=guidance_scale, default=0.0, metavar="SCALE",
                    help="pull every DDIM step towards the detected 2D keypoints with this step size "
                         "(robust reprojection gradient, ScoreHMR-style; 0 = unguided, the default)")
+    p.add_argument("--guidance-world", type=guidance_scale, default=GUIDANCE_WORLD_WEIGHT, metavar="W",
+                   help="guided sampling also pulls the body's bone directions towards the detector's 3D "
+                        f"world landmarks with this weight (default {GUIDANCE_WORLD_WEIGHT:g}; 0 = 2D only)")

@@ -38,6 +38,18 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     return F.pad(emb, (0, dim - 2 * half))
 
 
+class TanhGELU(nn.Module):
+    """GELU with the tanh approximation, written as x * sigmoid(2 z), which equals
+    0.5 x (1 + tanh z): PyTorch's own tanh GELU is about three times slower on CPU, and the
+    denoiser's MLPs run at every DDIM step for every candidate."""
+
+    SCALE = 2.0 * math.sqrt(2.0 / math.pi)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        inner = torch.addcmul(x, x * x, x, value=0.044715)
+        return x * torch.sigmoid(inner.mul_(self.SCALE))
+
+
 class Attention(nn.Module):
     """Multi-head attention; keys and values may come from a shorter, shared batch."""
 
@@ -76,7 +88,7 @@ class Block(nn.Module):
         self.cross_attn = Attention(width, heads)
         self.norm3 = nn.LayerNorm(width, elementwise_affine=False)
         hidden = int(width * mlp_ratio)
-        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, width))
+        self.mlp = nn.Sequential(nn.Linear(width, hidden), TanhGELU(), nn.Linear(hidden, width))
         self.modulation = nn.Linear(width, 6 * width)
         nn.init.zeros_(self.modulation.weight)
         nn.init.zeros_(self.modulation.bias)

@@ -181,7 +181,8 @@ def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: S
         return {}
     if "guidance" not in inspect.signature(sampler.sample).parameters:
         raise ShapeError(f"sampler {type(sampler).__name__} cannot be guided (its sample() takes no guidance)")
-    return {"guidance": ReprojectionGuidance(body, sampler.layout, crops.keypoints, settings.guidance_scale)}
+    return {"guidance": ReprojectionGuidance(body, sampler.layout, crops.keypoints, settings.guidance_scale,
+                                             landmarks=crops.landmarks, world_weight=settings.guidance_world)}
 
 
 def _landmarks(model: Sampler | Scorer, crops: PersonCrops) -> dict:

@@ -18,6 +18,10 @@ from engine.params import SEED_MAX, param
 # gigabytes of vertices alone; the paper samples 100.
 MAX_CANDIDATES = 1000
 
+GUIDANCE_WORLD_WEIGHT = 1.0
+"""Default weight of the world landmarks' bone directions in guided sampling
+(``engine.models.guidance``); chosen on validation renders (README, Guided sampling)."""
+
 
 @dataclass(frozen=True)
 class SampleSettings:
@@ -33,6 +37,9 @@ class SampleSettings:
     device: where the models are loaded: 'auto' (CUDA when present), 'cpu', 'cuda:N'.
     guidance_scale: step size with which each DDIM step's clean estimate is pulled towards
         the detected 2D keypoints (``engine.models.guidance``; 0 = unguided, >= 0).
+    guidance_world: how much guided sampling also pulls the body's bone directions
+        towards the detector's 3D world landmarks, against the 2D term (>= 0; 0 = 2D only;
+        no effect unguided or for a person without landmarks).
     Raises ShapeError for a value out of range.
     """
 
@@ -48,6 +55,8 @@ class SampleSettings:
     device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
     guidance_scale: float = field(default=0.0, metadata=param(
         "pull each DDIM step towards the detected 2D keypoints with this step size (0: unguided)", ge=0))
+    guidance_world: float = field(default=GUIDANCE_WORLD_WEIGHT, metadata=param(
+        "guided sampling also follows the detector's 3D landmarks with this weight (0: 2D only)", ge=0))
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.num_candidates) <= MAX_CANDIDATES:
@@ -61,5 +70,7 @@ class SampleSettings:
             raise ShapeError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not float(self.guidance_scale) >= 0.0:
             raise ShapeError(f"guidance_scale must be >= 0, got {self.guidance_scale}")
+        if not float(self.guidance_world) >= 0.0:
+            raise ShapeError(f"guidance_world must be >= 0, got {self.guidance_world}")
         if int(self.chunk_size) < 1:
             raise ShapeError(f"chunk_size must be at least 1, got {self.chunk_size}")

@@ -98,10 +98,12 @@ class DiffusionSampler:
     names: tuple[str, ...] = ("zero_noise", "select", "min")
 
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
-                 seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0) -> None:
+                 seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
+                 guidance_world: float | None = None) -> None:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
+        self.guidance_world = guidance_world
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
@@ -121,7 +123,8 @@ class DiffusionSampler:
         from engine.models.sample_settings import SampleSettings
 
         settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision,
-                                  guidance_scale=self.guidance_scale)
+                                  guidance_scale=self.guidance_scale,
+                                  **({} if self.guidance_world is None else {"guidance_world": self.guidance_world}))
         result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
                               box=tuple(detection.box), scorer=self.scorer, body=self.body,
                               landmarks=tokens_of(detection))
@@ -151,11 +154,13 @@ def build_methods(
     seed: int = 0,
     device: str = "cpu",
     guidance_scale: float = 0.0,
+    guidance_world: float | None = None,
 ) -> list[Method]:
     """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
 
     checkpoint / scorer: the diffusion model and scorer (None: the bundled defaults).
     guidance_scale: the diffusion sampler's guided sampling (``SampleSettings``; 0 = none).
+    guidance_world: its world-landmark weight (None: ``SampleSettings``' default).
     Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
     """
     unknown = [g for g in groups if g not in METHOD_GROUPS]
@@ -177,5 +182,5 @@ def build_methods(
             model = DiffusionHMR.load(checkpoint, body=body, device=device)
             judge = HMRScorer.load(scorer, body=body, device=device)
             methods.append(DiffusionSampler(model, judge, body, M=M, steps=steps, seed=seed,
-                                            guidance_scale=guidance_scale))
+                                            guidance_scale=guidance_scale, guidance_world=guidance_world))
     return methods

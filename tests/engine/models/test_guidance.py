@@ -83,3 +83,39 @@ def test_a_sampler_that_cannot_be_guided_is_refused_and_a_negative_scale_too(bod
     assert out.params.shape == (1, 2, 157)
     with pytest.raises(ShapeError, match="guidance_scale must be >= 0"):
         SampleSettings(guidance_scale=-1.0)
+
+
+def _bone_angle_deg(points: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean angle between the candidates' limb bones (N, M, 17, 3) and a target's (17, 3)."""
+    from engine.fitting.losses import bone_directions
+
+    ours = bone_directions(points.reshape(-1, 17, 3))
+    theirs = bone_directions(target[None])
+    return float(torch.rad2deg(torch.acos((ours * theirs).sum(-1).clamp(-1, 1))).mean())
+
+
+def test_world_landmarks_turn_guided_bodies_towards_their_bones(model, body, crops):
+    """With no 2D keypoint to follow (all confidences 0), only the world term can move the
+    candidates: towards landmarks of a body turned 70 degrees about its vertical axis."""
+    from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
+    from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
+
+    base = sample_and_score(model, body, crops, SampleSettings(num_candidates=1, seed=4))
+    turn = torch.tensor(np.array([[np.cos(1.22), 0, np.sin(1.22)], [0, 1, 0], [-np.sin(1.22), 0, np.cos(1.22)]]),
+                        dtype=torch.float32)
+    target = base.candidates.keypoints3d[0, 0] @ turn.T
+    tokens = torch.zeros(1, NUM_LANDMARKS, TOKEN_DIM)
+    tokens[0, list(BLAZEPOSE_TO_COCO17), :3] = target
+    tokens[0, :, 3:] = 1.0
+    blind = replace(crops, keypoints=torch.zeros(1, 17, 3), landmarks=tokens)
+    settings = SampleSettings(num_candidates=4, seed=1, guidance_scale=5.0)
+    two_d_only = sample_and_score(model, body, blind, replace(settings, guidance_world=0.0))
+    with_world = sample_and_score(model, body, blind, replace(settings, guidance_world=1.0))
+    before = _bone_angle_deg(two_d_only.candidates.keypoints3d, target)
+    after = _bone_angle_deg(with_world.candidates.keypoints3d, target)
+    assert after < 0.7 * before
+
+
+def test_a_negative_world_weight_is_refused():
+    with pytest.raises(ShapeError, match="guidance_world must be >= 0"):
+        SampleSettings(guidance_world=-0.5)

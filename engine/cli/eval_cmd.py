@@ -62,7 +62,8 @@ def _run(args: argparse.Namespace) -> int:
     with TqdmProgress("eval") as bar:
         settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                                   consensus=not args.no_consensus, device=args.device or "auto",
-                                  guidance_scale=args.guidance, guidance_world=args.guidance_world)
+                                  guidance_scale=args.guidance, guidance_world=args.guidance_world,
+                                  orient=not args.no_orient)
         result = evaluate(
             args.checkpoint, args.scorer, args.data, settings, top_k=args.top_k, max_images=args.max_images,
             batch_size=args.batch_size, use_scorer=not args.no_scorer, mixed=not args.no_mixed, progress=bar,

@@ -66,7 +66,7 @@ def run_evaluation(args: argparse.Namespace):
     groups = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     methods = build_methods(groups, args.checkpoint, args.scorer, args.num_candidates, args.steps,
                             args.seed, args.device, guidance_scale=args.guidance,
-                            guidance_world=args.guidance_world)
+                            guidance_world=args.guidance_world, orient=not args.no_orient)
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(
             args.calibration, args.videos, methods, PoseDetector(), args.stride, args.frames,

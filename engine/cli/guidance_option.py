@@ -1,5 +1,5 @@
-"""--guidance SCALE and --guidance-world W: guided sampling (``SampleSettings.guidance_scale``,
-``guidance_world``) on the sampling commands."""
+"""--guidance SCALE, --guidance-world W and --no-orient: how the sampling commands use the
+detector's evidence (``SampleSettings.guidance_scale``, ``guidance_world``, ``orient``)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,6 @@ def add_guidance_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guidance-world", type=guidance_scale, default=GUIDANCE_WORLD_WEIGHT, metavar="W",
                    help="guided sampling also pulls the body's bone directions towards the detector's 3D "
                         f"world landmarks with this weight (default {GUIDANCE_WORLD_WEIGHT:g}; 0 = 2D only)")
+    p.add_argument("--no-orient", action="store_true",
+                   help="keep each candidate turned as sampled (default: turned to face as the detector's 3D "
+                        "world landmarks do, camera re-fitted; engine.models.orientation)")

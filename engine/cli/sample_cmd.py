@@ -92,7 +92,8 @@ def _run(args: argparse.Namespace) -> int:
     scorer = _load_scorer(args, body)
     settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device,
-                              guidance_scale=args.guidance, guidance_world=args.guidance_world)
+                              guidance_scale=args.guidance, guidance_world=args.guidance_world,
+                                  orient=not args.no_orient)
     image = load_image(args.photo)
     detector = detector_from(args)
     if args.box is not None:

@@ -24,6 +24,7 @@ from engine.errors import ShapeError
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.guidance import ReprojectionGuidance
+from engine.models.orientation import orient_to_landmarks
 from engine.models.precision import inference_precision
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_settings import SampleSettings
@@ -138,6 +139,8 @@ def sample_and_score(
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
                                 chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings),
                                 **_landmarks(sampler, crops)).float().cpu()
+    if settings.orient and crops.landmarks is not None:
+        params = orient_to_landmarks(params, crops.landmarks, crops.keypoints, body, sampler.layout).cpu()
     if extra_params is not None:
         extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
         if extra_params.ndim != 3 or tuple(extra_params.shape[::2]) != (B, params.shape[2]):

@@ -37,6 +37,9 @@ class SampleSettings:
     device: where the models are loaded: 'auto' (CUDA when present), 'cpu', 'cuda:N'.
     guidance_scale: step size with which each DDIM step's clean estimate is pulled towards
         the detected 2D keypoints (``engine.models.guidance``; 0 = unguided, >= 0).
+    orient: turn each sampled candidate to face as the detector's 3D world landmarks do
+        and re-fit its camera to the 2D keypoints (``engine.models.orientation``); persons
+        without landmarks are left as sampled.
     guidance_world: how much guided sampling also pulls the body's bone directions
         towards the detector's 3D world landmarks, against the 2D term (>= 0; 0 = 2D only;
         no effect unguided or for a person without landmarks).
@@ -55,6 +58,8 @@ class SampleSettings:
     device: str = field(default="auto", metadata=param("auto (CUDA when available), cpu, cuda, cuda:1, ..."))
     guidance_scale: float = field(default=0.0, metadata=param(
         "pull each DDIM step towards the detected 2D keypoints with this step size (0: unguided)", ge=0))
+    orient: bool = field(default=True, metadata=param(
+        "turn each candidate to face as the detector's 3D landmarks do (off: as sampled)"))
     guidance_world: float = field(default=GUIDANCE_WORLD_WEIGHT, metadata=param(
         "guided sampling also follows the detector's 3D landmarks with this weight (0: 2D only)", ge=0))
 

@@ -99,11 +99,12 @@ class DiffusionSampler:
 
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
                  seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
-                 guidance_world: float | None = None) -> None:
+                 guidance_world: float | None = None, orient: bool = True) -> None:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
         self.guidance_world = guidance_world
+        self.orient = orient
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
@@ -123,7 +124,7 @@ class DiffusionSampler:
         from engine.models.sample_settings import SampleSettings
 
         settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision,
-                                  guidance_scale=self.guidance_scale,
+                                  guidance_scale=self.guidance_scale, orient=self.orient,
                                   **({} if self.guidance_world is None else {"guidance_world": self.guidance_world}))
         result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
                               box=tuple(detection.box), scorer=self.scorer, body=self.body,
@@ -155,12 +156,14 @@ def build_methods(
     device: str = "cpu",
     guidance_scale: float = 0.0,
     guidance_world: float | None = None,
+    orient: bool = True,
 ) -> list[Method]:
     """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
 
     checkpoint / scorer: the diffusion model and scorer (None: the bundled defaults).
     guidance_scale: the diffusion sampler's guided sampling (``SampleSettings``; 0 = none).
     guidance_world: its world-landmark weight (None: ``SampleSettings``' default).
+    orient: turn the candidates to face as the world landmarks do (``SampleSettings.orient``).
     Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
     """
     unknown = [g for g in groups if g not in METHOD_GROUPS]
@@ -182,5 +185,6 @@ def build_methods(
             model = DiffusionHMR.load(checkpoint, body=body, device=device)
             judge = HMRScorer.load(scorer, body=body, device=device)
             methods.append(DiffusionSampler(model, judge, body, M=M, steps=steps, seed=seed,
-                                            guidance_scale=guidance_scale, guidance_world=guidance_world))
+                                            guidance_scale=guidance_scale, guidance_world=guidance_world,
+                                            orient=orient))
     return methods

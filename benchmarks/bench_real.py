@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from engine.cli.eval_multiview_cmd import run_evaluation
+from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 from engine.multiview.methods import METHOD_GROUPS
 from engine.multiview.pose2sim_demo import default_data_dir, demo_files, fetch_demo
 from engine.multiview.triangulation import MAX_REPROJECTION_PX
@@ -40,6 +41,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--guidance", type=float, default=0.0, help="guided sampling scale (0: unguided)")
+    parser.add_argument("--guidance-world", type=float, default=GUIDANCE_WORLD_WEIGHT,
+                        help="guided sampling's world-landmark weight")
+    parser.add_argument("--no-orient", action="store_true", help="keep the candidates turned as sampled")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()

@@ -18,9 +18,10 @@ from engine.params import SEED_MAX, param
 # gigabytes of vertices alone; the paper samples 100.
 MAX_CANDIDATES = 1000
 
-GUIDANCE_WORLD_WEIGHT = 1.0
+GUIDANCE_WORLD_WEIGHT = 0.0
 """Default weight of the world landmarks' bone directions in guided sampling
-(``engine.models.guidance``); chosen on validation renders (README, Guided sampling)."""
+(``engine.models.guidance``). Off: on the validation renders weight 1 cost 3-5 mm on
+studio and wild and gained 2 mm on lab (README, Guided sampling)."""
 
 
 @dataclass(frozen=True)

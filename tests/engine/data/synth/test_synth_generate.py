@@ -77,7 +77,7 @@ def test_a_folder_refuses_other_settings(wild):
     with pytest.raises(DataError, match="other settings"):
         generate_dataset(out, N, "wild", seed=4, size=SIZE, workers=1)
     with pytest.raises(DataError, match="unknown synthetic domain"):
-        generate_dataset(out, N, "lab", seed=3, size=SIZE, workers=1)
+        generate_dataset(out, N, "moon", seed=3, size=SIZE, workers=1)
 
 
 def test_a_missing_body_model_fails_before_workers_start(tmp_path):

@@ -55,6 +55,8 @@ class Preferences:
     scoring (``engine.models.precision``); sample_consensus: let the scorer compare a
     run's candidates with each other (``engine.models.consensus``), else the network alone.
     guidance_scale: guided sampling's step size (``SampleSettings.guidance_scale``; 0 = off).
+    orient_candidates: turn candidates to face as the detector's world landmarks do
+        (``SampleSettings.orient``).
     sampler / scorer_model: the models by plug-in name (``engine.plugins``): the built-in
     ones, or another package's; a plug-in gets the checkpoint setting when it is a file.
     """
@@ -73,6 +75,7 @@ class Preferences:
     scorer_model: str = BUILTIN_SCORER
     show_keypoints: bool = True
     guidance_scale: float = 0.0
+    orient_candidates: bool = True
 
     def sample_settings(self, seed: int, num_candidates: int | None = None) -> SampleSettings:
         """The engine's sampling settings these preferences ask for (precision and
@@ -80,7 +83,7 @@ class Preferences:
         return SampleSettings(num_candidates=self.sample_count if num_candidates is None else num_candidates,
                               steps=self.sampler_steps, seed=seed, precision=self.precision,
                               consensus=self.sample_consensus, device=self.device,
-                              guidance_scale=self.guidance_scale)
+                              guidance_scale=self.guidance_scale, orient=self.orient_candidates)
 
 
 class AppSettings:

@@ -166,6 +166,10 @@ class SettingsDialog(QDialog):
         self.guidance.setSpecialValueText("Off")
         self.guidance.setToolTip("Guided sampling: each DDIM step is pulled towards the detected 2D keypoints "
                                  "with this step size (0: off; see README, Guided sampling)")
+        self.orient = QCheckBox("Turn candidates to face as the detector's 3D landmarks do")
+        self.orient.setChecked(prefs.orient_candidates)
+        self.orient.setToolTip("Each candidate is turned about its hips onto the pose detector's world landmarks and "
+                               "its camera re-fitted; pose and shape stay as sampled (off: exactly as sampled)")
         sampling_box = QGroupBox("Candidates")
         sampling_form = QFormLayout(sampling_box)
         sampling_form.addRow("Device", self.device)
@@ -173,6 +177,7 @@ class SettingsDialog(QDialog):
         sampling_form.addRow("Sampled per run", self.sample_count)
         sampling_form.addRow("Sampler steps", self.steps)
         sampling_form.addRow("Guidance", self.guidance)
+        sampling_form.addRow("Orientation", self.orient)
         sampling_form.addRow("Precision", self.precision)
         sampling_form.addRow("Scoring", self.consensus)
 
@@ -213,6 +218,7 @@ class SettingsDialog(QDialog):
             precision=str(self.precision.currentData()),
             sample_consensus=self.consensus.isChecked(),
             guidance_scale=self.guidance.value(),
+            orient_candidates=self.orient.isChecked(),
             sampler=str(self.sampler_model.currentData()),
             scorer_model=str(self.scorer_model.currentData()),
         )

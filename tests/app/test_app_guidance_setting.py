@@ -13,3 +13,17 @@ def test_guidance_setting_persists_and_reaches_the_sampler(qtbot, make_window):
     assert again.state.prefs.guidance_scale == 2.5
     assert again.state.prefs.sample_settings(seed=0).guidance_scale == 2.5
     assert again.open_settings().guidance.value() == 2.5
+
+
+def test_orientation_setting_persists_and_reaches_the_sampler(qtbot, make_window):
+    w = make_window()
+    dialog = w.open_settings()
+    assert dialog.orient.isChecked()
+    assert w.state.prefs.sample_settings(seed=0).orient
+    dialog.orient.setChecked(False)
+    dialog.accept()
+    assert not w.state.prefs.orient_candidates
+    w.close()
+    again = make_window()
+    assert not again.state.prefs.sample_settings(seed=0).orient
+    assert not again.open_settings().orient.isChecked()

@@ -1,13 +1,15 @@
 """The weak-perspective camera (s, tx, ty) that places a body's 3D keypoints on 2D ones.
 
 Placement is linear in (s, s tx, s ty), so the fit is one weighted least-squares solve.
-Used for stored labels without a camera (``engine.projects.labels``) and when a label
-is scored for cleaning (``engine.training.cleaning``).
+Used for stored labels without a camera (``engine.projects.labels``), when a label
+is scored for cleaning (``engine.training.cleaning``), and batched in torch
+(``fit_weak_perspective``) by the fit and the orientation step.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 MIN_FIT_KEYPOINTS = 3
 """A camera is fitted only to a record with at least this many confident keypoints."""
@@ -40,3 +42,35 @@ def fit_camera(keypoints3d: np.ndarray, keypoints_crop: np.ndarray) -> np.ndarra
     if not (np.isfinite(sol).all() and s > 1e-6):
         return None
     return np.array([s, a / s, b / s], np.float32)
+
+
+MIN_SCALE = 0.05
+"""The smallest camera scale a closed-form fit may return: a body 40 crop-widths tall."""
+
+TORSO = (5, 6, 11, 12)
+"""COCO-17 left/right shoulder, left/right hip."""
+
+
+def fit_weak_perspective(points3d: torch.Tensor, keypoints: torch.Tensor, joints: tuple[int, ...] = TORSO) -> torch.Tensor:
+    """Closed-form camera per person.
+
+    points3d: (B, 17, 3) the posed body's keypoints, metres, camera-oriented.
+    keypoints: (B, 17, 3) detected normalised crop coordinates + confidence.
+    joints: the keypoints to fit; a person with fewer than two of them seen is fitted on
+        all of its seen keypoints.
+    Returns (B, 3) (s, tx, ty) minimising sum c ||s (X_xy + t) - x||^2, s >= MIN_SCALE.
+    """
+    w = torch.zeros_like(keypoints[..., 2])
+    w[:, list(joints)] = keypoints[:, list(joints), 2]
+    few = (w > 0).sum(-1) < 2
+    w[few] = keypoints[few, :, 2]
+    W = w.sum(-1, keepdim=True).clamp(min=1e-8)
+    X, x = points3d[..., :2], keypoints[..., :2]
+    mX = (w[..., None] * X).sum(1) / W
+    mx = (w[..., None] * x).sum(1) / W
+    dX, dx = X - mX[:, None], x - mx[:, None]
+    num = (w[..., None] * dX * dx).sum((1, 2))
+    den = (w[..., None] * dX * dX).sum((1, 2)).clamp(min=1e-8)
+    s = (num / den).clamp(min=MIN_SCALE)
+    t = mx / s[:, None] - mX
+    return torch.cat([s[:, None], t], dim=-1)

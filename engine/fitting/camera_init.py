@@ -1,20 +1,17 @@
-"""Starting points of the fit: the body's orientation and its weak-perspective camera.
+"""Starting points of the fit: the body's orientation.
 
 Orientation: from the world landmarks' torso when a person has them (a full 3D frame),
 else from the 2D torso: its up direction in the image and which way the person faces
 (their left shoulder and hip on the image's right means facing the camera).
-Camera: the weak-perspective (s, tx, ty) placing the posed body's torso keypoints on
-the detected ones, in closed form (weighted least squares is linear in s, s tx, s ty).
+The camera that places the posed body on the keypoints is
+``engine.body.camera_fit.fit_weak_perspective``.
 """
 
 from __future__ import annotations
 
 import torch
 
-TORSO = (5, 6, 11, 12)
-"""COCO-17 left/right shoulder, left/right hip."""
-MIN_SCALE = 0.05
-"""The smallest camera scale a closed-form fit may return: a body 40 crop-widths tall."""
+from engine.body.camera_fit import TORSO
 
 
 def _mid(points: torch.Tensor, a: int, b: int) -> torch.Tensor:
@@ -61,28 +58,3 @@ def _frame(left: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
     y = torch.nn.functional.normalize(up - (up * x).sum(-1, keepdim=True) * x, dim=-1, eps=1e-8)
     z = torch.cross(x, y, dim=-1)
     return torch.stack([x, y, z], dim=-1)
-
-
-def fit_weak_perspective(points3d: torch.Tensor, keypoints: torch.Tensor, joints: tuple[int, ...] = TORSO) -> torch.Tensor:
-    """Closed-form camera per person.
-
-    points3d: (B, 17, 3) the posed body's keypoints, metres, camera-oriented.
-    keypoints: (B, 17, 3) detected normalised crop coordinates + confidence.
-    joints: the keypoints to fit; a person with fewer than two of them seen is fitted on
-        all of its seen keypoints.
-    Returns (B, 3) (s, tx, ty) minimising sum c ||s (X_xy + t) - x||^2, s >= MIN_SCALE.
-    """
-    w = torch.zeros_like(keypoints[..., 2])
-    w[:, list(joints)] = keypoints[:, list(joints), 2]
-    few = (w > 0).sum(-1) < 2
-    w[few] = keypoints[few, :, 2]
-    W = w.sum(-1, keepdim=True).clamp(min=1e-8)
-    X, x = points3d[..., :2], keypoints[..., :2]
-    mX = (w[..., None] * X).sum(1) / W
-    mx = (w[..., None] * x).sum(1) / W
-    dX, dx = X - mX[:, None], x - mx[:, None]
-    num = (w[..., None] * dX * dx).sum((1, 2))
-    den = (w[..., None] * dX * dX).sum((1, 2)).clamp(min=1e-8)
-    s = (num / den).clamp(min=MIN_SCALE)
-    t = mx / s[:, None] - mX
-    return torch.cat([s[:, None], t], dim=-1)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import torch
 
+from engine.body.bones import bone_directions
+
 CROP_PIXELS = 224.0
 """Reprojection residuals are expressed in pixels of a crop this wide."""
 
-# COCO-17 bones whose directions the world landmarks give: arms, legs, shoulder and hip lines.
-BONES: tuple[tuple[int, int], ...] = (
-    (5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16), (5, 6), (11, 12),
-)
 BONE_SCALE = 100.0
 """A squared unit-direction difference (about the squared angle in radians) is worth this
 many squared crop pixels: a 0.3 rad bone error costs like a 3-pixel reprojection error."""
@@ -59,25 +57,12 @@ def reprojection_loss(projected: torch.Tensor, keypoints: torch.Tensor, sigma: f
     return per_point.sum(-1)
 
 
-def bone_directions(points: torch.Tensor) -> torch.Tensor:
-    """points: (B, 17, 3) -> (B, len(BONES), 3) unit vectors from each bone's first to second point."""
-    a = points[:, [b[0] for b in BONES]]
-    b = points[:, [b[1] for b in BONES]]
-    return torch.nn.functional.normalize(b - a, dim=-1, eps=1e-6)
-
-
-def bone_weights(confidence: torch.Tensor) -> torch.Tensor:
-    """confidence: (B, 17) per keypoint -> (B, len(BONES)) the lower of each bone's two ends."""
-    a = confidence[:, [b[0] for b in BONES]]
-    b = confidence[:, [b[1] for b in BONES]]
-    return torch.minimum(a, b)
-
-
 def bone_direction_loss(model_points: torch.Tensor, target_dirs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """(B,) weighted squared differences of unit bone directions, times ``BONE_SCALE``.
 
     model_points: (B, 17, 3) the body's COCO keypoints, metres, camera-oriented.
-    target_dirs: (B, len(BONES), 3) unit directions from the world landmarks.
+    target_dirs: (B, len(BONES), 3) unit directions from the world landmarks
+        (``engine.body.bones``).
     weights: (B, len(BONES)); 0 where a person has no world landmarks.
     """
     diff = bone_directions(model_points) - target_dirs

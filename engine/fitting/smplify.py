@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.body.bones import BONES, bone_directions, bone_weights
+from engine.body.camera_fit import TORSO, fit_weak_perspective
 from engine.body.rotations import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
@@ -37,16 +39,9 @@ from engine.body.rotations import (
     rotation_6d_to_matrix,
 )
 from engine.errors import JobCancelled, ShapeError
-from engine.fitting.camera_init import TORSO, fit_weak_perspective, orientation_from_keypoints, orientation_from_world
+from engine.fitting.camera_init import orientation_from_keypoints, orientation_from_world
 from engine.fitting.keypoint_model import KeypointModel
-from engine.fitting.losses import (
-    BONES,
-    bone_direction_loss,
-    bone_directions,
-    bone_weights,
-    project_crop,
-    reprojection_loss,
-)
+from engine.fitting.losses import bone_direction_loss, project_crop, reprojection_loss
 from engine.fitting.priors import bend_limit_penalty, pose_prior, shape_prior
 from engine.models.param_layout import ParamLayout
 

@@ -11,7 +11,7 @@ does), so the rest of the trajectory follows the evidence:
 p_k the body's projected keypoint, q_k the detected one and c_k its confidence, all in
 normalised crop coordinates (1 = half a crop). Where the detector also gave its 3D world
 landmarks, the loss adds ``world_weight`` times the visibility-weighted mean squared
-difference of the 10 limb and girdle bone directions (``engine.fitting.losses.BONES``)
+difference of the 10 limb and girdle bone directions (``engine.body.bones.BONES``)
 between the body's COCO-17 keypoints and the landmarks: the 2D keypoints alone cannot
 tell how a body turns in depth, which the landmarks can (the fit's world stage uses the
 same bones). ScoreHMR takes the gradient through the
@@ -30,7 +30,7 @@ import torch
 from engine.body.model import BodyModel
 from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
 from engine.errors import ShapeError
-from engine.fitting.losses import bone_directions, bone_weights
+from engine.body.bones import bone_directions, bone_weights
 from engine.models.param_layout import ParamLayout
 from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 

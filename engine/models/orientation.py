@@ -7,7 +7,7 @@ landmarks carry the body's orientation, and that is all this step takes from the
 candidate, the rotation about the hips that best lays the candidate's 12 limb keypoints
 (shoulders to ankles) on the landmarks' (Kabsch, visibility-weighted) is applied to the
 root joint, and the weak-perspective camera is re-fitted in closed form to the detected
-2D keypoints (``engine.fitting.camera_init.fit_weak_perspective``), so the turned body
+2D keypoints (``engine.body.camera_fit.fit_weak_perspective``), so the turned body
 still lies on the person in the image. The pose and shape are not touched. The fit's
 world stage starts the same way (``orientation_from_world``).
 """
@@ -20,7 +20,7 @@ from engine.body.model import BodyModel
 from engine.body.rotations import matrix_to_rotation_6d, rotation_6d_to_matrix
 from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
 from engine.errors import ShapeError
-from engine.fitting.camera_init import fit_weak_perspective
+from engine.body.camera_fit import fit_weak_perspective
 from engine.models.param_layout import ParamLayout
 
 LIMBS = tuple(range(5, 17))

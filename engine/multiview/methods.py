@@ -32,6 +32,7 @@ import numpy as np
 
 from engine.data.landmark_tokens import tokens_of
 from engine.errors import DataError
+from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 from engine.multiview.joints import to_eval12
 
 METHOD_GROUPS = ("blazepose_world", "fit", "diffusion")
@@ -99,7 +100,7 @@ class DiffusionSampler:
 
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
                  seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
-                 guidance_world: float | None = None, orient: bool = True) -> None:
+                 guidance_world: float = GUIDANCE_WORLD_WEIGHT, orient: bool = True) -> None:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
@@ -125,7 +126,7 @@ class DiffusionSampler:
 
         settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision,
                                   guidance_scale=self.guidance_scale, orient=self.orient,
-                                  **({} if self.guidance_world is None else {"guidance_world": self.guidance_world}))
+                                  guidance_world=self.guidance_world)
         result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
                               box=tuple(detection.box), scorer=self.scorer, body=self.body,
                               landmarks=tokens_of(detection))
@@ -155,14 +156,14 @@ def build_methods(
     seed: int = 0,
     device: str = "cpu",
     guidance_scale: float = 0.0,
-    guidance_world: float | None = None,
+    guidance_world: float = GUIDANCE_WORLD_WEIGHT,
     orient: bool = True,
 ) -> list[Method]:
     """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
 
     checkpoint / scorer: the diffusion model and scorer (None: the bundled defaults).
     guidance_scale: the diffusion sampler's guided sampling (``SampleSettings``; 0 = none).
-    guidance_world: its world-landmark weight (None: ``SampleSettings``' default).
+    guidance_world: its world-landmark weight (``SampleSettings.guidance_world``).
     orient: turn the candidates to face as the world landmarks do (``SampleSettings.orient``).
     Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
     """

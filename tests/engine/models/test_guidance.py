@@ -87,7 +87,7 @@ def test_a_sampler_that_cannot_be_guided_is_refused_and_a_negative_scale_too(bod
 
 def _bone_angle_deg(points: torch.Tensor, target: torch.Tensor) -> float:
     """Mean angle between the candidates' limb bones (N, M, 17, 3) and a target's (17, 3)."""
-    from engine.fitting.losses import bone_directions
+    from engine.body.bones import bone_directions
 
     ours = bone_directions(points.reshape(-1, 17, 3))
     theirs = bone_directions(target[None])

@@ -63,7 +63,8 @@ def orient_to_landmarks(
     dev = body.device
     flat = params.to(dev, torch.float32).reshape(B * M, D)
     rot, betas, cam = layout.split(flat)
-    posed = body(rot, betas, cam, return_vertices=False).keypoints.reshape(B, M, 17, 3)
+    out = body(rot, betas, cam, return_vertices=False)
+    posed = out.keypoints.reshape(B, M, 17, 3)
 
     tokens = landmarks.to(dev, torch.float32)[:, list(BLAZEPOSE_TO_COCO17)]
     world = tokens[..., :3]
@@ -79,7 +80,9 @@ def orient_to_landmarks(
     root = rotation_6d_to_matrix(rot[:, 0])
     turned_rot = rot.clone()
     turned_rot[:, 0] = matrix_to_rotation_6d(R @ root)
-    turned = body(turned_rot, betas, cam, return_vertices=False).keypoints
+    # Turning the root turns every posed point about the root joint: no second body pass.
+    pelvis = out.joints[:, :1]
+    turned = (out.keypoints - pelvis) @ R.transpose(1, 2) + pelvis
     detected = keypoints.to(dev, torch.float32).repeat_interleave(M, 0)
     new_cam = fit_weak_perspective(turned, detected, joints=tuple(range(17)))
     # A person the detector gave no landmarks, or no 2D keypoint to place it by, stays as sampled.

@@ -41,6 +41,7 @@ from engine.models.candidates import decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.guidance import ReprojectionGuidance
+from engine.models.orientation import orient_to_landmarks
 from engine.models.pipeline import sample_image
 from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 from engine.models.sample_settings import SampleSettings
@@ -123,6 +124,8 @@ def main() -> None:
         ("encode image", networks(lambda: model.encode(images, keypoints, **landmarks))),
         (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
+        (f"turn {args.M} by the world landmarks (orientation step)",
+         lambda: orient_to_landmarks(params, torch.from_numpy(tokens)[None], keypoints, body, model.layout)),
     ]
     if args.guidance > 0:
         guide = ReprojectionGuidance(body, model.layout, keypoints, args.guidance)

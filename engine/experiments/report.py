@@ -94,7 +94,7 @@ def to_markdown(f: dict[str, Any]) -> str:
         f"{n} seeds (each seed draws its own candidates, pairs, training order and test samples). Errors are "
         "in mm on held-out synthetic *wild* test people, pelvis-aligned; PA-MPJPE after Procrustes alignment. "
         "Nothing was tuned on the test set; the validation set was only logged.", "",
-        f"- base model: `{s['base']}` (sha256 {s.get('base_sha256')}..., trained on *studio* images, "
+        f"- base model: `{s['base']}` (sha256 {s.get('base_sha256')}..., no wild ground truth, last training stage "
         f"{s.get('base_training') or 'unknown'} steps); scorer: `{s['scorer']}` (sha256 {s.get('scorer_sha256')}...)",
         f"- wild images ({b['image_size']} px): {b['n_pool']} unlabelled (pairs), {b['n_val']} validation, "
         f"{b['n_test']} test, {b['n_pseudo']} pseudo-labelled ({b['corrupt_fraction']:.0%} corrupted); "

@@ -27,10 +27,10 @@ from typing import Callable
 
 import torch
 
+from engine.body.bones import bone_directions, bone_weights
 from engine.body.model import BodyModel
 from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
 from engine.errors import ShapeError
-from engine.body.bones import bone_directions, bone_weights
 from engine.models.param_layout import ParamLayout
 from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 
@@ -42,7 +42,6 @@ GUIDANCE_ITERATIONS = 5
 """Gradient steps per DDIM step. On the example of tests/engine/models/test_guidance.py
 (a body's keypoints moved a tenth of a crop; unguided 21.5 px off), one step per DDIM
 step got at best to 18.0 px (scale 5; 10 overshoots, 19.8 px), five steps to 12.4 px."""
-
 
 
 def gmof(residual: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -4,8 +4,8 @@ A diffusion model reads the landmarks but, trained on renders of a narrow range 
 views, turns bodies seen from behind or from above the wrong way on real footage, while
 its articulated pose (what PA-MPJPE measures) is much closer. BlazePose's world
 landmarks carry the body's orientation, and that is all this step takes from them: per
-candidate, the rotation about the hips that best lays the candidate's 12 limb keypoints
-(shoulders to ankles) on the landmarks' (Kabsch, visibility-weighted) is applied to the
+candidate, the rotation that best lays its 12 limb keypoints (shoulders to ankles) on the
+landmarks', both centred at the hips (Kabsch, visibility-weighted), is applied to the
 root joint, and the weak-perspective camera is re-fitted in closed form to the detected
 2D keypoints (``engine.body.camera_fit.fit_weak_perspective``), so the turned body
 still lies on the person in the image. The pose and shape are not touched. The fit's

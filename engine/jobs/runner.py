@@ -194,12 +194,14 @@ def _execute(
     progress_cb: ProgressFn | None,
     cancel_flag: CancelFn | threading.Event | None,
 ) -> JobResult:
-    rec = mark_running(project, job_id, os.getpid(), socket.gethostname())
     state_dir = job_state_dir(project, job_id)
     state_dir.mkdir(parents=True, exist_ok=True)
     ctx = JobContext(project, job_id, state_dir, progress_cb, cancel_flag)
-    ctx.log(f"attempt {rec.attempts} of {kind.kind} started, pid {rec.pid} on {rec.host}")
+    # From the moment the row says 'running', a Ctrl+C must end it as cancelled, not leave
+    # a 'running' row behind (which reads as crashed once the lock is released).
     try:
+        rec = mark_running(project, job_id, os.getpid(), socket.gethostname())
+        ctx.log(f"attempt {rec.attempts} of {kind.kind} started, pid {rec.pid} on {rec.host}")
         outputs = kind.fn(dict(params), ctx)
     except JobCancelled as e:
         return _finish(ctx, "cancelled", error=str(e))

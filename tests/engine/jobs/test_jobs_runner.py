@@ -147,6 +147,28 @@ def test_a_bug_in_a_job_is_recorded_then_raised(project):
     assert "Traceback" in job.log
 
 
+def test_ctrl_c_just_after_the_job_is_marked_running_cancels_it(project, monkeypatch):
+    """A Ctrl+C landing between 'running' being written and the job's own code starting
+    (here: while its first log line is written) ends the job cancelled, not as a
+    'running' row left behind that reads as crashed."""
+    from engine.jobs.context import JobContext
+
+    real_log = JobContext.log
+
+    def interrupted(self, line):
+        if line.startswith("attempt"):
+            raise KeyboardInterrupt
+        return real_log(self, line)
+
+    monkeypatch.setattr(JobContext, "log", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_job(project, JobSpec("test-steps", {"n": 3}))
+    job = list_jobs(project)[0]
+    assert job.status == "cancelled" and job.error == "interrupted" and job.attempts == 1
+    monkeypatch.setattr(JobContext, "log", real_log)
+    assert resume_job(project, job.id).outputs == {"ran": 3, "lines": 3}
+
+
 def test_outputs_that_are_not_json_fail_the_job(project):
     result = run_job(project, JobSpec("test-bad-outputs"))
     assert result.status == "failed" and "must be plain JSON" in result.error

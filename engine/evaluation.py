@@ -237,7 +237,8 @@ def evaluate(
         "scorer": (str(scorer_ckpt) if scorer_ckpt is not None else "default") if use_scorer else None,
         "consensus_weight": scorer.consensus_weight if scorer is not None and settings.consensus else None,
         "data": str(data_npz), "num_candidates": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
-        "guidance_scale": settings.guidance_scale, "num_images": len(dataset),
+        "guidance_scale": settings.guidance_scale, "guidance_world": settings.guidance_world,
+        "orient": settings.orient, "num_images": len(dataset),
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, recorded,
                       mixed_correlation, table, np.concatenate(logits) if logits else None,

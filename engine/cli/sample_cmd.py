@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device,
                               guidance_scale=args.guidance, guidance_world=args.guidance_world,
-                                  orient=not args.no_orient)
+                              orient=not args.no_orient)
     image = load_image(args.photo)
     detector = detector_from(args)
     if args.box is not None:

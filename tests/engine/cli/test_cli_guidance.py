@@ -34,3 +34,21 @@ def test_a_negative_guidance_is_a_usage_error(renders, capsys):
         cli_main(["eval", "--data", str(renders), "--guidance", "-1"])
     assert exit_info.value.code == 2
     assert "guidance -1 must be a finite number >= 0" in capsys.readouterr().err
+
+
+def test_eval_records_orientation_and_the_world_weight(renders, tmp_path):
+    reports = {}
+    for name, extra in (("turned", []), ("as_sampled", ["--no-orient", "--guidance-world", "2"])):
+        out = tmp_path / f"{name}.json"
+        rc = cli_main(["eval", "--data", str(renders), "--no-scorer", "-M", "2", "--max-images", "2",
+                       "--json", str(out), "--device", "cpu", *extra])
+        assert rc == 0
+        doc = json.loads(out.read_text())
+        reports[name] = doc
+    assert reports["turned"]["settings"]["orient"] is True
+    assert reports["as_sampled"]["settings"]["orient"] is False
+    assert reports["as_sampled"]["settings"]["guidance_world"] == 2.0
+    # Turning changes the bodies' facing, so MPJPE, not PA-MPJPE, moves.
+    turned, raw = reports["turned"]["report"]["Zero-noise"], reports["as_sampled"]["report"]["Zero-noise"]
+    assert turned["MPJPE"] != raw["MPJPE"]
+    assert turned["PA-MPJPE"] == pytest.approx(raw["PA-MPJPE"], abs=1e-3)

@@ -13,20 +13,18 @@ import math
 from typing import Any
 
 from engine.experiments.budgets import RealBudget
-from engine.experiments.report_cells import _cell, _num, _verdict, metric_rows, stat
+from engine.experiments.report_cells import (
+    _cell, _num, _verdict, cleaning_comparison, dpo_comparison, metric_rows, stat,
+)
 
 METRICS = ("MPJPE", "PA-MPJPE")
 REAL_HEADING = "# The findings on real footage"
 
 
-def _row(results: dict[str, Any], seeds: list[int], key: str, row: str, inner: str | None = "test") -> dict:
-    return metric_rows(results, seeds, key, row, METRICS, inner)
-
-
 def build_real_findings(results: dict[str, Any], b: RealBudget, settings: dict[str, Any]) -> dict[str, Any]:
     """The three findings of the real track from the stage results of ``real_runner``."""
     seeds = [r for r in range(b.seeds) if f"seed{r}/base" in results]
-    rows1 = {row: _row(results, seeds, "base", row, None) for row in ("Min", "Select", "Zero-noise", "Mean")}
+    rows1 = {row: metric_rows(results, seeds, "base", row, METRICS, None) for row in ("Min", "Select", "Zero-noise", "Mean")}
     checks1 = [rows1["Select"][m]["mean"] < rows1[other][m]["mean"]
                for other in ("Zero-noise", "Mean") for m in METRICS]
     srcc = stat([_num(results[f"seed{r}/base"]["correlation"].get("MPJPE", {}).get("srcc")) for r in seeds])
@@ -36,16 +34,7 @@ def build_real_findings(results: dict[str, Any], b: RealBudget, settings: dict[s
           "criterion": "Select < Zero-noise and Select < Mean, MPJPE and PA-MPJPE (means over seeds)",
           "verdict": _verdict(checks1), "checks": checks1, "scorer_srcc_MPJPE": srcc, "seeds_holding": holding}
 
-    models = {"base": ("base", None), "DPO": ("dpo", "test"), "control (2D reprojection)": ("reprojection", "test")}
-    rows2 = {f"{name} / {row}": _row(results, seeds, key, row, inner)
-             for row in ("Zero-noise", "Select") for name, (key, inner) in models.items()}
-    order2 = [(row, other, m) for row in ("Zero-noise", "Select")
-              for other in ("base", "control (2D reprojection)") for m in METRICS]
-    checks2 = [rows2[f"DPO / {row}"][m]["mean"] < rows2[f"{other} / {row}"][m]["mean"] for row, other, m in order2]
-    lowers2 = [c for c, (_, other, _) in zip(checks2, order2) if other == "base"]
-    deltas = {f"DPO - base / {row} / {m}": stat([
-        results[f"seed{r}/dpo"]["test"]["report"][row][m] - results[f"seed{r}/base"]["report"][row][m]
-        for r in seeds]) for row in ("Zero-noise", "Select") for m in METRICS}
+    rows2, checks2, lowers2, deltas = dpo_comparison(results, seeds, METRICS)
     train = {k: stat([_num(results[f"seed{r}/dpo"]["train"].get(k)) for r in seeds])
              for k in ("implicit_acc", "reward_margin", "dpo_loss")}
     pairs = {k: stat([_num(results[f"seed{r}/pairs"].get(k)) for r in seeds]) for k in ("count", "mean_margin")}
@@ -55,9 +44,7 @@ def build_real_findings(results: dict[str, Any], b: RealBudget, settings: dict[s
                        "(means over seeds)", "dpo_training_last_log": train, "pairs": pairs}
 
     names = ["all"] + [f"top{round(f * 100)}" for f in b.keep_fractions]
-    rows3 = {f"{n} / {row}": _row(results, seeds, f"clean/{n}", row) for row in ("Zero-noise", "Select") for n in names}
-    checks3 = [rows3[f"{n} / Zero-noise"][m]["mean"] < rows3["all / Zero-noise"][m]["mean"]
-               for n in names[1:] for m in METRICS]
+    rows3, checks3 = cleaning_comparison(results, seeds, names, METRICS)
     first = seeds[0] if seeds else 0
     f3 = {"title": "Fine-tuning on the scorer's cleaned fit pseudo-labels beats fine-tuning on all of them",
           "rows": rows3, "verdict": _verdict(checks3), "checks": checks3,

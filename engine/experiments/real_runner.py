@@ -198,24 +198,11 @@ class _RealContext:
 
     def finetune_pairs(self, mode: str, seed: int, progress: ProgressFn) -> dict[str, Any]:
         """DPO (or its reprojection control) on the seed's pairs, then the test views."""
-        from engine.training.base_train import train_state_path
-        from engine.training.dpo import DPOConfig
-        from engine.training.dpo_train import train_dpo
+        from engine.experiments.dpo_stage import train_on_pairs
 
-        b, m = self.b, self.m
-        out = self.work / f"seed{seed}" / mode
-        last: dict[str, float] = {}
-
-        def watch(e: ProgressEvent) -> None:
-            last.update(e.metrics)
-            progress(ProgressEvent(0.8 * e.fraction, e.message, e.metrics))
-
-        config = DPOConfig(
-            out=str(out), base=str(m.base_w), pairs=(str(self.work / f"seed{seed}" / "pairs.jsonl"),), mode=mode,
-            steps=b.dpo_steps, batch_size=b.dpo_batch, lr=b.dpo_lr, beta=b.beta, seed=seed,
-            save_every=max(1, b.dpo_steps // 4), log_every=max(1, b.dpo_steps // 20), device=str(m.device),
-            resume=train_state_path(out).is_file())
-        weights = train_dpo(config, watch, self.should_cancel)
+        m, work = self.m, self.work / f"seed{seed}"
+        weights, last = train_on_pairs(work / mode, str(m.base_w), work / "pairs.jsonl", mode, self.b, seed,
+                                       str(m.device), progress, self.should_cancel)
         return {"checkpoint": str(weights), "train": last, "test": self.evaluate(weights, seed, _tail(progress, 0.8))}
 
     def clean_scores(self, progress: ProgressFn) -> dict[str, Any]:

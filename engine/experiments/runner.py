@@ -274,25 +274,13 @@ class _Context:
 
     def finetune_pairs(self, mode: str, seed: int, progress: ProgressFn) -> dict[str, Any]:
         from engine.evaluation import evaluate_dpo_checkpoint
-        from engine.training.base_train import train_state_path
-        from engine.training.dpo import DPOConfig
-        from engine.training.dpo_train import train_dpo
+        from engine.experiments.dpo_stage import train_on_pairs
 
-        b = self.b
-        out = self.work / f"seed{seed}" / mode
-        last: dict[str, float] = {}
-
-        def watch(e: ProgressEvent) -> None:
-            last.update(e.metrics)
-            progress(ProgressEvent(0.8 * e.fraction, e.message, e.metrics))
-
-        config = DPOConfig(
-            out=str(out), base=str(self.base_w), pairs=(str(self.work / f"seed{seed}" / "pairs.jsonl"),), mode=mode,
-            steps=b.dpo_steps, batch_size=b.dpo_batch, lr=b.dpo_lr, beta=b.beta, seed=seed,
-            eval_data=str(self.data.val), eval_images=b.val_images, eval_num_candidates=b.eval_M, scorer=str(self.scorer_w),
-            save_every=max(1, b.dpo_steps // 4), log_every=max(1, b.dpo_steps // 20), device=str(self.device),
-            resume=train_state_path(out).is_file())
-        weights = train_dpo(config, watch, self.should_cancel, evaluator=evaluate_dpo_checkpoint)
+        b, work = self.b, self.work / f"seed{seed}"
+        weights, last = train_on_pairs(
+            work / mode, str(self.base_w), work / "pairs.jsonl", mode, b, seed, str(self.device), progress,
+            self.should_cancel, evaluator=evaluate_dpo_checkpoint, eval_data=str(self.data.val),
+            eval_images=b.val_images, eval_num_candidates=b.eval_M, scorer=str(self.scorer_w))
         test = self.evaluate(str(weights), seed, _tail(progress, 0.8))
         return {"checkpoint": str(weights), "train": last, "test": test}
 

@@ -41,6 +41,8 @@ from engine.experiments.runner import (
     _tail,
     load_models,
     model_settings,
+    run_seed_stages,
+    stage_times,
     work_stamp,
 )
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
@@ -82,21 +84,11 @@ def run_real_experiment(
     data = RealData(Path(data["pool"]), Path(data["test"]), Path(data["reference"]), data["summary"])
     ctx = _RealContext(b, data, work, models, should_cancel)
     scores = run("clean_scores", "fitting and scoring pseudo-labels", ctx.clean_scores)
-    for r in range(b.seeds):
-        run(f"seed{r}/base", f"seed {r} base", lambda p: ctx.evaluate(models.base_w, r, p))
-        run(f"seed{r}/pairs", f"seed {r} pairs", lambda p: ctx.pairs(r, p))
-        for mode in ("dpo", "reprojection"):
-            run(f"seed{r}/{mode}", f"seed {r} {mode}", lambda p: ctx.finetune_pairs(mode, r, p))
-        for name, fraction in [("all", 1.0)] + [(f"top{round(f * 100)}", f) for f in b.keep_fractions]:
-            run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
-                lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
+    run_seed_stages(run, ctx, models.base_w, scores, b.seeds, b.keep_fractions)
     settings = {
         "track": "real", "budget": config.budget_name, "budget_settings": b.to_dict(), **model_settings(models),
         "recording": str(calibration.parent.parent), "data": data.summary, "work": str(work),
-        "stage_seconds": results.data.get("_seconds", {}),
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
-        "compute_seconds": round(sum(results.data.get("_seconds", {}).values()), 1),
-        "cpu_seconds": round(sum(results.data.get("_cpu_seconds", {}).values()), 1),
+        **stage_times(results.data, started),
     }
     findings = build_real_findings(results.data, b, settings)
     write_report(findings, Path(config.out_dir) if config.out_dir else work, "real")

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -184,21 +185,10 @@ def run_experiment(
     data = ExperimentData(**{k: Path(v) for k, v in data.items()})
     ctx = _Context(config, data, work, base_w, scorer_w, base, scorer, body, dev, should_cancel)
     scores = run("clean_scores", "scoring pseudo-labels", ctx.clean_scores)
-    for r in range(b.seeds):
-        run(f"seed{r}/base", f"seed {r} base", lambda p: ctx.evaluate(str(base_w), r, p))
-        run(f"seed{r}/pairs", f"seed {r} pairs", lambda p: ctx.pairs(r, p))
-        for mode in ("dpo", "reprojection"):
-            run(f"seed{r}/{mode}", f"seed {r} {mode}", lambda p: ctx.finetune_pairs(mode, r, p))
-        for name, fraction in [("all", 1.0)] + [(f"top{round(f * 100)}", f) for f in b.keep_fractions]:
-            run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
-                lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
+    run_seed_stages(run, ctx, str(base_w), scores, b.seeds, b.keep_fractions)
     settings = {
         "budget": config.budget_name, "budget_settings": b.to_dict(), **model_settings(models),
-        "data": {k: str(v) for k, v in vars(data).items()}, "work": str(work),
-        "stage_seconds": results.data.get("_seconds", {}),
-        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
-        "compute_seconds": round(sum(results.data.get("_seconds", {}).values()), 1),
-        "cpu_seconds": round(sum(results.data.get("_cpu_seconds", {}).values()), 1),
+        "data": {k: str(v) for k, v in vars(data).items()}, "work": str(work), **stage_times(results.data, started),
     }
     findings = build_findings(results.data, b, settings)
     write_report(findings, Path(config.out_dir) if config.out_dir else work, "synthetic")
@@ -324,6 +314,31 @@ def _shown(path: Path) -> str:
 
 def _head(progress: ProgressFn, share: float) -> ProgressFn:
     return lambda e: progress(ProgressEvent(share * e.fraction, e.message, e.metrics))
+
+
+def run_seed_stages(run: Callable, ctx: Any, base_w: str | Path, scores: Any, seeds: int,
+                    keep_fractions: Sequence[float]) -> None:
+    """Every seed's stages, as both tracks run them: the base model's test, pairs, DPO and
+    its reprojection control, and a fine-tune on all and on each cleaned share of the
+    pseudo-labels. run(key, message, fn) runs a stage once (results are kept by key)."""
+    for r in range(seeds):
+        run(f"seed{r}/base", f"seed {r} base", lambda p: ctx.evaluate(base_w, r, p))
+        run(f"seed{r}/pairs", f"seed {r} pairs", lambda p: ctx.pairs(r, p))
+        for mode in ("dpo", "reprojection"):
+            run(f"seed{r}/{mode}", f"seed {r} {mode}", lambda p: ctx.finetune_pairs(mode, r, p))
+        for name, fraction in [("all", 1.0)] + [(f"top{round(f * 100)}", f) for f in keep_fractions]:
+            run(f"seed{r}/clean/{name}", f"seed {r} clean {name}",
+                lambda p: ctx.finetune_clean(name, fraction, scores, r, p))
+
+
+def stage_times(results: dict[str, Any], started: float) -> dict[str, Any]:
+    """The report's timing settings: per stage, this call's wall time, and the sums."""
+    return {
+        "stage_seconds": results.get("_seconds", {}),
+        "wall_seconds_this_call": round(time.perf_counter() - started, 1),
+        "compute_seconds": round(sum(results.get("_seconds", {}).values()), 1),
+        "cpu_seconds": round(sum(results.get("_cpu_seconds", {}).values()), 1),
+    }
 
 
 def _tail(progress: ProgressFn, start: float) -> ProgressFn:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 from PyQt6.QtWidgets import QWidget
 
 from app.panels import PanelSpec
@@ -20,7 +19,7 @@ from app.panels.curation_queue import (
     agreement,
     decision_steps,
     free_item,
-    propose_pairs,
+    propose_for_person,
     propose_project,
     scorer_queue,
 )
@@ -126,7 +125,7 @@ class CurationPanel(CurationView):
             if s.person is None:
                 return [], "No person selected."
             person_id = s.person.id
-            note = self._propose_for_current()
+            note = propose_for_person(s.project, s.person.id, s.candidates)
         items = scorer_queue(s.project, self.mode, person_id)
         if not items and self.scope == "project":
             added, people = propose_project(s.project)
@@ -142,21 +141,6 @@ class CurationPanel(CurationView):
                     "Nothing to pair yet: no person has scored candidates. Sample some (Ctrl+R on a photo, "
                     "or Sample a dataset… above), then come back.")
         return items, note
-
-    def _propose_for_current(self) -> str:
-        """Store on-the-fly proposals for a person with scores and no scorer pairs yet."""
-        s = self.state
-        if s.candidates is None or not s.candidates.has_scores:
-            return ""
-        if store.list_pairs(s.project, person_id=s.person.id, source="auto"):
-            return ""
-        c = s.candidates
-        stored = np.asarray(c.ids) >= 0
-        proposals = propose_pairs(c.ids[stored], c.run_ids[stored], c.scores[stored], s.person.id)
-        if not proposals:
-            return "The scorer's scores are too close to propose pairs: use Free pick."
-        added = store.add_auto_pairs(s.project, proposals)
-        return f"Proposed {added} pairs from the scores (top against bottom of the ranking)."
 
     def _find(self, item: PairItem) -> int | None:
         for k, other in enumerate(self.items):

@@ -116,6 +116,22 @@ def propose_project(project: store.Project) -> tuple[int, int]:
     return added, people
 
 
+def propose_for_person(project: store.Project, person_id: int, candidates: Any) -> str:
+    """Store scorer pairs for one person whose shown candidates have scores and who has no
+    scorer pairs yet; returns a note for the user ('' when nothing was to be done).
+    candidates: the shown run (``ids``, ``run_ids``, ``scores``, ``has_scores``) or None."""
+    if candidates is None or not candidates.has_scores:
+        return ""
+    if store.list_pairs(project, person_id=person_id, source="auto"):
+        return ""
+    stored = np.asarray(candidates.ids) >= 0
+    proposals = propose_pairs(candidates.ids[stored], candidates.run_ids[stored], candidates.scores[stored], person_id)
+    if not proposals:
+        return "The scorer's scores are too close to propose pairs: use Free pick."
+    added = store.add_auto_pairs(project, proposals)
+    return f"Proposed {added} pairs from the scores (top against bottom of the ranking)."
+
+
 def as_item(pair: store.PairRecord) -> PairItem:
     """A stored pair shown with its winner on the left for even ids, on the right for odd."""
     if pair.id % 2 == 0:

@@ -16,6 +16,7 @@ from pathlib import Path
 import platformdirs
 from PyQt6.QtCore import QByteArray, QSettings
 
+from engine.diffusion import DEFAULT_STEPS
 from engine.models.sample_settings import SampleSettings
 from engine.plugins import BUILTIN_SAMPLER, BUILTIN_SCORER
 
@@ -67,7 +68,7 @@ class Preferences:
     scorer_checkpoint: str = ""
     display_count: int = 20
     sample_count: int = 50
-    sampler_steps: int = 4
+    sampler_steps: int = DEFAULT_STEPS
     precision: str = "auto"
     sample_consensus: bool = True
     overlay_mode: str = "fill"

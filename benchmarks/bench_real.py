@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from engine.cli.eval_multiview_cmd import run_evaluation
+from engine.diffusion import DEFAULT_STEPS
 from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 from engine.multiview.methods import METHOD_GROUPS
 from engine.multiview.pose2sim_demo import default_data_dir, demo_files, fetch_demo
@@ -38,7 +39,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--scorer", default=None)
     parser.add_argument("-M", "--num-candidates", "--hypotheses", dest="num_candidates", type=int, default=20)
-    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--guidance", type=float, default=0.0, help="guided sampling scale (0: unguided)")
     parser.add_argument("--guidance-world", type=float, default=GUIDANCE_WORLD_WEIGHT,

@@ -36,12 +36,13 @@ from engine.data.crops import CropTransform, crop_image, transform_keypoints
 from engine.data.dataset import normalise_image
 from engine.data.landmark_tokens import tokens_of
 from engine.detect import PoseDetector
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import CheckpointError
 from engine.models.candidates import decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.guidance import ReprojectionGuidance
-from engine.models.orientation import orient_to_landmarks
+from engine.models.orientation import orient_candidates
 from engine.models.pipeline import sample_image
 from engine.models.precision import PRECISIONS, inference_precision, resolve_precision
 from engine.models.sample_settings import SampleSettings
@@ -122,10 +123,10 @@ def main() -> None:
     stages: list[tuple[str, Callable[[], object]]] = [
         ("detect the person (BlazePose, both networks)", lambda: detector.detect(image)),
         ("encode image", networks(lambda: model.encode(images, keypoints, **landmarks))),
-        (f"sample {args.M} x 4 DDIM steps", networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
+        (f"sample {args.M} x {DEFAULT_STEPS} DDIM steps", networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
-        (f"turn {args.M} by the world landmarks (orientation step)",
-         lambda: orient_to_landmarks(params, torch.from_numpy(tokens)[None], keypoints, body, model.layout)),
+        (f"turn {args.M} decoded by the world landmarks (orientation step)",
+         lambda: orient_candidates(cands, torch.from_numpy(tokens)[None], keypoints, model.layout, centre, size)),
     ]
     if args.guidance > 0:
         guide = ReprojectionGuidance(body, model.layout, keypoints, args.guidance)

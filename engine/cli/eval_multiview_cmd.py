@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.cli.common import add_compute_options, apply_threads, seed_value
 from engine.cli.guidance_option import add_guidance_option
+from engine.diffusion import DEFAULT_STEPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default=None, help="scorer checkpoint (default: the bundled scorer)")
     p.add_argument("-M", "--num-candidates", "--hypotheses", dest="num_candidates", type=int, default=20,
                    help="candidates per view (default 20)")
-    p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     add_guidance_option(p)
     add_compute_options(p, device_default="cpu")

@@ -9,6 +9,7 @@ from engine.cli.common import add_compute_options, add_consensus_option, hypothe
 from engine.cli.guidance_option import add_guidance_option
 from engine.cli.plugin_options import BUILTIN_SAMPLER, load_scorer_option, sampler_name
 from engine.cli.person_options import add_person_thresholds, detector_from
+from engine.diffusion import DEFAULT_STEPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "after the sampled ones, scored with them (default: on; see README, Fitting)")
     add_consensus_option(p)
     add_guidance_option(p)
-    p.add_argument("--steps", type=int, default=4, help="DDIM steps (network evaluations)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
                    help="the person's box in pixels (samples that one person)")

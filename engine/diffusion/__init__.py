@@ -1,9 +1,10 @@
 """Noise schedule and DDIM sampler for the parameter-vector diffusion model."""
 
-from engine.diffusion.ddim import DDIMTrajectory, EpsFn, ddim_sample, ddim_timesteps
+from engine.diffusion.ddim import DEFAULT_STEPS, DDIMTrajectory, EpsFn, ddim_sample, ddim_timesteps
 from engine.diffusion.schedule import NoiseSchedule, forward_noise, linear_schedule
 
 __all__ = [
+    "DEFAULT_STEPS",
     "DDIMTrajectory",
     "EpsFn",
     "NoiseSchedule",

@@ -111,7 +111,7 @@ def decode_candidates(
     pose_aa, _, _ = layout.to_axis_angle(flat)
 
     def grid(parts: list[torch.Tensor]) -> torch.Tensor:
-        x = torch.cat(parts)
+        x = parts[0] if len(parts) == 1 else torch.cat(parts)  # one chunk: no 12 V bytes a candidate copied
         return x.reshape(N, M, *x.shape[1:])
 
     joints_crop, keypoints_crop = grid(j2d), grid(k2d)

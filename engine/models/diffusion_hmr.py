@@ -2,7 +2,7 @@
 
 It diffuses the normalised parameter vector of one person (``ParamLayout``, D = 157)
 conditioned on the person's crop and COCO-17 keypoints, and samples M hypotheses per
-person with DDIM (4 steps by default), hypothesis 0 starting from zero noise. See
+person with DDIM (``engine.diffusion.DEFAULT_STEPS`` steps by default), hypothesis 0 starting from zero noise. See
 :mod:`engine.models.denoiser` for why the network predicts v rather than ε.
 """
 
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from engine.body.model import RESOURCES, BodyModel
-from engine.diffusion import ddim_sample, forward_noise, linear_schedule
+from engine.diffusion import DEFAULT_STEPS, ddim_sample, forward_noise, linear_schedule
 from engine.errors import CheckpointError, ShapeError
 from engine.models import losses
 from engine.models.checkpoint import body_signature, checkpoint_paths, load_checkpoint, save_checkpoint
@@ -259,7 +259,7 @@ class DiffusionHMR(nn.Module):
         images: torch.Tensor,
         keypoints: torch.Tensor,
         num_hypotheses: int,
-        steps: int = 4,
+        steps: int = DEFAULT_STEPS,
         eta: float = 0.0,
         seed: int = 0,
         chunk_size: int = 2048,

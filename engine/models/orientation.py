@@ -8,7 +8,8 @@ candidate, the rotation that best lays its 12 limb keypoints (shoulders to ankle
 landmarks', both centred at the hips (Kabsch, visibility-weighted), is applied to the
 root joint, and the weak-perspective camera is re-fitted in closed form to the detected
 2D keypoints (``engine.body.camera_fit.fit_weak_perspective``), so the turned body
-still lies on the person in the image. The pose and shape are not touched. The fit's
+still lies on the person in the image. The pose and shape are not touched. It works on
+the decoded candidates: their meshes turn with the root, so no second body pass is needed. The fit's
 world stage starts the same way (``orientation_from_world``).
 """
 
@@ -16,11 +17,14 @@ from __future__ import annotations
 
 import torch
 
-from engine.body.model import BodyModel
-from engine.body.rotations import matrix_to_rotation_6d, rotation_6d_to_matrix
+from dataclasses import replace
+
+from engine.body.camera_fit import fit_weak_perspective
+from engine.body.projection import crop_to_image, project_weak_perspective
+from engine.body.rotations import matrix_to_axis_angle, matrix_to_rotation_6d, rotation_6d_to_matrix
 from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
 from engine.errors import ShapeError
-from engine.body.camera_fit import fit_weak_perspective
+from engine.models.candidates import Candidates
 from engine.models.param_layout import ParamLayout
 
 LIMBS = tuple(range(5, 17))
@@ -44,49 +48,82 @@ def best_rotation(points: torch.Tensor, target: torch.Tensor, weights: torch.Ten
     return torch.where(none[:, None, None], torch.eye(3, dtype=points.dtype, device=points.device), R)
 
 
-def orient_to_landmarks(
-    params: torch.Tensor, landmarks: torch.Tensor, keypoints: torch.Tensor, body: BodyModel, layout: ParamLayout,
-) -> torch.Tensor:
-    """Candidates turned to face as their person's world landmarks do.
+def orient_candidates(
+    cands: Candidates, landmarks: torch.Tensor, keypoints: torch.Tensor, layout: ParamLayout,
+    crop_center: torch.Tensor, crop_size: torch.Tensor,
+) -> Candidates:
+    """Decoded candidates turned to face as their person's world landmarks do.
 
-    params: (B, M, D) raw parameter vectors. landmarks: (B, 33, 6) detector tokens
-    (``engine.data.landmark_tokens``; a person whose "found" flag is 0 keeps its
-    candidates as they are). keypoints: (B, 17, 3) detected normalised crop coordinates +
-    confidence (the camera is re-fitted to them). Returns (B, M, D) float32.
+    cands: N persons x M decoded hypotheses (``decode_candidates``). landmarks: (N, 33, 6)
+    detector tokens (``engine.data.landmark_tokens``; a person whose "found" flag is 0
+    keeps its candidates as they are). keypoints: (N, 17, 3) detected normalised crop
+    coordinates + confidence (the camera is re-fitted to them). crop_center: (N, 2) px and
+    crop_size: (N,) px, each person's crop in the full image.
+
+    Turning the root turns every posed point about the pelvis, so the meshes, joints and
+    keypoints are rotated in place: the same bodies a second body-model pass with the new
+    root would give, at a fraction of its cost. Returns a Candidates without scores.
     """
-    if params.ndim != 3 or params.shape[-1] != layout.dim:
-        raise ShapeError(f"orient: params must be (B, M, {layout.dim}), got {tuple(params.shape)}")
-    B, M, D = params.shape
-    if tuple(landmarks.shape) != (B, 33, 6) or tuple(keypoints.shape) != (B, 17, 3):
+    N, M = cands.num_persons, cands.num_hypotheses
+    if tuple(landmarks.shape) != (N, 33, 6) or tuple(keypoints.shape) != (N, 17, 3):
         raise ShapeError(f"orient: landmarks {tuple(landmarks.shape)} and keypoints {tuple(keypoints.shape)} "
-                         f"must be ({B}, 33, 6) and ({B}, 17, 3)")
-    dev = body.device
-    flat = params.to(dev, torch.float32).reshape(B * M, D)
-    rot, betas, cam = layout.split(flat)
-    out = body(rot, betas, cam, return_vertices=False)
-    posed = out.keypoints.reshape(B, M, 17, 3)
-
-    tokens = landmarks.to(dev, torch.float32)[:, list(BLAZEPOSE_TO_COCO17)]
-    world = tokens[..., :3]
-    weights = torch.zeros(B, 17, device=dev)
+                         f"must be ({N}, 33, 6) and ({N}, 17, 3)")
+    tokens = landmarks.to(torch.float32)[:, list(BLAZEPOSE_TO_COCO17)]
+    weights = torch.zeros(N, 17)
     weights[:, list(LIMBS)] = tokens[:, list(LIMBS), 3] * tokens[:, list(LIMBS), 5]
+    # A person the detector gave no landmarks, or no 2D keypoint to place it by, stays as sampled.
+    keep = (weights.sum(-1) <= 0) | (keypoints[..., 2] <= 0).all(-1)
+    if bool(keep.all()):
+        return replace(cands, scores=None)
 
     def hip_centred(x: torch.Tensor) -> torch.Tensor:
         return x - x[..., list(HIPS), :].mean(-2, keepdim=True)
 
-    R = best_rotation(hip_centred(posed).reshape(B * M, 17, 3),
-                      hip_centred(world)[:, None].expand(B, M, 17, 3).reshape(B * M, 17, 3),
+    posed = cands.keypoints3d.reshape(N * M, 17, 3)
+    R = best_rotation(hip_centred(posed), hip_centred(tokens[..., :3])[:, None].expand(N, M, 17, 3).reshape(N * M, 17, 3),
                       weights.repeat_interleave(M, 0))
-    root = rotation_6d_to_matrix(rot[:, 0])
+    R = torch.where(keep.repeat_interleave(M, 0)[:, None, None], torch.eye(3), R)
+    pelvis = cands.joints.reshape(N * M, 24, 3)[:, :1]
+
+    offset = (pelvis - pelvis @ R.transpose(1, 2)).transpose(1, 2)
+
+    def turn(points: torch.Tensor) -> torch.Tensor:
+        # R (x - p) + p as one batched GEMM over the points laid out (3, K): with the
+        # points as rows, the GEMM's inner size would be 3 and it runs several times slower.
+        flat = points.reshape(N * M, -1, 3).transpose(1, 2)
+        return torch.baddbmm(offset, R, flat).transpose(1, 2).contiguous().reshape(points.shape)
+
+    joints, kp3d = turn(cands.joints), turn(cands.keypoints3d)
+    rot, betas, cam = layout.split(cands.params.reshape(N * M, layout.dim))
+    root = R @ rotation_6d_to_matrix(rot[:, 0])
     turned_rot = rot.clone()
-    turned_rot[:, 0] = matrix_to_rotation_6d(R @ root)
-    # Turning the root turns every posed point about the root joint: no second body pass.
-    pelvis = out.joints[:, :1]
-    turned = (out.keypoints - pelvis) @ R.transpose(1, 2) + pelvis
-    detected = keypoints.to(dev, torch.float32).repeat_interleave(M, 0)
-    new_cam = fit_weak_perspective(turned, detected, joints=tuple(range(17)))
-    # A person the detector gave no landmarks, or no 2D keypoint to place it by, stays as sampled.
-    keep = (weights.sum(-1) <= 0) | (keypoints[..., 2].to(dev) <= 0).all(-1)
-    keep = keep.repeat_interleave(M, 0)[:, None]
-    out = layout.join(turned_rot, betas, new_cam)
-    return torch.where(keep, flat, out).reshape(B, M, D)
+    turned_rot[:, 0] = matrix_to_rotation_6d(root)
+    detected = keypoints.to(torch.float32).repeat_interleave(M, 0)
+    new_cam = fit_weak_perspective(kp3d.reshape(N * M, 17, 3), detected, joints=tuple(range(17)))
+    new_cam = torch.where(keep.repeat_interleave(M, 0)[:, None], cam, new_cam)
+    pose_aa = cands.pose_aa.reshape(N * M, -1).clone()
+    pose_aa[:, :3] = matrix_to_axis_angle(root)
+    kept = keep.repeat_interleave(M, 0)[:, None]
+    params = torch.where(kept, cands.params.reshape(N * M, -1), layout.join(turned_rot, betas, new_cam))
+    pose_aa = torch.where(kept, cands.pose_aa.reshape(N * M, -1), pose_aa)
+    joints_crop = project_weak_perspective(joints.reshape(N * M, 24, 3), new_cam)
+    keypoints_crop = project_weak_perspective(kp3d.reshape(N * M, 17, 3), new_cam)
+    centre = crop_center.to(torch.float32).reshape(N, 2).repeat_interleave(M, 0)
+    size = crop_size.to(torch.float32).reshape(N).repeat_interleave(M, 0)
+
+    def grid(x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(N, M, *x.shape[1:])
+
+    return Candidates(
+        params=grid(params),
+        pose_aa=grid(pose_aa),
+        betas=cands.betas,
+        cam=grid(new_cam),
+        vertices=None if cands.vertices is None else turn(cands.vertices),
+        joints=joints,
+        keypoints3d=kp3d,
+        joints_crop=grid(joints_crop),
+        keypoints_crop=grid(keypoints_crop),
+        joints_px=grid(crop_to_image(joints_crop, centre, size)),
+        keypoints_px=grid(crop_to_image(keypoints_crop, centre, size)),
+    )

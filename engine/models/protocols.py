@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from engine.diffusion import DEFAULT_STEPS
 from engine.models.candidates import Candidates
 from engine.models.param_layout import ParamLayout
 
@@ -35,7 +36,7 @@ class Sampler(Protocol):
         ...
 
     def sample(
-        self, images: torch.Tensor, keypoints: torch.Tensor, num_hypotheses: int, steps: int = 4,
+        self, images: torch.Tensor, keypoints: torch.Tensor, num_hypotheses: int, steps: int = DEFAULT_STEPS,
         eta: float = 0.0, seed: int = 0, chunk_size: int = 2048,
     ) -> torch.Tensor:
         """images: (B, 3, S, S) normalised crops; keypoints: (B, 17, 3) normalised crop

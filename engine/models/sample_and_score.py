@@ -24,7 +24,8 @@ from engine.errors import ShapeError
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.guidance import ReprojectionGuidance
-from engine.models.orientation import orient_to_landmarks
+from engine.models.orientation import orient_candidates
+from engine.models.param_layout import ParamLayout
 from engine.models.precision import inference_precision
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_settings import SampleSettings
@@ -139,8 +140,7 @@ def sample_and_score(
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
                                 chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings),
                                 **_landmarks(sampler, crops)).float().cpu()
-    if settings.orient and crops.landmarks is not None:
-        params = orient_to_landmarks(params, crops.landmarks, crops.keypoints, body, sampler.layout).cpu()
+    sampled = params.shape[1]
     if extra_params is not None:
         extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
         if extra_params.ndim != 3 or tuple(extra_params.shape[::2]) != (B, params.shape[2]):
@@ -151,9 +151,13 @@ def sample_and_score(
     parts: list[Candidates] = []
     logits: list[torch.Tensor] = []
     joints: list[torch.Tensor] = []
+    oriented: list[torch.Tensor] = []
     for m0 in range(0, M, per_chunk):
         cands = decode_candidates(params[:, m0 : m0 + per_chunk], sampler.layout, body, crops.crop_center,
                                   crops.crop_size, with_vertices=with_vertices)
+        if settings.orient and crops.landmarks is not None and m0 < sampled:
+            cands = _orient_sampled(cands, sampled - m0, sampler.layout, crops, crops.landmarks)
+        oriented.append(cands.params)
         if on_chunk is not None:
             on_chunk(cands)
         if scorer is not None:
@@ -165,6 +169,7 @@ def sample_and_score(
         if keep_candidates:
             parts.append(cands)
     candidates = _concat(parts) if keep_candidates else None
+    params = torch.cat(oriented, dim=1)
     if scorer is None:
         return SampledPersons(params, candidates, None, None, None)
     all_logits = torch.cat(logits, dim=1)
@@ -174,6 +179,26 @@ def sample_and_score(
     if candidates is not None:
         candidates = candidates.with_scores(scores)
     return SampledPersons(params, candidates, all_logits, sibling, scores)
+
+
+def _orient_sampled(cands: Candidates, sampled: int, layout: ParamLayout, crops: PersonCrops,
+                    landmarks: torch.Tensor) -> Candidates:
+    """A chunk's first ``sampled`` hypotheses turned by the landmarks (N, 33, 6); the rest
+    (the fit's extra candidates) stay as given."""
+    turned = orient_candidates(_hypotheses(cands, slice(0, sampled)), landmarks.cpu(), crops.keypoints.cpu(),
+                               layout, crops.crop_center, crops.crop_size)
+    if sampled >= cands.num_hypotheses:
+        return turned
+    return _concat([turned, _hypotheses(cands, slice(sampled, None))])
+
+
+def _hypotheses(cands: Candidates, which: slice) -> Candidates:
+    """The hypotheses ``which`` of every person."""
+    picked: dict[str, Any] = {}
+    for f in fields(Candidates):
+        value = getattr(cands, f.name)
+        picked[f.name] = None if value is None else value[:, which]
+    return Candidates(**picked)
 
 
 def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import ShapeError
 from engine.models.precision import PRECISIONS
 from engine.params import SEED_MAX, param
@@ -49,7 +50,7 @@ class SampleSettings:
 
     num_candidates: int = field(default=20, metadata=param("hypotheses sampled per person", ge=1,
                                                            le=MAX_CANDIDATES, aliases=("M",)))
-    steps: int = field(default=4, metadata=param("DDIM network evaluations per hypothesis", ge=1))
+    steps: int = field(default=DEFAULT_STEPS, metadata=param("DDIM network evaluations per hypothesis", ge=1))
     eta: float = field(default=0.0, metadata=param("DDIM η (0: deterministic steps)", ge=0))
     seed: int = field(default=0, metadata=param("the sampler's seed", ge=0, le=SEED_MAX))
     precision: str = field(default="fp32", metadata=param("network precision", choices=PRECISIONS))

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.data.landmark_tokens import tokens_of
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import DataError
 from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 from engine.multiview.joints import to_eval12
@@ -98,7 +99,7 @@ class DiffusionSampler:
 
     names: tuple[str, ...] = ("zero_noise", "select", "min")
 
-    def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = 4,
+    def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = DEFAULT_STEPS,
                  seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
                  guidance_world: float = GUIDANCE_WORLD_WEIGHT, orient: bool = True) -> None:
         self.model, self.scorer, self.body = model, scorer, body
@@ -152,7 +153,7 @@ def build_methods(
     checkpoint: str | None = None,
     scorer: str | None = None,
     M: int = 20,
-    steps: int = 4,
+    steps: int = DEFAULT_STEPS,
     seed: int = 0,
     device: str = "cpu",
     guidance_scale: float = 0.0,

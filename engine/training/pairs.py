@@ -29,6 +29,7 @@ from engine.data.crops import CropTransform
 from engine.data.detector_cache import DatasetDetections
 from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM, landmark_tokens, tokens_of
 from engine.data.records import PersonSample
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import DataError, ImageError, ShapeError
 from engine.params import SEED_MAX, param
 from engine.image_io import load_image
@@ -79,7 +80,7 @@ class PairConfig:
     min_margin: float = field(default=0.2, metadata=param(
         "smallest gap in log-odds between the winner's and the loser's score (0.2 is about 0.05 near a score "
         "of 0.5)", ge=0, le=MAX_MARGIN))
-    steps: int = field(default=4, metadata=param("DDIM network evaluations per hypothesis", ge=1))
+    steps: int = field(default=DEFAULT_STEPS, metadata=param("DDIM network evaluations per hypothesis", ge=1))
     seed: int = field(default=0, metadata=param("person i is sampled with seed + i", ge=0, le=SEED_MAX))
 
     def __post_init__(self) -> None:

@@ -9,7 +9,9 @@ import torch
 from engine.data.landmark_tokens import NUM_LANDMARKS, TOKEN_DIM
 from engine.detect.keypoints import BLAZEPOSE_TO_COCO17
 from engine.errors import ShapeError
-from engine.models.orientation import best_rotation, orient_to_landmarks
+from engine.body.projection import project_weak_perspective
+from engine.models.candidates import decode_candidates
+from engine.models.orientation import best_rotation, orient_candidates
 from engine.models.param_layout import ParamLayout
 
 LAYOUT = ParamLayout()
@@ -52,55 +54,69 @@ def test_best_rotation_recovers_a_rotation_and_ignores_weightless_points():
     torch.testing.assert_close(best_rotation(p, q, torch.zeros(2, 12)), torch.eye(3).expand(2, 3, 3))
 
 
+CENTRE, SIZE = torch.tensor([[320.0, 240.0]]), torch.tensor([400.0])
+
+
+def _decode(body, params):
+    return decode_candidates(params, LAYOUT, body, CENTRE, SIZE)
+
+
+def _seen(out) -> torch.Tensor:
+    """(1, 17, 3) the body's own 2D keypoints, all seen: what a detector would report."""
+    return torch.cat([out.keypoints_2d, torch.ones(1, 17, 1)], -1)
+
+
 def test_a_candidate_is_turned_onto_landmarks_of_the_same_pose_seen_from_behind(body, candidate):
     params, out = candidate
     turned_points = out.keypoints[0] @ _yaw(150.0).T  # the same body, turned half round
-    turned = orient_to_landmarks(params, _tokens(turned_points), torch.cat(
-        [out.keypoints_2d, torch.ones(1, 17, 1)], -1), body, LAYOUT)
-    rot, betas, cam = LAYOUT.split(turned[:, 0])
-    new = body(rot, betas, cam, return_vertices=False)
+    turned = orient_candidates(_decode(body, params), _tokens(turned_points), _seen(out), LAYOUT, CENTRE, SIZE)
 
     def centred(x):
         return x - x[:, [11, 12]].mean(1, keepdim=True)
 
-    error_mm = (centred(new.keypoints) - centred(turned_points[None])).norm(dim=-1).mean() * 1000
+    error_mm = (centred(turned.keypoints3d[0]) - centred(turned_points[None])).norm(dim=-1).mean() * 1000
     assert error_mm < 1.0
     # Only the root turns: the articulated pose and the shape are the candidate's own.
-    torch.testing.assert_close(turned[0, 0, 6:LAYOUT.rot_size], params[0, 0, 6:LAYOUT.rot_size])
-    torch.testing.assert_close(turned[0, 0, LAYOUT.rot_size:LAYOUT.rot_size + 10], params[0, 0, LAYOUT.rot_size:LAYOUT.rot_size + 10])
+    rs = LAYOUT.rot_size
+    torch.testing.assert_close(turned.params[0, 0, 6:rs + 10], params[0, 0, 6:rs + 10])
+
+
+def test_turned_meshes_are_what_the_body_model_gives_for_the_turned_parameters(body, candidate):
+    params, out = candidate
+    landmarks = _tokens(out.keypoints[0] @ _yaw(-110.0).T)
+    turned = orient_candidates(_decode(body, params), landmarks, _seen(out), LAYOUT, CENTRE, SIZE)
+    again = _decode(body, turned.params)
+    for name in ("vertices", "joints", "keypoints3d", "joints_crop", "keypoints_crop", "joints_px", "pose_aa"):
+        torch.testing.assert_close(getattr(turned, name), getattr(again, name), atol=2e-5, rtol=1e-4, msg=name)
+    torch.testing.assert_close(turned.keypoints_px, again.keypoints_px, atol=5e-3, rtol=0)
 
 
 def test_the_camera_is_refitted_so_the_turned_body_stays_on_the_keypoints(body, candidate):
     params, out = candidate
-    target2d = torch.cat([out.keypoints_2d, torch.ones(1, 17, 1)], -1)
     # Landmarks turned 40 degrees: the turned body projects differently; the re-fitted
     # camera keeps it on the person, as well as a weak-perspective camera can.
     landmarks = _tokens(out.keypoints[0] @ _yaw(40.0).T)
-    turned = orient_to_landmarks(params, landmarks, target2d, body, LAYOUT)
-    rot, betas, cam = LAYOUT.split(turned[:, 0])
-    new_2d = body(rot, betas, cam, return_vertices=False).keypoints_2d
-    rot0, betas0, _ = LAYOUT.split(turned[:, 0])
-    old_cam = body(rot0, betas0, LAYOUT.split(params[:, 0])[2], return_vertices=False).keypoints_2d
-    refit = (new_2d - out.keypoints_2d).norm(dim=-1).mean()
+    turned = orient_candidates(_decode(body, params), landmarks, _seen(out), LAYOUT, CENTRE, SIZE)
+    old_cam = project_weak_perspective(turned.keypoints3d[0], LAYOUT.split(params[:, 0])[2])
+    refit = (turned.keypoints_crop[0] - out.keypoints_2d).norm(dim=-1).mean()
     kept = (old_cam - out.keypoints_2d).norm(dim=-1).mean()
     assert refit < 0.8 * kept
 
 
 def test_a_person_without_landmarks_or_keypoints_keeps_the_candidates_as_sampled(body, candidate):
     params, out = candidate
-    kp = torch.cat([out.keypoints_2d, torch.ones(1, 17, 1)], -1)
+    cands = _decode(body, params)
     missing = torch.zeros(1, NUM_LANDMARKS, TOKEN_DIM)
-    torch.testing.assert_close(orient_to_landmarks(params, missing, kp, body, LAYOUT), params)
     landmarks = _tokens(out.keypoints[0] @ _yaw(90.0).T)
-    torch.testing.assert_close(orient_to_landmarks(params, landmarks, torch.zeros(1, 17, 3), body, LAYOUT), params)
+    for turned in (orient_candidates(cands, missing, _seen(out), LAYOUT, CENTRE, SIZE),
+                   orient_candidates(cands, landmarks, torch.zeros(1, 17, 3), LAYOUT, CENTRE, SIZE)):
+        assert torch.equal(turned.params, cands.params) and torch.equal(turned.vertices, cands.vertices)
 
 
 def test_inputs_of_the_wrong_shape_are_refused(body, candidate):
     params, out = candidate
     with pytest.raises(ShapeError, match="landmarks"):
-        orient_to_landmarks(params, torch.zeros(1, 17, 6), torch.zeros(1, 17, 3), body, LAYOUT)
-    with pytest.raises(ShapeError, match="params"):
-        orient_to_landmarks(params[0], torch.zeros(1, 33, 6), torch.zeros(1, 17, 3), body, LAYOUT)
+        orient_candidates(_decode(body, params), torch.zeros(1, 17, 6), torch.zeros(1, 17, 3), LAYOUT, CENTRE, SIZE)
 
 
 def test_sampling_orients_by_default_and_not_when_asked(body, candidate):
@@ -126,3 +142,29 @@ def test_sampling_orients_by_default_and_not_when_asked(body, candidate):
     # Only the root rotation and the camera change.
     torch.testing.assert_close(oriented.params[..., 6:rs + 10], as_sampled.params[..., 6:rs + 10])
     assert (oriented.params[..., :6] - as_sampled.params[..., :6]).abs().max() > 0.1
+
+
+def test_the_fits_extra_candidates_are_not_turned_whatever_the_chunks(body, candidate):
+    from dataclasses import replace
+
+    from skimage import data
+
+    from engine.models.diffusion_hmr import DiffusionHMR
+    from engine.models.sample_and_score import crop_person, sample_and_score
+    from engine.models.sample_settings import SampleSettings
+
+    model = DiffusionHMR.load(body=body)
+    params, out = candidate
+    box = np.array([120.0, 30.0, 460.0, 510.0], np.float32)
+    _, crops = crop_person(data.astronaut(), box, np.zeros((17, 3), np.float32), model.crop_size)
+    crops = replace(crops, keypoints=_seen(out), landmarks=_tokens(out.keypoints[0] @ _yaw(120.0).T))
+    extra = torch.cat([params, params], dim=1)
+    whole = sample_and_score(model, body, crops, SampleSettings(num_candidates=3, seed=1), extra_params=extra)
+    # Chunks of two hypotheses: the second holds one sampled and one extra candidate.
+    chunked = sample_and_score(model, body, crops, SampleSettings(num_candidates=3, seed=1, chunk_size=2),
+                               extra_params=extra)
+    assert torch.equal(whole.params[:, 3:], extra)
+    torch.testing.assert_close(chunked.params, whole.params)
+    torch.testing.assert_close(chunked.candidates.vertices, whole.candidates.vertices)
+    assert (whole.params[:, :3, :6] - model.sample(crops.images, crops.keypoints, 3, seed=1,
+                                                   landmarks=crops.landmarks)[..., :6]).abs().max() > 0.1

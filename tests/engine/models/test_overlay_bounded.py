@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
 from skimage import data
 
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.pipeline import OVERLAY_MAX_SIDE, render_overlay, sample_image
 from engine.models.sample_settings import SampleSettings
 
-TINY = {"crop_size": 64, "width": 32, "layers": 1, "heads": 2}
-
-
 def test_a_large_photo_overlay_is_bounded_and_matches_the_small_one(body):
-    torch.manual_seed(0)
-    model = DiffusionHMR(TINY, body=body).eval()
+    # The default model: its bodies cover the astronaut, where a random model's are
+    # specks that any resampling of the crop moves.
+    model = DiffusionHMR.load(body=body)
     small = data.astronaut()  # 512 x 512
     factor = 10  # 5120 x 5120: 26 megapixels
     large = cv2.resize(small, (512 * factor, 512 * factor), interpolation=cv2.INTER_NEAREST)
@@ -37,6 +34,6 @@ def test_a_large_photo_overlay_is_bounded_and_matches_the_small_one(body):
     shrunk = cv2.resize(runs["large"], (512, 512), interpolation=cv2.INTER_AREA).astype(int)
     drawn_small = np.abs(runs["small"].astype(int) - small).sum(-1) > 30
     drawn_large = np.abs(shrunk - small).sum(-1) > 30
-    assert drawn_small.mean() > 0.01
+    assert drawn_small.mean() > 0.1
     # (the candidates differ a little: the crops are resampled from different pixels)
-    assert (drawn_small & drawn_large).sum() / (drawn_small | drawn_large).sum() > 0.6
+    assert (drawn_small & drawn_large).sum() / (drawn_small | drawn_large).sum() > 0.8

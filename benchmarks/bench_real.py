@@ -29,8 +29,10 @@ from engine.multiview.triangulation import MAX_REPROJECTION_PX
 REPO = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser(description: str) -> argparse.ArgumentParser:
+    """The options of ``adhmr eval-multiview`` for the Pose2Sim demo (shared with
+    ``tools/real_footage_joints.py``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "real_footage_eval.json")
     parser.add_argument("--stride", type=int, default=1)
@@ -47,11 +49,20 @@ def main() -> None:
     parser.add_argument("--no-orient", action="store_true", help="keep the candidates turned as sampled")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
+    return parser
 
+
+def with_demo(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the demo's calibration and videos (fetched on first use) and the
+    reference's error limit filled in, ready for ``run_evaluation``."""
     demo = fetch_demo(args.data_dir)
     args.calibration, args.videos = demo_files(demo)
     args.max_error = MAX_REPROJECTION_PX
+    return args
+
+
+def main() -> None:
+    args = with_demo(build_parser(__doc__.splitlines()[0]).parse_args())
     result = run_evaluation(args)
     print(result.summary())
     args.out.write_text(json.dumps(result.to_dict(), indent=1) + "\n")

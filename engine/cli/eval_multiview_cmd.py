@@ -53,8 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def run_evaluation(args: argparse.Namespace):
-    """Build the methods from the options and evaluate; returns a RecordingResult."""
+def run_evaluation(args: argparse.Namespace, on_view=None):
+    """Build the methods from the options and evaluate; returns a RecordingResult.
+    on_view: passed to ``evaluate_recording`` (every view's hypotheses and reference)."""
     from engine.cli.progress import TqdmProgress
     from engine.detect import PoseDetector
     from engine.errors import DataError
@@ -71,7 +72,7 @@ def run_evaluation(args: argparse.Namespace):
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(
             args.calibration, args.videos, methods, PoseDetector(), args.stride, args.frames,
-            args.max_error, progress=progress,
+            args.max_error, progress=progress, on_view=on_view,
         )
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from engine.cli.common import add_compute_options, apply_threads, seed_value
+from engine.diffusion import DEFAULT_STEPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="images per step")
     p.add_argument("--candidates-per-image", type=int, default=16)
     p.add_argument("--base-candidates", type=int, default=4, help="of those, how many the base model samples")
+    p.add_argument("--base-steps", type=int, default=DEFAULT_STEPS,
+                   help="DDIM steps of the base model's samples (default: the samplers' default, so the scorer "
+                        "learns on candidates like those it will rank)")
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--warmup", type=int, default=200, help="warm-up steps")
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of the weights, e.g. 0.999 (0 = off)")
@@ -97,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
     config = ScorerTrainConfig(
         data=args.data, val=args.val, base=args.base, out=str(args.out), steps=args.steps,
         batch_size=args.batch_size, candidates_per_image=args.candidates_per_image,
-        base_candidates=args.base_candidates, lr=args.lr, warmup_steps=args.warmup, ema_decay=args.ema,
+        base_candidates=args.base_candidates, base_steps=args.base_steps, lr=args.lr, warmup_steps=args.warmup, ema_decay=args.ema,
         width=args.width, layers=args.layers, heads=args.heads, crop_size=args.crop_size,
         augment=not args.no_augment, num_workers=args.workers, device=args.device, seed=args.seed,
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,

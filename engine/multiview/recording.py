@@ -16,7 +16,7 @@ landmarks the methods start from, so it rewards agreeing with BlazePose.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,10 @@ from engine.multiview.video import read_frames
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 
 log = logging.getLogger(__name__)
+
+ViewFn = Callable[[tuple[str, ...], np.ndarray, np.ndarray, "np.ndarray | None"], None]
+"""(method names, hypotheses (K, 12, 3), reference (12, 3), scores (K,) or None) for one
+evaluated view."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,15 @@ def evaluate_recording(
     max_error_px: float = MAX_REPROJECTION_PX,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
+    on_view: ViewFn | None = None,
 ) -> RecordingResult:
     """Evaluate ``methods`` on every ``stride``-th frame (at most ``max_frames``) of the
     synchronised ``videos`` filmed by the cameras of a Qualisys ``calibration``.
+
+    on_view: called for every evaluated view and method with the method's names, its
+    hypotheses (K, 12, 3), the reference in that camera (12, 3), camera-oriented metres,
+    and the hypotheses' scores (K,) or None, for per-joint or per-view analyses
+    (``tools/real_footage_joints.py``).
 
     detector: a PoseDetector. Raises DataError (calibration, video/camera match),
     ImageError (a video that cannot be decoded), ShapeError (frames of the wrong size),
@@ -162,6 +172,8 @@ def evaluate_recording(
         for method in methods:
             for pred, ref_cam in zip(method.predict(images, detections, [cameras[v] for v in views]), refs):
                 errors = view_errors(pred.hypotheses, ref_cam)
+                if on_view is not None:
+                    on_view(method.names, pred.hypotheses, ref_cam, pred.scores)
                 if len(method.names) == 1:
                     single.setdefault(method.names[0], []).append((errors[0][0], errors[1][0]))
                 else:

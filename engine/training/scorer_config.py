@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import ShapeError
 from engine.training.candidate_noise import ERROR_NAMES, CandidateNoise
 
@@ -18,7 +19,9 @@ class ScorerTrainConfig:
         without ``val`` up to ``val_images`` training images are held out.
     out: checkpoint stem; the resumable state goes to ``OUT.train.pt``.
     base: a base diffusion checkpoint; ``base_candidates`` of each image's
-        ``candidates_per_image`` then come from it.
+        ``candidates_per_image`` then come from it, drawn with ``base_steps`` DDIM steps
+        (default: the samplers' ``DEFAULT_STEPS``, so the scorer learns on candidates
+        like those it will rank).
     crop_size: None = the base model's, else 128.
     ema_decay: 0 switches the exponential moving average of the weights off.
     tie_mm: pairs whose errors differ by less than this are not ranked.
@@ -51,7 +54,7 @@ class ScorerTrainConfig:
     batch_size: int = 8
     candidates_per_image: int = 16
     base_candidates: int = 4
-    base_steps: int = 4
+    base_steps: int = DEFAULT_STEPS
     lr: float = 3e-4
     weight_decay: float = 0.05
     warmup_steps: int = 200
@@ -92,6 +95,8 @@ class ScorerTrainConfig:
                 object.__setattr__(self, "noise", CandidateNoise(**self.noise))
             except TypeError as exc:
                 raise ShapeError(f"noise: {exc}") from None
+        if self.base_steps < 1:
+            raise ShapeError(f"base_steps must be at least 1, got {self.base_steps}")
         if self.candidates_per_image < 2:
             raise ShapeError(f"candidates_per_image must be >= 2 to rank, got {self.candidates_per_image}")
         if self.base and not 0 <= self.base_candidates < self.candidates_per_image:

@@ -13,6 +13,7 @@ from torch.utils.data import default_collate
 from engine.cli import main as cli_main
 from engine.data.dataset import PersonCropDataset
 from engine.data.load import load_dataset
+from engine.diffusion import DEFAULT_STEPS
 from engine.errors import DataError
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.param_layout import ParamLayout
@@ -98,6 +99,7 @@ def test_training_writes_the_cache_once_then_reuses_it_and_refuses_a_stale_one(t
     assert any(e.message.startswith("base samples:") for e in events)
     key = json.loads(str(np.load(cache_file)["key"]))
     assert key["samples"] == 3 and key["people"] == 4  # 6 people, 2 held out for validation
+    assert key["base_steps"] == DEFAULT_STEPS  # samples like those the scorer will rank
     first = cache_file.read_bytes()
 
     events.clear()
@@ -115,6 +117,8 @@ def test_training_writes_the_cache_once_then_reuses_it_and_refuses_a_stale_one(t
         train_scorer(ScorerTrainConfig(**{**config.to_dict(), "base": str(other)}))
     with pytest.raises(DataError, match="made with samples=3, this run needs 4"):
         train_scorer(ScorerTrainConfig(**{**config.to_dict(), "cache_samples": 4}))
+    with pytest.raises(DataError, match=f"made with base_steps={DEFAULT_STEPS}, this run needs 4"):
+        train_scorer(ScorerTrainConfig(**{**config.to_dict(), "base_steps": 4}))
 
 
 def test_a_cache_is_keyed_by_the_people_and_a_broken_file_is_refused(tmp_path, body):
@@ -138,3 +142,5 @@ def test_cli_sample_cache_needs_a_base(tmp_path, body, capsys):
     assert cli_main(["train-scorer", "--data", str(data), "--out", str(tmp_path / "s"),
                      "--sample-cache", str(tmp_path / "c.npz")]) == 1
     assert "needs a base model" in capsys.readouterr().err
+    assert cli_main(["train-scorer", "--data", str(data), "--out", str(tmp_path / "s"), "--base-steps", "0"]) == 1
+    assert "base_steps must be at least 1" in capsys.readouterr().err

@@ -123,7 +123,8 @@ def main() -> None:
     stages: list[tuple[str, Callable[[], object]]] = [
         ("detect the person (BlazePose, both networks)", lambda: detector.detect(image)),
         ("encode image", networks(lambda: model.encode(images, keypoints, **landmarks))),
-        (f"sample {args.M} x {DEFAULT_STEPS} DDIM steps", networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
+        (f"sample {args.M} x {DEFAULT_STEPS} DDIM steps",
+         networks(lambda: model.sample(images, keypoints, args.M, **landmarks))),
         (f"decode {args.M} meshes", lambda: decode_candidates(params, model.layout, body, centre, size)),
         (f"turn {args.M} decoded by the world landmarks (orientation step)",
          lambda: orient_candidates(cands, torch.from_numpy(tokens)[None], keypoints, model.layout, centre, size)),

@@ -45,20 +45,27 @@ adhmr train-base --data data/studio_train/annotations.npz $L $L $W1 $W2 $W1 $W2 
     --crop-size 96 --lr 1.5e-4 --warmup 50 --save-every 100 --val-every 500 --seed 1 --workers 1 \
     --detector-inputs --image-dropout 0.5 --threads 1
 
-# Scorer: detector-conditioned, cross-attending, trained on 8 cached samples per person
-# of the stage-1 base (drawn once, ~10 min) plus the ground truth and noisy copies,
-# started beside the base's stage 2 and stopped at 59 minutes if not done.
+# Scorer, stage 1: detector-conditioned, cross-attending, trained on 8 cached samples per
+# person of the stage-1 base (4 DDIM steps, drawn once, ~10 min) plus the ground truth and
+# noisy copies (41.0 min).
 adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
     --detector-inputs --cross-attention --base runs/base_det --base-candidates 8 \
-    --sample-cache runs/scorer_samples_base_det_k8.npz --error-weights PA-MPJPE=4 --ema 0.998 \
+    --sample-cache runs/scorer_samples_base_det_k8.npz --error-weights PA-MPJPE=4 --ema 0.998 --base-steps 4 \
     --steps 1400 --val-every 350 --save-every 100 --threads 1 --seed 0 --out runs/scorer_det
 
+# Scorer, stage 2: 600 steps more, ranking 8 cached samples per person of the default base
+# model drawn as the samplers draw them (2 DDIM steps; ~3 min to draw, 12 min in all).
+adhmr train-scorer --data data/studio_train/annotations.npz --val data/studio_val/annotations.npz \
+    --detector-inputs --cross-attention --base runs/base_lab --base-candidates 8 --base-steps 2 \
+    --sample-cache runs/scorer_samples_base_lab_s2_k8.npz --error-weights PA-MPJPE=4 --ema 0.998 \
+    --init runs/scorer_det --lr 1e-4 --warmup 50 \
+    --steps 600 --val-every 300 --save-every 100 --threads 1 --seed 0 --out runs/scorer_lab
 mkdir -p resources/checkpoints
 BASE="${BASE:-runs/base_lab}"  # chosen on validation over runs/base_det and the studio+wild stage 2: see the README
 cp "$BASE.safetensors" resources/checkpoints/base.safetensors
 cp "$BASE.json" resources/checkpoints/base.json
-cp runs/scorer_det.safetensors resources/checkpoints/scorer.safetensors
-cp runs/scorer_det.json resources/checkpoints/scorer.json
+cp runs/scorer_lab.safetensors resources/checkpoints/scorer.safetensors
+cp runs/scorer_lab.json resources/checkpoints/scorer.json
 # The sample-consensus weight, fitted on the validation set (engine/models/consensus.py).
 python tools/fit_consensus_weight.py resources/checkpoints/scorer --data data/studio_val/annotations.npz \
     --max-images 300

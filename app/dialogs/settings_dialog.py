@@ -148,8 +148,8 @@ class SettingsDialog(QDialog):
         self.steps = QSpinBox()
         self.steps.setRange(1, 1000)
         self.steps.setValue(prefs.sampler_steps)
-        self.steps.setToolTip(f"DDIM network evaluations per hypothesis (default {DEFAULT_STEPS}, chosen on validation; "
-                              "more spreads the candidates wider)")
+        self.steps.setToolTip(f"DDIM network evaluations per hypothesis (default {DEFAULT_STEPS}, "
+                              "chosen on validation; more spreads the candidates wider)")
         self.precision = QComboBox()
         self.precision.addItem("Automatic (bfloat16 where native)", "auto")
         self.precision.addItem("float32 (exact)", "fp32")

@@ -101,8 +101,8 @@ def _run(args: argparse.Namespace) -> int:
     config = ScorerTrainConfig(
         data=args.data, val=args.val, base=args.base, out=str(args.out), steps=args.steps,
         batch_size=args.batch_size, candidates_per_image=args.candidates_per_image,
-        base_candidates=args.base_candidates, base_steps=args.base_steps, lr=args.lr, warmup_steps=args.warmup, ema_decay=args.ema,
-        width=args.width, layers=args.layers, heads=args.heads, crop_size=args.crop_size,
+        base_candidates=args.base_candidates, base_steps=args.base_steps, lr=args.lr, warmup_steps=args.warmup,
+        ema_decay=args.ema, width=args.width, layers=args.layers, heads=args.heads, crop_size=args.crop_size,
         augment=not args.no_augment, num_workers=args.workers, device=args.device, seed=args.seed,
         val_images=args.val_images, val_every=args.val_every, save_every=args.save_every, resume=args.resume,
         include_pseudo=args.include_pseudo, init=args.init, error_weights=args.error_weights,

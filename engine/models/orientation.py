@@ -9,15 +9,15 @@ landmarks', both centred at the hips (Kabsch, visibility-weighted), is applied t
 root joint, and the weak-perspective camera is re-fitted in closed form to the detected
 2D keypoints (``engine.body.camera_fit.fit_weak_perspective``), so the turned body
 still lies on the person in the image. The pose and shape are not touched. It works on
-the decoded candidates: their meshes turn with the root, so no second body pass is needed. The fit's
-world stage starts the same way (``orientation_from_world``).
+the decoded candidates: their meshes turn with the root, so no second body pass is
+needed. The fit's world stage starts the same way (``orientation_from_world``).
 """
 
 from __future__ import annotations
 
-import torch
-
 from dataclasses import replace
+
+import torch
 
 from engine.body.camera_fit import fit_weak_perspective
 from engine.body.projection import crop_to_image, project_weak_perspective
@@ -79,12 +79,12 @@ def orient_candidates(
     def hip_centred(x: torch.Tensor) -> torch.Tensor:
         return x - x[..., list(HIPS), :].mean(-2, keepdim=True)
 
+    kept = keep.repeat_interleave(M, 0)[:, None]  # (N M, 1)
     posed = cands.keypoints3d.reshape(N * M, 17, 3)
-    R = best_rotation(hip_centred(posed), hip_centred(tokens[..., :3])[:, None].expand(N, M, 17, 3).reshape(N * M, 17, 3),
-                      weights.repeat_interleave(M, 0))
-    R = torch.where(keep.repeat_interleave(M, 0)[:, None, None], torch.eye(3), R)
+    world = hip_centred(tokens[..., :3])[:, None].expand(N, M, 17, 3).reshape(N * M, 17, 3)
+    R = best_rotation(hip_centred(posed), world, weights.repeat_interleave(M, 0))
+    R = torch.where(kept[..., None], torch.eye(3), R)
     pelvis = cands.joints.reshape(N * M, 24, 3)[:, :1]
-
     offset = (pelvis - pelvis @ R.transpose(1, 2)).transpose(1, 2)
 
     def turn(points: torch.Tensor) -> torch.Tensor:
@@ -100,10 +100,9 @@ def orient_candidates(
     turned_rot[:, 0] = matrix_to_rotation_6d(root)
     detected = keypoints.to(torch.float32).repeat_interleave(M, 0)
     new_cam = fit_weak_perspective(kp3d.reshape(N * M, 17, 3), detected, joints=tuple(range(17)))
-    new_cam = torch.where(keep.repeat_interleave(M, 0)[:, None], cam, new_cam)
+    new_cam = torch.where(kept, cam, new_cam)
     pose_aa = cands.pose_aa.reshape(N * M, -1).clone()
     pose_aa[:, :3] = matrix_to_axis_angle(root)
-    kept = keep.repeat_interleave(M, 0)[:, None]
     params = torch.where(kept, cands.params.reshape(N * M, -1), layout.join(turned_rot, betas, new_cam))
     pose_aa = torch.where(kept, cands.pose_aa.reshape(N * M, -1), pose_aa)
     joints_crop = project_weak_perspective(joints.reshape(N * M, 24, 3), new_cam)

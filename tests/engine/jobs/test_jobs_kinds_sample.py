@@ -11,6 +11,7 @@ from project_files import tiny_checkpoints, write_dataset  # noqa: E402
 
 import engine.jobs.kinds  # noqa: E402, F401
 from engine import store as st  # noqa: E402
+from engine.diffusion import DEFAULT_STEPS  # noqa: E402
 from engine.jobs import JobSpec, get_job, resume_job, run_job  # noqa: E402
 from engine.projects import import_dataset  # noqa: E402
 
@@ -42,7 +43,7 @@ def test_sample_job_stores_scored_candidates_with_errors(sampled_setup):
     assert kinds == {out["checkpoint_id"]: "base", out["scorer_id"]: "scorer"}
     for pid, runs in _runs(project).items():
         (run,) = runs
-        assert (run.m, run.steps, run.seed, run.checkpoint_id) == (4, 4, 0, out["checkpoint_id"])
+        assert (run.m, run.steps, run.seed, run.checkpoint_id) == (4, DEFAULT_STEPS, 0, out["checkpoint_id"])
         cands = st.candidates_of_person(project, pid)
         assert [c.index for c in cands] == [0, 1, 2, 3]
         assert all(0 < c.score < 1 and set(c.errors) == {"mpjpe", "pa_mpjpe", "pve"} and min(c.errors.values()) > 0

@@ -241,8 +241,7 @@ class BodyModel(torch.nn.Module):
             v_posed = v_posed + (pose_feature @ posedirs.reshape(pose_feature.shape[1], -1)).reshape(B, -1, 3)
         joints, A = batch_rigid_transform(R, J, self.parents, dtype=dtype)
         weights = self.lbs_weights if return_vertices else self.lbs_weights[self.coco_support]
-        skinned = _skin(v_posed, A, weights)
-        keypoints = _regress(coco, skinned)
+        skinned, keypoints = _skin(v_posed, A, weights, coco)
         vertices = skinned if return_vertices else None
         out = BodyOutput(vertices=vertices, joints=joints, keypoints=keypoints)
         if cam is not None:
@@ -264,44 +263,40 @@ SKIN_CHUNK = 512
 """Vertices skinned per step: the blended (chunk, B, 3, 4) transforms then stay in cache."""
 
 
-def _skin(v_posed: torch.Tensor, A: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Linear blend skinning.
+def _skin(
+    v_posed: torch.Tensor, A: torch.Tensor, weights: torch.Tensor, regressor: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Linear blend skinning, and points regressed from the skinned vertices.
 
     Args:
         v_posed: (B, V, 3) rest vertices after shape (and pose) blend shapes.
         A: (B, 24, 4, 4) joint transforms relative to the rest pose.
         weights: (V, 24) skinning weights.
+        regressor: (K, V) the points' weights over the vertices (COCO-17 keypoints).
 
     Returns:
-        vertices: (B, V, 3).
+        vertices: (B, V, 3); points: (B, K, 3).
 
     Per chunk of vertices, one (chunk, 24) x (24, B*12) GEMM blends the transforms,
     vertex-major, and three fused multiply-adds apply them; materialising all B*V
-    blended transforms at once is memory-bound and several times slower.
+    blended transforms at once is memory-bound and several times slower. Each chunk,
+    still vertex-major and in cache, is regressed at once by a (K, chunk) x (chunk, B*3)
+    GEMM, which spares a transposed copy of the whole mesh batch afterwards.
     """
     B, V = v_posed.shape[:2]
     A12 = A[:, :, :3, :].reshape(B, NUM_JOINTS, 12).permute(1, 0, 2).reshape(NUM_JOINTS, B * 12)
     v = v_posed.transpose(0, 1)
     out = torch.empty(B, V, 3, dtype=v_posed.dtype, device=v_posed.device)
     out_vb = out.transpose(0, 1)
+    points = torch.zeros(regressor.shape[0], B * 3, dtype=v_posed.dtype, device=v_posed.device)
     for s in range(0, V, SKIN_CHUNK):
         T = (weights[s : s + SKIN_CHUNK] @ A12).reshape(-1, B, 3, 4)
         x = v[s : s + SKIN_CHUNK]
         part = torch.addcmul(T[..., 3], T[..., 0], x[..., 0:1])
         part.addcmul_(T[..., 1], x[..., 1:2]).addcmul_(T[..., 2], x[..., 2:3])
         out_vb[s : s + SKIN_CHUNK] = part
-    return out
-
-
-def _regress(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """matrix (K, N) applied to every batch item of x (B, N, C) -> (B, K, C).
-
-    One (K, N) x (N, B*C) GEMM: broadcasting the matrix over the batch would run a
-    batched matmul with an expanded copy, several times slower on CPU.
-    """
-    B, N, C = x.shape
-    out = matrix @ x.permute(1, 0, 2).reshape(N, B * C)
-    return out.reshape(-1, B, C).permute(1, 0, 2)
+        points.addmm_(regressor[:, s : s + SKIN_CHUNK], part.reshape(-1, B * 3))
+    return out, points.reshape(-1, B, 3).permute(1, 0, 2)
 
 
 def _vertex_ids(arrays: dict) -> dict[str, int]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli.common import add_compute_options, apply_threads, seed_value
 from engine.cli.guidance_option import add_guidance_option
 from engine.diffusion import DEFAULT_STEPS
+
+if TYPE_CHECKING:
+    from engine.multiview.recording import ViewFn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def run_evaluation(args: argparse.Namespace, on_view=None):
+def run_evaluation(args: argparse.Namespace, on_view: ViewFn | None = None):
     """Build the methods from the options and evaluate; returns a RecordingResult.
     on_view: passed to ``evaluate_recording`` (every view's hypotheses and reference)."""
     from engine.cli.progress import TqdmProgress

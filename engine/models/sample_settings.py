@@ -21,8 +21,8 @@ MAX_CANDIDATES = 1000
 
 GUIDANCE_WORLD_WEIGHT = 0.0
 """Default weight of the world landmarks' bone directions in guided sampling
-(``engine.models.guidance``). Off: on the validation renders weight 1 cost 3-5 mm on
-studio and wild and gained 2 mm on lab (README, Guided sampling)."""
+(``engine.models.guidance``). Off: on the validation renders weight 1 cost 3-6 mm
+PA-MPJPE on studio and wild and gained about 1 mm on lab (README, Guided sampling)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from PyQt6.QtGui import QMouseEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication
 
 from app.views.image_overlay import ImageOverlayView
+from engine.diffusion import DEFAULT_STEPS
 
 SAMPLE_TIMEOUT_MS = 60_000
 
@@ -122,14 +123,15 @@ def test_settings_dialog_values_persist_across_windows(qtbot, make_window):
     w = make_window()
     dialog = w.open_settings()
     dialog.display_count.setValue(7)
-    dialog.steps.setValue(2)
+    assert dialog.steps.value() == DEFAULT_STEPS
+    dialog.steps.setValue(DEFAULT_STEPS + 1)  # a value other than the default, so persisting it shows
     assert dialog.consensus.isChecked()
     dialog.consensus.setChecked(False)
     dialog.accept()
     assert w.state.prefs.display_count == 7 and w.state.prefs.sample_consensus is False
     w.close()
     again = make_window()
-    assert again.state.prefs.display_count == 7 and again.state.prefs.sampler_steps == 2
+    assert again.state.prefs.display_count == 7 and again.state.prefs.sampler_steps == DEFAULT_STEPS + 1
     assert again.state.prefs.sample_consensus is False
     dialog = again.open_settings()
     assert dialog.display_count.value() == 7 and not dialog.consensus.isChecked()

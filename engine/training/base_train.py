@@ -37,7 +37,7 @@ from engine.models.param_layout import Normalizer, ParamLayout
 from engine.params import SEED_MAX, check_fields, param
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, no_progress
 from engine.training.distributed import (
-    DistInfo, ResumableSampler, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
+    DistInfo, ResumableSampler, all_reduce_mean, any_process, init_distributed, shutdown_distributed, wait_for_all,
 )
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,9 @@ def train_base(
     """
     info = init_distributed(config.device)
     try:
-        return _Trainer(config, info, progress, should_cancel, train_data, val_data).run()
+        weights = _Trainer(config, info, progress, should_cancel, train_data, val_data).run()
+        wait_for_all(info)
+        return weights
     finally:
         shutdown_distributed(info)
 

@@ -62,6 +62,15 @@ def shutdown_distributed(info: DistInfo) -> None:
         dist.destroy_process_group()
 
 
+def wait_for_all(info: DistInfo) -> None:
+    """Every process waits here until all have arrived (no-op for one process). Called
+    when training has finished on every rank and before the group is left: a rank that
+    tore down its gloo group while rank 0 was still writing the last checkpoint was
+    sometimes aborted ("terminate called without an active exception")."""
+    if info.distributed and dist.is_initialized():
+        dist.barrier()
+
+
 def all_reduce_mean(values: dict[str, float], info: DistInfo) -> dict[str, float]:
     """Average scalars over the processes (for logging); every process passes the same keys."""
     if not info.distributed or not values:

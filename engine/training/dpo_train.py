@@ -34,7 +34,7 @@ from engine.progress import CancelFn, ProgressEvent, ProgressFn, never_cancel, n
 from engine.training.base_data import load_training_records
 from engine.training.base_train import EMA, root_joint_fn, train_state_path
 from engine.training.distributed import (
-    DistInfo, all_reduce_mean, any_process, init_distributed, shutdown_distributed,
+    DistInfo, all_reduce_mean, any_process, init_distributed, shutdown_distributed, wait_for_all,
 )
 from engine.training.dpo import DPOConfig, Objective, pair_errors, pair_timesteps
 from engine.training.dpo_data import PairDataset, StepBatches, check_pair_images
@@ -74,7 +74,9 @@ def train_dpo(
                         "(engine.evaluation.evaluate_dpo_checkpoint)")
     info = init_distributed(config.device)
     try:
-        return DPOTrainer(config, info, progress, should_cancel, pairs, sft_records, evaluator, sft_source).run()
+        weights = DPOTrainer(config, info, progress, should_cancel, pairs, sft_records, evaluator, sft_source).run()
+        wait_for_all(info)
+        return weights
     finally:
         shutdown_distributed(info)
 

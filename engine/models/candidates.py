@@ -6,7 +6,8 @@ pairs, metrics) works from one :class:`Candidates`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import torch
 
@@ -66,6 +67,25 @@ class Candidates:
         if tuple(scores.shape) != tuple(self.params.shape[:2]):
             raise ShapeError(f"scores: expected shape {tuple(self.params.shape[:2])}, got {tuple(scores.shape)}")
         return replace(self, scores=scores)
+
+    def hypotheses(self, which: slice) -> "Candidates":
+        """The hypotheses ``which`` (a slice along M) of every person."""
+        picked: dict[str, Any] = {}
+        for f in fields(Candidates):
+            value = getattr(self, f.name)
+            picked[f.name] = None if value is None else value[:, which]
+        return Candidates(**picked)
+
+    @staticmethod
+    def concat(parts: "list[Candidates]") -> "Candidates":
+        """Chunks of the same persons' hypotheses joined along M."""
+        if len(parts) == 1:
+            return parts[0]
+        joined: dict[str, Any] = {}
+        for f in fields(Candidates):
+            values = [getattr(p, f.name) for p in parts]
+            joined[f.name] = None if values[0] is None else torch.cat(values, dim=1)
+        return Candidates(**joined)
 
     def ranking(self) -> torch.Tensor:
         """(N, M) long: hypothesis indices best first by score (by index when unscored)."""

@@ -10,8 +10,8 @@ sample``, the sample job, pairs). Both read every knob from one
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, fields
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -151,13 +151,13 @@ def sample_and_score(
     parts: list[Candidates] = []
     logits: list[torch.Tensor] = []
     joints: list[torch.Tensor] = []
-    oriented: list[torch.Tensor] = []
+    final_params: list[torch.Tensor] = []  # as decoded: turned where oriented
     for m0 in range(0, M, per_chunk):
         cands = decode_candidates(params[:, m0 : m0 + per_chunk], sampler.layout, body, crops.crop_center,
                                   crops.crop_size, with_vertices=with_vertices)
         if settings.orient and crops.landmarks is not None and m0 < sampled:
             cands = _orient_sampled(cands, sampled - m0, sampler.layout, crops, crops.landmarks)
-        oriented.append(cands.params)
+        final_params.append(cands.params)
         if on_chunk is not None:
             on_chunk(cands)
         if scorer is not None:
@@ -168,8 +168,8 @@ def sample_and_score(
             joints.append(cands.joints)
         if keep_candidates:
             parts.append(cands)
-    candidates = _concat(parts) if keep_candidates else None
-    params = torch.cat(oriented, dim=1)
+    candidates = Candidates.concat(parts) if keep_candidates else None
+    params = torch.cat(final_params, dim=1)
     if scorer is None:
         return SampledPersons(params, candidates, None, None, None)
     all_logits = torch.cat(logits, dim=1)
@@ -185,20 +185,11 @@ def _orient_sampled(cands: Candidates, sampled: int, layout: ParamLayout, crops:
                     landmarks: torch.Tensor) -> Candidates:
     """A chunk's first ``sampled`` hypotheses turned by the landmarks (N, 33, 6); the rest
     (the fit's extra candidates) stay as given."""
-    turned = orient_candidates(_hypotheses(cands, slice(0, sampled)), landmarks.cpu(), crops.keypoints.cpu(),
+    turned = orient_candidates(cands.hypotheses(slice(0, sampled)), landmarks.cpu(), crops.keypoints.cpu(),
                                layout, crops.crop_center, crops.crop_size)
     if sampled >= cands.num_hypotheses:
         return turned
-    return _concat([turned, _hypotheses(cands, slice(sampled, None))])
-
-
-def _hypotheses(cands: Candidates, which: slice) -> Candidates:
-    """The hypotheses ``which`` of every person."""
-    picked: dict[str, Any] = {}
-    for f in fields(Candidates):
-        value = getattr(cands, f.name)
-        picked[f.name] = None if value is None else value[:, which]
-    return Candidates(**picked)
+    return Candidates.concat([turned, cands.hypotheses(slice(sampled, None))])
 
 
 def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings) -> dict:
@@ -222,14 +213,3 @@ def _landmarks(model: Sampler | Scorer, crops: PersonCrops) -> dict:
     B = crops.images.shape[0]
     landmarks = crops.landmarks if crops.landmarks is not None else torch.zeros(B, NUM_LANDMARKS, TOKEN_DIM)
     return {"landmarks": landmarks.to(model.device)}
-
-
-def _concat(parts: list[Candidates]) -> Candidates:
-    """Chunks of the same persons' hypotheses joined along M."""
-    if len(parts) == 1:
-        return parts[0]
-    joined: dict[str, Any] = {}
-    for f in fields(Candidates):
-        values = [getattr(p, f.name) for p in parts]
-        joined[f.name] = None if values[0] is None else torch.cat(values, dim=1)
-    return Candidates(**joined)

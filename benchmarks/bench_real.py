@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from engine.cli.eval_multiview_cmd import run_evaluation
+from engine.cli.guidance_option import add_fit_start_option
 from engine.diffusion import DEFAULT_STEPS
 from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
 from engine.multiview.methods import METHOD_GROUPS
@@ -37,6 +38,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "real_footage_eval.json")
     parser.add_argument("--stride", type=int, default=1)
     parser.add_argument("--frames", type=int, default=None)
+    parser.add_argument("--first-frame", type=int, default=0)
     parser.add_argument("--methods", default=",".join(METHOD_GROUPS))
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--scorer", default=None)
@@ -47,6 +49,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--guidance-world", type=float, default=GUIDANCE_WORLD_WEIGHT,
                         help="guided sampling's world-landmark weight")
     parser.add_argument("--no-orient", action="store_true", help="keep the candidates turned as sampled")
+    parser.add_argument("--with-fit", action="store_true", help="the body fit is one more diffusion candidate")
+    add_fit_start_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     return parser

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli.common import add_compute_options, apply_threads, seed_value
-from engine.cli.guidance_option import add_guidance_option
+from engine.cli.guidance_option import add_fit_start_option, add_guidance_option
 from engine.diffusion import DEFAULT_STEPS
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "diffusion reports zero_noise, select and min")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1)")
     p.add_argument("--frames", type=int, default=None, help="at most this many frames per video")
+    p.add_argument("--first-frame", type=int, default=0, help="start at this frame (default 0)")
     p.add_argument("--max-error", type=float, default=MAX_REPROJECTION_PX,
                    help=f"drop frames whose mean reprojection error is over this, px (default {MAX_REPROJECTION_PX:.0f})")
     p.add_argument("--checkpoint", default=None, help="base or DPO checkpoint (default: the bundled base)")
@@ -53,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     add_guidance_option(p)
+    p.add_argument("--with-fit", action="store_true",
+                   help="the body fit is each view's last diffusion candidate (as in adhmr sample)")
+    add_fit_start_option(p)
     add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)
 
@@ -68,15 +72,18 @@ def run_evaluation(args: argparse.Namespace, on_view: ViewFn | None = None):
 
     if args.stride < 1 or (args.frames is not None and args.frames < 1) or args.num_candidates < 1:
         raise DataError("--stride, --frames and -M must be at least 1")
+    if args.first_frame < 0:
+        raise DataError("--first-frame must be at least 0")
     apply_threads(args)
     groups = tuple(m.strip() for m in args.methods.split(",") if m.strip())
     methods = build_methods(groups, args.checkpoint, args.scorer, args.num_candidates, args.steps,
                             args.seed, args.device, guidance_scale=args.guidance,
-                            guidance_world=args.guidance_world, orient=not args.no_orient)
+                            guidance_world=args.guidance_world, orient=not args.no_orient,
+                            with_fit=args.with_fit, fit_start=args.fit_start)
     with TqdmProgress("eval-multiview") as progress:
         return evaluate_recording(
             args.calibration, args.videos, methods, PoseDetector(), args.stride, args.frames,
-            args.max_error, progress=progress, on_view=on_view,
+            args.max_error, progress=progress, on_view=on_view, first_frame=args.first_frame,
         )
 
 

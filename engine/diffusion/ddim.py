@@ -48,16 +48,21 @@ and 130.8 at 4 steps), the same on real footage, and half the sampling time; the
 Min is about 1 mm worse and the scorer's rank correlation among the samples lower, as
 the samples spread less."""
 
-def ddim_timesteps(T: int, steps: int) -> list[int]:
+def ddim_timesteps(T: int, steps: int, start: int | None = None) -> list[int]:
     """``steps`` timesteps evenly spaced over [0, T), descending, the first being T - 1.
 
     "Trailing" spacing: t_k = round(T - k T / steps) - 1. Starting at T - 1 rather than
     at T - T/steps matters with 4 steps: x_T = pure noise is only consistent with the
     last timestep. Example: T = 1000, steps = 4 -> [999, 749, 499, 249].
+    start: begin at this timestep instead of T - 1 (a partly noised starting point,
+    ``ddim_sample``'s x_start), spacing the steps over [0, start] the same way.
     """
-    if not 1 <= steps <= T:
-        raise ShapeError(f"ddim_timesteps: steps must lie in [1, {T}], got {steps}")
-    return [int(round(T - k * T / steps)) - 1 for k in range(steps)]
+    top = T if start is None else int(start) + 1
+    if not 1 <= top <= T:
+        raise ShapeError(f"ddim_timesteps: start must lie in [0, {T - 1}], got {start}")
+    if not 1 <= steps <= top:
+        raise ShapeError(f"ddim_timesteps: steps must lie in [1, {top}], got {steps}")
+    return [int(round(top - k * top / steps)) - 1 for k in range(steps)]
 
 
 def ddim_sample(
@@ -73,6 +78,8 @@ def ddim_sample(
     dtype: torch.dtype = torch.float32,
     return_trajectory: bool = False,
     x0_guide: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    x_start: torch.Tensor | None = None,
+    start_t: int | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, DDIMTrajectory]:
     """Draw samples by DDIM.
 
@@ -93,6 +100,10 @@ def ddim_sample(
     return_trajectory: also return a :class:`DDIMTrajectory`.
     x0_guide: maps each step's x0^ (B, D) to a moved one (guided sampling, e.g.
         ``engine.models.guidance``), applied before the clamp; ε is re-derived to match.
+    x_start, start_t: start from x_start (B, D), a clean estimate from elsewhere, noised
+        to timestep start_t (x = sqrt(ᾱ) x_start + sqrt(1 - ᾱ) z; zero-noise rows get no
+        z), and take the ``steps`` steps from there (SDEdit, Meng et al. 2022): the
+        samples stay near x_start, the nearer the smaller start_t. Both or neither.
     Returns x0: (B, D) in ``dtype`` on ``device`` (and the trajectory when asked).
     """
     if len(shape) != 2 or min(shape) < 1:
@@ -110,9 +121,16 @@ def ddim_sample(
         z = torch.randn(shape, generator=generator, device=origin, dtype=dtype)
         return z.to(device) * keep_noise
 
+    if (x_start is None) != (start_t is None):
+        raise ShapeError("ddim_sample: x_start and start_t go together")
     alphas = schedule.alphas_cumprod.detach().cpu().tolist()
-    timesteps = ddim_timesteps(schedule.num_timesteps, steps)
+    timesteps = ddim_timesteps(schedule.num_timesteps, steps, start_t)
     x = noise()
+    if x_start is not None:
+        if tuple(x_start.shape) != tuple(shape):
+            raise ShapeError(f"ddim_sample: x_start is {tuple(x_start.shape)}, expected {tuple(shape)}")
+        a0 = alphas[timesteps[0]]
+        x = math.sqrt(a0) * x_start.to(device=device, dtype=dtype) + math.sqrt(1.0 - a0) * x
     states, estimates = [x], []
     for i, t in enumerate(timesteps):
         a = alphas[t]

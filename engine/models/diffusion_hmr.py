@@ -265,6 +265,8 @@ class DiffusionHMR(nn.Module):
         chunk_size: int = 2048,
         guidance: ReprojectionGuidance | None = None,
         landmarks: torch.Tensor | None = None,
+        start: torch.Tensor | None = None,
+        start_level: float = 1.0,
     ) -> torch.Tensor:
         """Draw M hypotheses per person by DDIM.
 
@@ -274,6 +276,10 @@ class DiffusionHMR(nn.Module):
         result does not depend on it). guidance: pulls every step's clean estimate towards
         the detected keypoints (``engine.models.guidance``); None samples unguided.
         landmarks: (B, 33, 6) detector tokens (see ``encode``).
+        start: (B, D) raw parameters of an estimate from elsewhere (the body fit) in each
+        person's crop; its M hypotheses then start from it noised to ``start_level`` of
+        the schedule (in (0, 1]; ``ddim_sample``'s x_start), hypothesis 0 without noise,
+        instead of from pure noise. None: from pure noise.
         Returns (B, M, D) raw (denormalised) parameters.
         """
         M = int(num_hypotheses)
@@ -292,14 +298,31 @@ class DiffusionHMR(nn.Module):
             return torch.cat(out)
 
         zero = torch.arange(B * M) % M == 0
+        x_start, start_t = self._start(start, start_level, B, M)
         x0 = ddim_sample(
             eps_fn, self.schedule, (B * M, D), steps=steps, eta=eta,
             generator=torch.Generator().manual_seed(int(seed)), zero_noise_mask=zero,
             x0_clip=self.config.get("x0_clip"), device=self.device,
             x0_guide=None if guidance is None else lambda x: guidance.step(x, self.normalizer.denormalize, chunks),
+            x_start=x_start, start_t=start_t,
         )
         assert isinstance(x0, torch.Tensor)  # no trajectory was asked for
         return self.normalizer.denormalize(x0).reshape(B, M, D)
+
+    def _start(self, start: torch.Tensor | None, level: float, B: int, M: int
+               ) -> tuple[torch.Tensor | None, int | None]:
+        """``sample``'s starting point: (B * M, D) normalised rows and the timestep, or
+        (None, None) to start from pure noise."""
+        if start is None:
+            return None, None
+        if not 0.0 < float(level) <= 1.0:
+            raise ShapeError(f"start_level must lie in (0, 1], got {level}")
+        D = self.layout.dim
+        if tuple(start.shape) != (B, D):
+            raise ShapeError(f"start: expected ({B}, {D}) parameters, got {tuple(start.shape)}")
+        T = self.schedule.num_timesteps
+        rows = self.normalizer.normalize(start.to(self.device, torch.float32)).repeat_interleave(M, dim=0)
+        return rows, max(0, int(round(float(level) * T)) - 1)
 
     # ------------------------------------------------------------- checkpoints
 

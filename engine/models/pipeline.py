@@ -106,7 +106,8 @@ def sample_image(
     body: the BodyModel to decode with (default: the configured one).
     extra: (name, params (D,)) candidates from elsewhere for this person's crop (the box's
         square crop; e.g. ("fit", the body fit)), appended after the sampled ones and
-        scored with them.
+        scored with them. With ``settings.fit_start`` > 0 the samples start from the
+        extra named "fit".
     landmarks: (33, 6) the person's detector landmark tokens (``landmark_tokens.tokens_of``)
         when ``keypoints`` are given; taken from the detection otherwise.
     Raises ImageError, NoPersonError, ShapeError.
@@ -136,8 +137,9 @@ def sample_image(
     extra_params = None
     if extra:
         extra_params = torch.as_tensor(np.stack([np.asarray(p, np.float32) for _, p in extra]))[None]
+    fits = [torch.as_tensor(np.asarray(p, np.float32))[None] for name, p in extra if name == "fit"]
     crop, sampled = sample_person(image, crop_box, keypoints, model, body, settings, scorer, extra_params=extra_params,
-                                  landmarks=landmarks)
+                                  landmarks=landmarks, start_params=fits[0] if fits else None)
     assert sampled.candidates is not None  # sample_person keeps them
     return ImageCandidates(image, crop, crop_image(image, crop), keypoints, sampled.candidates, detection,
                            tuple(name for name, _ in extra), landmarks)

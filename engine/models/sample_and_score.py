@@ -94,6 +94,7 @@ def sample_person(
     image: np.ndarray, box: np.ndarray, keypoints_px: np.ndarray, sampler: Sampler, body: BodyModel,
     settings: SampleSettings, scorer: Scorer | None = None, with_vertices: bool = True,
     extra_params: torch.Tensor | None = None, landmarks: np.ndarray | None = None,
+    start_params: torch.Tensor | None = None,
 ) -> tuple[CropTransform, SampledPersons]:
     """Sample, decode and score one person of a photo.
 
@@ -102,6 +103,7 @@ def sample_person(
     extra_params: (1, K, D) candidates from elsewhere (see ``sample_and_score``).
     landmarks: (33, 6) the detector's landmark tokens of the person, for
     detector-conditioned models (``landmark_tokens.tokens_of``); None when unknown.
+    start_params: (1, D) where the samples start (see ``sample_and_score``).
     Returns the sampler's crop and the result (B = 1, candidates kept).
     """
     crop, crops = crop_person(image, box, keypoints_px, sampler.crop_size, landmarks)
@@ -109,19 +111,23 @@ def sample_person(
     if scorer is not None:
         scorer_images = _crops_of(image, CropTransform(crop.center, crop.size, scorer.crop_size), keypoints_px).images
     return crop, sample_and_score(sampler, body, crops, settings, scorer, scorer_images, with_vertices,
-                                  extra_params=extra_params)
+                                  extra_params=extra_params, start_params=start_params)
 
 
 def sample_and_score(
     sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: SampleSettings, scorer: Scorer | None = None,
     scorer_images: torch.Tensor | None = None, with_vertices: bool = True, keep_candidates: bool = True,
     on_chunk: Callable[[Candidates], None] | None = None, extra_params: torch.Tensor | None = None,
+    start_params: torch.Tensor | None = None,
 ) -> SampledPersons:
     """Sample ``settings.num_candidates`` candidates of B persons, decode and score them.
 
     extra_params: (B, K, D) candidates from elsewhere for the same crops (the body fit,
     ``engine.fitting``), appended after the M sampled ones and decoded and scored with
     them, so the scorer (and its consensus term) treats them as siblings.
+    start_params: (B, D) an estimate per person (the body fit) the samples start from,
+    noised to ``settings.fit_start`` of the schedule; unused when that is 0 (None: from
+    pure noise whatever the setting).
     crops: the persons at the sampler's crop size. scorer_images: (B, 3, S', S') the same
     regions at the scorer's size (None: the scorer resamples ``crops.images``).
     with_vertices: decode meshes (V x 12 bytes a candidate). keep_candidates: False
@@ -139,7 +145,7 @@ def sample_and_score(
         params = sampler.sample(crops.images.to(sampler.device), crops.keypoints.to(sampler.device), M,
                                 steps=settings.steps, eta=settings.eta, seed=settings.seed,
                                 chunk_size=settings.chunk_size, **_guidance(sampler, body, crops, settings),
-                                **_landmarks(sampler, crops)).float().cpu()
+                                **_landmarks(sampler, crops), **_start(sampler, start_params, settings)).float().cpu()
     sampled = params.shape[1]
     if extra_params is not None:
         extra_params = torch.as_tensor(extra_params, dtype=torch.float32).cpu()
@@ -202,6 +208,17 @@ def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: S
         raise ShapeError(f"sampler {type(sampler).__name__} cannot be guided (its sample() takes no guidance)")
     return {"guidance": ReprojectionGuidance(body, sampler.layout, crops.keypoints, settings.guidance_scale,
                                              landmarks=crops.landmarks, world_weight=settings.guidance_world)}
+
+
+def _start(sampler: Sampler, start_params: torch.Tensor | None, settings: SampleSettings) -> dict:
+    """The sampler's starting-point keywords: none when not asked (any sampler is called
+    as before). Raises ShapeError for a start asked of a sampler that cannot take one."""
+    if start_params is None or settings.fit_start == 0:
+        return {}
+    if "start" not in inspect.signature(sampler.sample).parameters:
+        raise ShapeError(f"sampler {type(sampler).__name__} cannot start from the fit (its sample() takes no start)")
+    return {"start": torch.as_tensor(start_params, dtype=torch.float32).to(sampler.device),
+            "start_level": float(settings.fit_start)}
 
 
 def _landmarks(model: Sampler | Scorer, crops: PersonCrops) -> dict:

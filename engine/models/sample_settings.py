@@ -45,6 +45,10 @@ class SampleSettings:
     guidance_world: how much guided sampling also pulls the body's bone directions
         towards the detector's 3D world landmarks, against the 2D term (>= 0; 0 = 2D only;
         no effect unguided or for a person without landmarks).
+    fit_start: start the samples from the person's body fit (``engine.fitting``) noised
+        to this fraction of the diffusion schedule instead of from pure noise, so they
+        refine the fit (SDEdit; in [0, 1], 0 = off). Only where a fit is given
+        (``sample_image``'s extra "fit"); elsewhere the samples start from noise.
     Raises ShapeError for a value out of range.
     """
 
@@ -64,6 +68,9 @@ class SampleSettings:
         "turn each candidate to face as the detector's 3D landmarks do (off: as sampled)"))
     guidance_world: float = field(default=GUIDANCE_WORLD_WEIGHT, metadata=param(
         "guided sampling also follows the detector's 3D landmarks with this weight (0: 2D only)", ge=0))
+    fit_start: float = field(default=0.0, metadata=param(
+        "start the samples from the body fit noised to this fraction of the schedule (0: from pure noise)",
+        ge=0, le=1))
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.num_candidates) <= MAX_CANDIDATES:
@@ -79,5 +86,7 @@ class SampleSettings:
             raise ShapeError(f"guidance_scale must be >= 0, got {self.guidance_scale}")
         if not float(self.guidance_world) >= 0.0:
             raise ShapeError(f"guidance_world must be >= 0, got {self.guidance_world}")
+        if not 0.0 <= float(self.fit_start) <= 1.0:
+            raise ShapeError(f"fit_start must lie in [0, 1], got {self.fit_start}")
         if int(self.chunk_size) < 1:
             raise ShapeError(f"chunk_size must be at least 1, got {self.chunk_size}")

@@ -82,16 +82,21 @@ class BodyFit:
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
-        from engine.fitting import fit_people
-
-        focal = None if cameras is None else np.array([(c.K[0, 0] + c.K[1, 1]) / 2 for c in cameras])
-        fit = fit_people(
-            np.stack([d.keypoints for d in detections]), np.array([d.box for d in detections]), self.body,
-            world_landmarks=np.stack([d.world_landmarks for d in detections]), focal_px=focal,
-        )
-        keypoints = fit.candidates(self.body, with_vertices=False).keypoints3d[:, 0].numpy()
-        points = _into_cameras(to_eval12(keypoints.astype(np.float64)), detections, cameras)
+        keypoints = fit_views(self.body, detections, cameras).candidates(self.body, with_vertices=False)
+        points = _into_cameras(to_eval12(keypoints.keypoints3d[:, 0].numpy().astype(np.float64)), detections, cameras)
         return [Prediction(p[None]) for p in points]
+
+
+def fit_views(body: Any, detections: Sequence[Any], cameras: Sequence[Any] | None) -> Any:
+    """The body fitted to each view's detected person, all views in one batch, with each
+    camera's focal length when known (a ``PeopleFit``)."""
+    from engine.fitting import fit_people
+
+    focal = None if cameras is None else np.array([(c.K[0, 0] + c.K[1, 1]) / 2 for c in cameras])
+    return fit_people(
+        np.stack([d.keypoints for d in detections]), np.array([d.box for d in detections]), body,
+        world_landmarks=np.stack([d.world_landmarks for d in detections]), focal_px=focal,
+    )
 
 
 class DiffusionSampler:
@@ -101,36 +106,42 @@ class DiffusionSampler:
 
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = DEFAULT_STEPS,
                  seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
-                 guidance_world: float = GUIDANCE_WORLD_WEIGHT, orient: bool = True) -> None:
+                 guidance_world: float = GUIDANCE_WORLD_WEIGHT, orient: bool = True, with_fit: bool = False,
+                 fit_start: float = 0.0) -> None:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
         self.guidance_world = guidance_world
         self.orient = orient
+        self.with_fit, self.fit_start = with_fit or fit_start > 0, fit_start
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
         """The candidates, sampled in the crop (the sampler takes no camera), turned into
-        each camera's axes as the other methods are."""
+        each camera's axes as the other methods are. With the fit, it is the last
+        candidate of each view (and where the samples start, with ``fit_start``)."""
+        fits: list[np.ndarray | None] = [None] * len(detections)
+        if self.with_fit:
+            fits = list(fit_views(self.body, detections, cameras).result.params.numpy())
         out = []
         for k, (image, detection) in enumerate(zip(images, detections)):
-            p = self._predict_one(image, detection)
+            p = self._predict_one(image, detection, fits[k])
             if cameras is not None:
                 m = len(p.hypotheses)
                 p = Prediction(_into_cameras(p.hypotheses, [detection] * m, [cameras[k]] * m), p.scores)
             out.append(p)
         return out
 
-    def _predict_one(self, image: np.ndarray, detection: Any) -> Prediction:
+    def _predict_one(self, image: np.ndarray, detection: Any, fit: np.ndarray | None) -> Prediction:
         from engine.models.pipeline import sample_image
         from engine.models.sample_settings import SampleSettings
 
         settings = SampleSettings(num_candidates=self.M, steps=self.steps, seed=self.seed, precision=self.precision,
                                   guidance_scale=self.guidance_scale, orient=self.orient,
-                                  guidance_world=self.guidance_world)
+                                  guidance_world=self.guidance_world, fit_start=self.fit_start)
         result = sample_image(image, self.model, settings, keypoints=np.asarray(detection.keypoints, np.float32),
                               box=tuple(detection.box), scorer=self.scorer, body=self.body,
-                              landmarks=tokens_of(detection))
+                              landmarks=tokens_of(detection), extra=() if fit is None else (("fit", fit),))
         c = result.candidates
         scores = None if c.scores is None else c.scores[0].numpy()
         return Prediction(to_eval12(c.keypoints3d[0].numpy()), scores)
@@ -159,6 +170,8 @@ def build_methods(
     guidance_scale: float = 0.0,
     guidance_world: float = GUIDANCE_WORLD_WEIGHT,
     orient: bool = True,
+    with_fit: bool = False,
+    fit_start: float = 0.0,
 ) -> list[Method]:
     """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
 
@@ -166,6 +179,8 @@ def build_methods(
     guidance_scale: the diffusion sampler's guided sampling (``SampleSettings``; 0 = none).
     guidance_world: its world-landmark weight (``SampleSettings.guidance_world``).
     orient: turn the candidates to face as the world landmarks do (``SampleSettings.orient``).
+    with_fit: add the body fit as each view's last diffusion candidate (as ``adhmr sample``
+    does). fit_start: start the samples from it (``SampleSettings.fit_start``; implies with_fit).
     Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
     """
     unknown = [g for g in groups if g not in METHOD_GROUPS]
@@ -188,5 +203,5 @@ def build_methods(
             judge = HMRScorer.load(scorer, body=body, device=device)
             methods.append(DiffusionSampler(model, judge, body, M=M, steps=steps, seed=seed,
                                             guidance_scale=guidance_scale, guidance_world=guidance_world,
-                                            orient=orient))
+                                            orient=orient, with_fit=with_fit, fit_start=fit_start))
     return methods

@@ -102,13 +102,13 @@ def _largest_person(detector, frame: np.ndarray):
     return detector.detect_all(frame).persons[0]
 
 
-def _detect_views(detector, cameras, videos, stride, max_frames, progress, should_cancel) -> np.ndarray:
+def _detect_views(detector, cameras, videos, stride, max_frames, first_frame, progress, should_cancel) -> np.ndarray:
     """(F, V, 12, 3) the detector's landmarks at the evaluation joints: pixels + visibility,
     zeros where nobody was found."""
     per_view: list[list[np.ndarray]] = []
     for v, (cam, video) in enumerate(zip(cameras, videos)):
         rows = []
-        for index, frame in read_frames(video, stride, max_frames):
+        for index, frame in read_frames(video, stride, max_frames, first_frame):
             check_cancel(should_cancel)
             check_frame_size(cam, frame.shape[1], frame.shape[0])
             try:
@@ -134,9 +134,11 @@ def evaluate_recording(
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
     on_view: ViewFn | None = None,
+    first_frame: int = 0,
 ) -> RecordingResult:
-    """Evaluate ``methods`` on every ``stride``-th frame (at most ``max_frames``) of the
-    synchronised ``videos`` filmed by the cameras of a Qualisys ``calibration``.
+    """Evaluate ``methods`` on every ``stride``-th frame (at most ``max_frames``, from
+    ``first_frame`` on) of the synchronised ``videos`` filmed by the cameras of a Qualisys
+    ``calibration``.
 
     on_view: called for every evaluated view and method with the method's names, its
     hypotheses (K, 12, 3), the reference in that camera (12, 3), camera-oriented metres,
@@ -149,7 +151,7 @@ def evaluate_recording(
     """
     cameras = read_qca(calibration)
     videos = match_videos(cameras, videos)
-    seen = _detect_views(detector, cameras, videos, stride, max_frames, progress, should_cancel)
+    seen = _detect_views(detector, cameras, videos, stride, max_frames, first_frame, progress, should_cancel)
     reference = triangulate_frames(cameras, seen, max_error_px)
     if reference.num_kept == 0:
         raise DataError(
@@ -158,7 +160,7 @@ def evaluate_recording(
         )
     single: dict[str, list[tuple[float, float]]] = {}
     multi: dict[tuple[str, ...], list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = {}
-    readers = [read_frames(video, stride, max_frames) for video in videos]
+    readers = [read_frames(video, stride, max_frames, first_frame) for video in videos]
     for f, frames in enumerate(zip(*readers)):
         if f >= len(reference.kept):
             break

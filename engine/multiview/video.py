@@ -12,9 +12,10 @@ from engine.errors import ImageError
 
 
 def read_frames(
-    path: str | Path, stride: int = 1, max_frames: int | None = None
+    path: str | Path, stride: int = 1, max_frames: int | None = None, first_frame: int = 0
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (frame index, (H, W, 3) uint8 RGB) for every ``stride``-th frame.
+    """Yield (frame index, (H, W, 3) uint8 RGB) for every ``stride``-th frame from
+    ``first_frame`` on (index first_frame, first_frame + stride, ...).
 
     max_frames: stop after this many yielded frames (None: to the end).
     Raises:
@@ -23,8 +24,9 @@ def read_frames(
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such video file")
-    if stride < 1:
-        raise ImageError(f"{path}: frame stride must be at least 1, got {stride}")
+    if stride < 1 or first_frame < 0:
+        raise ImageError(f"{path}: frame stride must be at least 1 and the first frame at least 0, "
+                         f"got {stride} and {first_frame}")
     capture = cv2.VideoCapture(str(path))
     try:
         index = yielded = 0
@@ -32,7 +34,7 @@ def read_frames(
             ok, frame = capture.read()
             if not ok:
                 break
-            if index % stride == 0:
+            if index >= first_frame and (index - first_frame) % stride == 0:
                 yield index, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 yielded += 1
             index += 1

@@ -96,3 +96,43 @@ def test_bad_arguments_are_rejected():
         ddim_sample(lambda x, t: x[:, :2], SCHEDULE, (2, 3))
     with pytest.raises(ShapeError, match="eta"):
         ddim_sample(_toy_eps, SCHEDULE, (2, 3), eta=-1.0)
+
+
+def test_a_start_noised_part_way_lands_near_it_and_nearer_the_earlier_it_starts():
+    """SDEdit: x_start noised to start_t and denoised from there. A perfect oracle for
+    x_start gives it back exactly; an imperfect denoiser moves it less the smaller start_t."""
+    x_start = torch.randn(6, 10, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    assert ddim_timesteps(1000, 2, start=199) == [199, 99]
+
+    exact = ddim_sample(lambda x, t: SCHEDULE.predict_eps(x, t, x_start), SCHEDULE, (6, 10), steps=2,
+                        dtype=torch.float64, x_start=x_start, start_t=199,
+                        generator=torch.Generator().manual_seed(4))
+    assert torch.allclose(exact, x_start, atol=1e-10)
+
+    moved = []
+    for start_t in (99, 499, 999):
+        out = ddim_sample(_toy_eps, SCHEDULE, (6, 10), steps=2, dtype=torch.float64, x_start=x_start,
+                          start_t=start_t, generator=torch.Generator().manual_seed(4))
+        moved.append(float((out - x_start).norm()))
+    assert moved[0] < moved[1] < moved[2]
+
+
+def test_a_zero_noise_row_started_from_an_estimate_ignores_the_seed():
+    x_start = torch.randn(3, 5, generator=torch.Generator().manual_seed(5))
+    mask = torch.tensor([True, False, False])
+    a, b = (ddim_sample(_toy_eps, SCHEDULE, (3, 5), x_start=x_start, start_t=300, zero_noise_mask=mask,
+                        generator=torch.Generator().manual_seed(s)) for s in (0, 1))
+    assert torch.equal(a[0], b[0])
+    assert not torch.allclose(a[1:], b[1:])
+
+
+def test_a_bad_start_is_refused():
+    x_start = torch.zeros(2, 4)
+    with pytest.raises(ShapeError, match="go together"):
+        ddim_sample(_toy_eps, SCHEDULE, (2, 4), x_start=x_start)
+    with pytest.raises(ShapeError, match="x_start"):
+        ddim_sample(_toy_eps, SCHEDULE, (3, 4), x_start=x_start, start_t=10)
+    with pytest.raises(ShapeError, match="start"):
+        ddim_timesteps(1000, 2, start=1000)
+    with pytest.raises(ShapeError, match="steps"):
+        ddim_timesteps(1000, 5, start=2)

@@ -114,7 +114,33 @@ def test_any_sampler_and_scorer_that_keep_the_protocols_plug_in(models, body):
     assert out.scores.shape == (1, 3) and torch.allclose(out.scores, out.scores[:, :1])
 
 
+def test_samples_started_from_the_fit_stay_near_it_the_nearer_the_lower_the_level(body):
+    model = DiffusionHMR.load(body=body)  # the bundled weights: a random net denoises nowhere in particular
+    image, keypoints = data.astronaut(), keypoints_in(BOX)
+    _, free = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=6, orient=False))
+    # Any estimate in the crop's layout stands in for the fit: here a sample of another seed.
+    _, other = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=4, seed=9, orient=False))
+    fit = other.params[:, 3].clone()
+    spread = []
+    for level in (0.02, 0.1, 0.5):
+        settings = SampleSettings(num_candidates=6, orient=False, fit_start=level)
+        _, started = sample_person(image, BOX, keypoints, model, body, settings, start_params=fit)
+        moved = model.normalizer.normalize(started.params[0]) - model.normalizer.normalize(fit)
+        spread.append(float(moved.norm(dim=-1).mean()))
+    assert spread[0] < spread[1] < spread[2]
+    # Unused at level 0, and a sampler that cannot start from an estimate says so.
+    _, off = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=6, orient=False),
+                           start_params=fit)
+    torch.testing.assert_close(off.params, free.params)
+    with pytest.raises(ShapeError, match="cannot start from the fit"):
+        sample_person(image, BOX, keypoints, MeanSampler(fit[0]), body, SampleSettings(fit_start=0.2),
+                      start_params=fit)
+    with pytest.raises(ShapeError, match="start"):
+        sample_person(image, BOX, keypoints, model, body, SampleSettings(fit_start=0.2), start_params=fit[:, :9])
+
+
 def test_settings_out_of_range_are_refused():
-    for bad in (dict(num_candidates=0), dict(steps=0), dict(eta=-1.0), dict(precision="fp16"), dict(chunk_size=0)):
+    for bad in (dict(num_candidates=0), dict(steps=0), dict(eta=-1.0), dict(precision="fp16"), dict(chunk_size=0),
+                dict(fit_start=-0.1), dict(fit_start=1.5)):
         with pytest.raises(ShapeError):
             SampleSettings(**bad)

@@ -30,6 +30,10 @@ def test_frames_come_rgb_with_stride_and_limit(tmp_path):
     assert frames[2][1][..., 0].mean() == pytest.approx(160, abs=8)  # red is channel 0 in RGB
     assert frames[2][1][..., 2].mean() < 8
     assert [i for i, _ in limited] == [0, 1]
+    # A held-out tail of the recording: from frame 1 on, every 2nd, at most 2.
+    assert [i for i, _ in read_frames(path, stride=2, max_frames=2, first_frame=1)] == [1, 3]
+    with pytest.raises(ImageError, match="first frame"):
+        list(read_frames(path, first_frame=-1))
 
 
 @pytest.mark.parametrize("content", [b"", b"not a video at all" * 50])

@@ -49,7 +49,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--guidance-world", type=float, default=GUIDANCE_WORLD_WEIGHT,
                         help="guided sampling's world-landmark weight")
     parser.add_argument("--no-orient", action="store_true", help="keep the candidates turned as sampled")
-    parser.add_argument("--with-fit", action="store_true", help="the body fit is one more diffusion candidate")
+    parser.add_argument("--fit", dest="with_fit", action=argparse.BooleanOptionalAction, default=True,
+                        help="the body fit is the last diffusion candidate and the samples' start (--no-fit: neither)")
     add_fit_start_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)

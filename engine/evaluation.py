@@ -32,6 +32,7 @@ from engine.data.dataset import PersonCropDataset
 from engine.data.detector_cache import detections_matching, ensure_detections
 from engine.devices import pick_device
 from engine.errors import DataError, ShapeError
+from engine.fitting import fit_crops
 from engine.metrics import HypothesisReport, multi_hypothesis_report, ranking_correlation
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.diffusion_hmr import DiffusionHMR
@@ -106,9 +107,11 @@ class EvalResult:
             weight = self.settings.get("consensus_weight")
             consensus = f", with the consensus term ({weight:g} per mm)" if weight else ""
             note = "; mixed: ground truth + 7 noisy copies + 8 samples, each scored on its own" if mixed else ""
-            lines.append(f"(per image: among the {self.settings['num_candidates']} samples{consensus}{note})")
+            fit = " and the fit" if self.settings.get("with_fit") else ""
+            lines.append(f"(per image: among the {self.settings['num_candidates']} samples{fit}{consensus}{note})")
         s = self.settings
-        lines += ["", f"{s['num_images']} people, M = {s['num_candidates']} hypotheses, {s['steps']} DDIM steps, "
+        fit = f" + the fit (samples started at {s['fit_start']:g})" if s.get("with_fit") else ""
+        lines += ["", f"{s['num_images']} people, M = {s['num_candidates']} hypotheses{fit}, {s['steps']} DDIM steps, "
                       f"seed {s['seed']}"]
         return "\n".join(lines)
 
@@ -134,6 +137,7 @@ def evaluate(
     mixed: bool = True,
     progress: ProgressFn = no_progress,
     should_cancel: CancelFn = never_cancel,
+    with_fit: bool = False,
 ) -> EvalResult:
     """Evaluate a base checkpoint and a scorer (None = the default checkpoints).
 
@@ -147,6 +151,9 @@ def evaluate(
         depend on seed and batch_size, not on chunk_size.
     top_k: how many top-scored hypotheses the Select row averages.
     max_images: evaluate only the first this many people.
+    with_fit: fit the body to each person's detected evidence (``engine.fitting.fit_crops``)
+        and add it as the last hypothesis, as ``adhmr sample`` does; the samples start from
+        it at ``settings.fit_start`` (0: from noise).
 
     Raises:
         CheckpointError, DataError, ShapeError; JobCancelled when ``should_cancel``.
@@ -165,12 +172,12 @@ def evaluate(
     # product; upsampling the base model's smaller crop would hide detail it was trained on.
     scorer_size = scorer.config.crop_size if scorer is not None else None
     wants_detector = base.detector_inputs or bool(getattr(scorer, "detector_inputs", False))
-    if wants_detector:
+    if wants_detector or with_fit:
         ensure_detections(data_npz, lambda e: progress(ProgressEvent(0.0, f"detecting: {e.message}")),
                           should_cancel)
     dataset = PersonCropDataset(records, base.crop_size, train=False,
                                 also_sizes=(scorer_size,) if scorer_size not in (None, base.crop_size) else (),
-                                detections=detections_matching(data_npz, records) if wants_detector else None)
+                                detections=detections_matching(data_npz, records) if wants_detector or with_fit else None)
     per_batch = max(1, batch_size)
     errors: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
     baseline: dict[str, list[np.ndarray]] = {k: [] for k in ERROR_NAMES}
@@ -197,8 +204,11 @@ def evaluate(
                                              truth.vertices.cpu()).items():
                     parts[k].append(v)
 
+            # The fit reads what the detector saw, whatever the models read.
+            fits = fit_crops(batch["cond_keypoints"], batch.get("landmarks"), body).cpu() if with_fit else None
             sampled = sample_and_score(base, body, crops, replace(settings, seed=settings.seed + i), scorer,
-                                       scorer_images, keep_candidates=False, on_chunk=measure)
+                                       scorer_images, keep_candidates=False, on_chunk=measure,
+                                       extra_params=None if fits is None else fits[:, None], start_params=fits)
             batch_errors = {k: torch.cat(v, dim=1).numpy() for k, v in parts.items()}
             mean = decode_candidates(_mean_pose(base, sampled.params[:, 0])[:, None], base.layout, body,
                                      batch["crop_center"], batch["crop_size"])
@@ -238,7 +248,8 @@ def evaluate(
         "consensus_weight": scorer.consensus_weight if scorer is not None and settings.consensus else None,
         "data": str(data_npz), "num_candidates": M, "steps": settings.steps, "top_k": top_k, "seed": settings.seed,
         "guidance_scale": settings.guidance_scale, "guidance_world": settings.guidance_world,
-        "orient": settings.orient, "num_images": len(dataset),
+        "orient": settings.orient, "num_images": len(dataset), "with_fit": with_fit,
+        "fit_start": settings.fit_start if with_fit else None,
     }
     return EvalResult(report, {k: float(np.concatenate(v).mean()) for k, v in baseline.items()}, correlation, recorded,
                       mixed_correlation, table, np.concatenate(logits) if logits else None,

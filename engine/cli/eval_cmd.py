@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.cli.common import add_compute_options, add_consensus_option, apply_threads
 from engine.cli.param_options import add_param_options
-from engine.cli.guidance_option import add_guidance_option
+from engine.cli.guidance_option import add_fit_start_option, add_guidance_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skip the scorer's correlation on ground truth + noisy copies + samples")
     add_consensus_option(p)
     add_guidance_option(p)
+    p.add_argument("--fit", action="store_true",
+                   help="fit the body to each person's detected evidence and add it as the last hypothesis, the "
+                        "samples starting from it (--fit-start), as adhmr sample does")
+    add_fit_start_option(p)
     p.add_argument("--data", required=True, help="labelled annotation file (SMPL pose; betas where known)")
     add_param_options(p, _specs(), extra_flags={"num_candidates": ("--hypotheses",)})
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -63,10 +67,11 @@ def _run(args: argparse.Namespace) -> int:
         settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                                   consensus=not args.no_consensus, device=args.device or "auto",
                                   guidance_scale=args.guidance, guidance_world=args.guidance_world,
-                                  orient=not args.no_orient)
+                                  orient=not args.no_orient, fit_start=args.fit_start)
         result = evaluate(
             args.checkpoint, args.scorer, args.data, settings, top_k=args.top_k, max_images=args.max_images,
             batch_size=args.batch_size, use_scorer=not args.no_scorer, mixed=not args.no_mixed, progress=bar,
+            with_fit=args.fit,
         )
     print(result.to_markdown())
     if args.json is not None:

@@ -54,8 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     add_guidance_option(p)
-    p.add_argument("--with-fit", action="store_true",
-                   help="the body fit is each view's last diffusion candidate (as in adhmr sample)")
+    p.add_argument("--fit", dest="with_fit", action=argparse.BooleanOptionalAction, default=True,
+                   help="the body fit is each view's last diffusion candidate, and where the samples start "
+                        "(--fit-start), as in adhmr sample (default on; --no-fit: the samples alone, from noise)")
     add_fit_start_option(p)
     add_compute_options(p, device_default="cpu")
     p.set_defaults(func=_run)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.cli.common import add_compute_options, add_consensus_option, hypotheses, seed_value
-from engine.cli.guidance_option import add_guidance_option
+from engine.cli.guidance_option import add_fit_start_option, add_guidance_option
 from engine.cli.plugin_options import BUILTIN_SAMPLER, load_scorer_option, sampler_name
 from engine.cli.person_options import add_person_thresholds, detector_from
 from engine.diffusion import DEFAULT_STEPS
@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "after the sampled ones, scored with them (default: on; see README, Fitting)")
     add_consensus_option(p)
     add_guidance_option(p)
+    add_fit_start_option(p)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="DDIM steps (network evaluations)")
     p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--box", type=float, nargs=4, metavar=("X0", "Y0", "X1", "Y1"), default=None,
@@ -94,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = SampleSettings(num_candidates=args.num_candidates, steps=args.steps, seed=args.seed,
                               precision=args.precision, consensus=not args.no_consensus, device=args.device,
                               guidance_scale=args.guidance, guidance_world=args.guidance_world,
-                              orient=not args.no_orient)
+                              orient=not args.no_orient, fit_start=args.fit_start)
     image = load_image(args.photo)
     detector = detector_from(args)
     if args.box is not None:

@@ -67,6 +67,24 @@ def world_to_coco(world_landmarks: np.ndarray | None, n: int) -> np.ndarray | No
     return w[:, list(BLAZEPOSE_TO_COCO17), :3]
 
 
+def fit_crops(keypoints: torch.Tensor, landmarks: torch.Tensor | None, body,
+              config: FitConfig = FitConfig()) -> torch.Tensor:
+    """The body fitted to B people as a model reads them (evaluation's batches).
+
+    keypoints: (B, 17, 3) normalised crop coordinates + confidence. landmarks: (B, 33, 6)
+    the detector's landmark tokens (``engine.data.landmark_tokens``: world x, y, z, ...,
+    found last), or None; a person not found is fitted to the 2D keypoints alone.
+    Returns (B, D) parameters in the diffused layout, cameras for the same crops.
+    """
+    world = None
+    if landmarks is not None:
+        tokens = torch.as_tensor(landmarks, dtype=torch.float32)
+        world = tokens[:, list(BLAZEPOSE_TO_COCO17), :3].clone()
+        world[tokens[:, 0, -1] <= 0] = float("nan")
+    with torch.enable_grad():  # callers often hold no_grad; the fit is an optimisation
+        return fit_bodies(torch.as_tensor(keypoints, dtype=torch.float32), body, world=world, config=config).params
+
+
 def fit_people(
     keypoints_px: np.ndarray,
     boxes: np.ndarray,

@@ -10,6 +10,7 @@ sample``, the sample job, pairs). Both read every knob from one
 from __future__ import annotations
 
 import inspect
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,6 +30,8 @@ from engine.models.param_layout import ParamLayout
 from engine.models.precision import inference_precision
 from engine.models.protocols import Sampler, Scorer
 from engine.models.sample_settings import SampleSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,12 +214,14 @@ def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: S
 
 
 def _start(sampler: Sampler, start_params: torch.Tensor | None, settings: SampleSettings) -> dict:
-    """The sampler's starting-point keywords: none when not asked (any sampler is called
-    as before). Raises ShapeError for a start asked of a sampler that cannot take one."""
+    """The sampler's starting-point keywords: none when not asked, or for a sampler whose
+    ``sample`` takes no start (a plug-in then samples as it always does, from noise)."""
     if start_params is None or settings.fit_start == 0:
         return {}
     if "start" not in inspect.signature(sampler.sample).parameters:
-        raise ShapeError(f"sampler {type(sampler).__name__} cannot start from the fit (its sample() takes no start)")
+        log.info("sampler %s cannot start from the fit (its sample() takes no start): sampling from noise",
+                 type(sampler).__name__)
+        return {}
     return {"start": torch.as_tensor(start_params, dtype=torch.float32).to(sampler.device),
             "start_level": float(settings.fit_start)}
 

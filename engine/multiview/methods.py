@@ -33,7 +33,7 @@ import numpy as np
 from engine.data.landmark_tokens import tokens_of
 from engine.diffusion import DEFAULT_STEPS
 from engine.errors import DataError
-from engine.models.sample_settings import GUIDANCE_WORLD_WEIGHT
+from engine.models.sample_settings import FIT_START, GUIDANCE_WORLD_WEIGHT
 from engine.multiview.joints import to_eval12
 
 METHOD_GROUPS = ("blazepose_world", "fit", "diffusion")
@@ -107,19 +107,19 @@ class DiffusionSampler:
     def __init__(self, model: Any, scorer: Any | None, body: Any, M: int = 20, steps: int = DEFAULT_STEPS,
                  seed: int = 0, precision: str = "fp32", guidance_scale: float = 0.0,
                  guidance_world: float = GUIDANCE_WORLD_WEIGHT, orient: bool = True, with_fit: bool = False,
-                 fit_start: float = 0.0) -> None:
+                 fit_start: float = FIT_START) -> None:
         self.model, self.scorer, self.body = model, scorer, body
         self.M, self.steps, self.seed, self.precision = M, steps, seed, precision
         self.guidance_scale = guidance_scale
         self.guidance_world = guidance_world
         self.orient = orient
-        self.with_fit, self.fit_start = with_fit or fit_start > 0, fit_start
+        self.with_fit, self.fit_start = with_fit, fit_start
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
         """The candidates, sampled in the crop (the sampler takes no camera), turned into
         each camera's axes as the other methods are. With the fit, it is the last
-        candidate of each view (and where the samples start, with ``fit_start``)."""
+        candidate of each view and where the samples start (``fit_start``; 0: from noise)."""
         fits: list[np.ndarray | None] = [None] * len(detections)
         if self.with_fit:
             fits = list(fit_views(self.body, detections, cameras).result.params.numpy())
@@ -171,7 +171,7 @@ def build_methods(
     guidance_world: float = GUIDANCE_WORLD_WEIGHT,
     orient: bool = True,
     with_fit: bool = False,
-    fit_start: float = 0.0,
+    fit_start: float = FIT_START,
 ) -> list[Method]:
     """The methods named in ``groups`` (see ``METHOD_GROUPS``), in that order.
 
@@ -179,8 +179,9 @@ def build_methods(
     guidance_scale: the diffusion sampler's guided sampling (``SampleSettings``; 0 = none).
     guidance_world: its world-landmark weight (``SampleSettings.guidance_world``).
     orient: turn the candidates to face as the world landmarks do (``SampleSettings.orient``).
-    with_fit: add the body fit as each view's last diffusion candidate (as ``adhmr sample``
-    does). fit_start: start the samples from it (``SampleSettings.fit_start``; implies with_fit).
+    with_fit: add the body fit as each view's last diffusion candidate, as ``adhmr sample``
+    does. fit_start: with the fit, start the samples from it noised to this level
+    (``SampleSettings.fit_start``; 0: from pure noise).
     Raises DataError for an unknown name, CheckpointError for an unloadable checkpoint.
     """
     unknown = [g for g in groups if g not in METHOD_GROUPS]

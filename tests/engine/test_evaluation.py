@@ -223,3 +223,19 @@ def test_score_and_sample_commands_can_leave_the_consensus_term_out(setup, tmp_p
         sampled[name] = np.load(tmp_path / name / "candidates.npz")["scores"]
     np.testing.assert_allclose(sampled["without"], sampled["network"], atol=1e-6)
     assert np.abs(sampled["with"] - sampled["network"]).max() > 1e-3
+
+
+def test_the_fit_is_the_last_hypothesis_and_the_samples_start_from_it(setup):
+    folder, _ = setup
+    args = (folder / "base", folder / "scorer", folder / "data.npz")
+    plain = evaluate(*args, S(num_candidates=3), mixed=False, max_images=2)
+    started = evaluate(*args, S(num_candidates=3, fit_start=0.05), mixed=False, max_images=2, with_fit=True)
+    from_noise = evaluate(*args, S(num_candidates=3, fit_start=0.0), mixed=False, max_images=2, with_fit=True)
+
+    assert plain.errors["MPJPE"].shape == (2, 3) and started.errors["MPJPE"].shape == (2, 4)
+    assert started.settings["with_fit"] and started.settings["fit_start"] == 0.05
+    # The fit is the same hypothesis whatever the start; from noise, the samples are the plain ones.
+    np.testing.assert_allclose(started.errors["MPJPE"][:, 3], from_noise.errors["MPJPE"][:, 3], rtol=1e-5)
+    np.testing.assert_allclose(from_noise.errors["MPJPE"][:, :3], plain.errors["MPJPE"], rtol=1e-5)
+    assert not np.allclose(started.errors["MPJPE"][:, :3], plain.errors["MPJPE"])
+    assert "and the fit" in started.to_markdown()

@@ -117,6 +117,7 @@ def test_any_sampler_and_scorer_that_keep_the_protocols_plug_in(models, body):
 def test_samples_started_from_the_fit_stay_near_it_the_nearer_the_lower_the_level(body):
     model = DiffusionHMR.load(body=body)  # the bundled weights: a random net denoises nowhere in particular
     image, keypoints = data.astronaut(), keypoints_in(BOX)
+    # Without a fit given, the default start level changes nothing: from pure noise.
     _, free = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=6, orient=False))
     # Any estimate in the crop's layout stands in for the fit: here a sample of another seed.
     _, other = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=4, seed=9, orient=False))
@@ -128,13 +129,14 @@ def test_samples_started_from_the_fit_stay_near_it_the_nearer_the_lower_the_leve
         moved = model.normalizer.normalize(started.params[0]) - model.normalizer.normalize(fit)
         spread.append(float(moved.norm(dim=-1).mean()))
     assert spread[0] < spread[1] < spread[2]
-    # Unused at level 0, and a sampler that cannot start from an estimate says so.
-    _, off = sample_person(image, BOX, keypoints, model, body, SampleSettings(num_candidates=6, orient=False),
-                           start_params=fit)
+    # Unused at level 0.
+    _, off = sample_person(image, BOX, keypoints, model, body,
+                           SampleSettings(num_candidates=6, orient=False, fit_start=0.0), start_params=fit)
     torch.testing.assert_close(off.params, free.params)
-    with pytest.raises(ShapeError, match="cannot start from the fit"):
-        sample_person(image, BOX, keypoints, MeanSampler(fit[0]), body, SampleSettings(fit_start=0.2),
-                      start_params=fit)
+    # A plug-in sampler that cannot start from an estimate samples as it always does.
+    _, plugin = sample_person(image, BOX, keypoints, MeanSampler(fit[0] + 1), body, SampleSettings(fit_start=0.2),
+                              start_params=fit)
+    assert torch.equal(plugin.params[0, 0], fit[0] + 1)
     with pytest.raises(ShapeError, match="start"):
         sample_person(image, BOX, keypoints, model, body, SampleSettings(fit_start=0.2), start_params=fit[:, :9])
 

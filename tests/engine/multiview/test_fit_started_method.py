@@ -12,9 +12,9 @@ from engine.multiview.methods import build_methods
 def test_the_fit_is_the_last_candidate_and_the_samples_started_from_it_stay_near_it():
     image = data.astronaut()
     detection = PoseDetector().detect(image)
-    fit_method, free = build_methods(("fit", "diffusion"), M=4, with_fit=True)
-    (started,) = build_methods(("diffusion",), M=4, fit_start=0.05)
-    assert started.with_fit  # a start needs the fit, so it is always a candidate then
+    fit_method, free = build_methods(("fit", "diffusion"), M=4, with_fit=True, fit_start=0.0)
+    (started,) = build_methods(("diffusion",), M=4, with_fit=True)
+    assert started.fit_start == 0.05  # the default
 
     (fit,) = fit_method.predict([image], [detection])
     (a,) = free.predict([image], [detection])

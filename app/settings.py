@@ -17,7 +17,7 @@ import platformdirs
 from PyQt6.QtCore import QByteArray, QSettings
 
 from engine.diffusion import DEFAULT_STEPS
-from engine.models.sample_settings import SampleSettings
+from engine.models.sample_settings import FIT_START, SampleSettings
 from engine.plugins import BUILTIN_SAMPLER, BUILTIN_SCORER
 
 APP_NAME = "adhmr-studio"
@@ -58,6 +58,8 @@ class Preferences:
     guidance_scale: guided sampling's step size (``SampleSettings.guidance_scale``; 0 = off).
     orient_candidates: turn candidates to face as the detector's world landmarks do
         (``SampleSettings.orient``).
+    fit_start: start the samples from the person's body fit noised to this level
+        (``SampleSettings.fit_start``; 0 = from noise).
     sampler / scorer_model: the models by plug-in name (``engine.plugins``): the built-in
     ones, or another package's; a plug-in gets the checkpoint setting when it is a file.
     """
@@ -77,6 +79,7 @@ class Preferences:
     show_keypoints: bool = True
     guidance_scale: float = 0.0
     orient_candidates: bool = True
+    fit_start: float = FIT_START
 
     def sample_settings(self, seed: int, num_candidates: int | None = None) -> SampleSettings:
         """The engine's sampling settings these preferences ask for (precision and
@@ -84,7 +87,8 @@ class Preferences:
         return SampleSettings(num_candidates=self.sample_count if num_candidates is None else num_candidates,
                               steps=self.sampler_steps, seed=seed, precision=self.precision,
                               consensus=self.sample_consensus, device=self.device,
-                              guidance_scale=self.guidance_scale, orient=self.orient_candidates)
+                              guidance_scale=self.guidance_scale, orient=self.orient_candidates,
+                              fit_start=self.fit_start)
 
 
 class AppSettings:

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 
 from app.settings import Preferences
 from engine.diffusion import DEFAULT_STEPS
+from engine.models.sample_settings import FIT_START
 from engine.plugins import sampler_names, scorer_names
 
 
@@ -172,6 +173,15 @@ class SettingsDialog(QDialog):
         self.orient.setChecked(prefs.orient_candidates)
         self.orient.setToolTip("Each candidate is turned about its hips onto the pose detector's world landmarks and "
                                "its camera re-fitted; pose and shape stay as sampled (off: exactly as sampled)")
+        self.fit_start = QDoubleSpinBox()
+        self.fit_start.setRange(0.0, 1.0)
+        self.fit_start.setSingleStep(0.05)
+        self.fit_start.setDecimals(3)
+        self.fit_start.setValue(prefs.fit_start)
+        self.fit_start.setSpecialValueText("Off (from noise)")
+        self.fit_start.setToolTip(f"The samples start from the person's body fit noised to this fraction of the "
+                                  f"schedule, so they refine it (default {FIT_START:g}, chosen on real footage; "
+                                  "costs a fit, about a second; 0: from pure noise; see README, Starting from the fit)")
         sampling_box = QGroupBox("Candidates")
         sampling_form = QFormLayout(sampling_box)
         sampling_form.addRow("Device", self.device)
@@ -180,6 +190,7 @@ class SettingsDialog(QDialog):
         sampling_form.addRow("Sampler steps", self.steps)
         sampling_form.addRow("Guidance", self.guidance)
         sampling_form.addRow("Orientation", self.orient)
+        sampling_form.addRow("Start from the fit", self.fit_start)
         sampling_form.addRow("Precision", self.precision)
         sampling_form.addRow("Scoring", self.consensus)
 
@@ -221,6 +232,7 @@ class SettingsDialog(QDialog):
             sample_consensus=self.consensus.isChecked(),
             guidance_scale=self.guidance.value(),
             orient_candidates=self.orient.isChecked(),
+            fit_start=self.fit_start.value(),
             sampler=str(self.sampler_model.currentData()),
             scorer_model=str(self.scorer_model.currentData()),
         )

@@ -213,12 +213,17 @@ def _guidance(sampler: Sampler, body: BodyModel, crops: PersonCrops, settings: S
                                              landmarks=crops.landmarks, world_weight=settings.guidance_world)}
 
 
+def can_start(sampler: Sampler) -> bool:
+    """Whether the sampler's ``sample`` can start from an estimate (takes ``start``)."""
+    return "start" in inspect.signature(sampler.sample).parameters
+
+
 def _start(sampler: Sampler, start_params: torch.Tensor | None, settings: SampleSettings) -> dict:
     """The sampler's starting-point keywords: none when not asked, or for a sampler whose
     ``sample`` takes no start (a plug-in then samples as it always does, from noise)."""
     if start_params is None or settings.fit_start == 0:
         return {}
-    if "start" not in inspect.signature(sampler.sample).parameters:
+    if not can_start(sampler):
         log.info("sampler %s cannot start from the fit (its sample() takes no start): sampling from noise",
                  type(sampler).__name__)
         return {}

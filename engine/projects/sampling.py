@@ -26,7 +26,7 @@ from engine.image_io import load_image
 from engine.models.candidates import Candidates, decode_candidates
 from engine.models.param_layout import ParamLayout
 from engine.models.protocols import Sampler, Scorer
-from engine.models.sample_and_score import sample_person
+from engine.models.sample_and_score import can_start, sample_person
 from engine.models.sample_settings import SampleSettings
 from engine.progress import CancelFn, ProgressEvent, ProgressFn, check_cancel, never_cancel, no_progress
 from engine.projects.checkpoints import resolve_checkpoint
@@ -187,11 +187,13 @@ def store_person_samples(
     """Sample, decode and score one stored person, measure the candidates against its
     label (when it has one) and store them as a sample run.
 
+    With ``settings.fit_start`` > 0 the samples start from the person's body fit (fitted
+    here, about a second; README, Starting from the fit); the fit is not stored as a candidate.
     image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
     Raises JobCancelled (checked after sampling: a cancelled run stores nothing).
     """
     _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer,
-                               landmarks=tokens_of(person))
+                               landmarks=tokens_of(person), start_params=person_fit(person, model, body, settings))
     check_cancel(should_cancel)
     cands = sampled.candidates
     assert cands is not None  # sample_person keeps them
@@ -206,3 +208,21 @@ def store_person_samples(
         checkpoint_id=checkpoint_id, scores=scores, errors=errors,
     )
     return run_id, cands
+
+
+def person_fit(person: PersonRecord, model: Sampler, body: BodyModel, settings: SampleSettings) -> torch.Tensor | None:
+    """(1, D) the stored person's body fit, to start the samples from; None when the
+    settings do not start from a fit, the sampler cannot, or the person cannot be fitted
+    (logged: the samples then start from noise)."""
+    if settings.fit_start == 0 or not can_start(model):
+        return None
+    from engine.fitting import fit_people
+
+    world = None if person.world_landmarks is None else np.asarray(person.world_landmarks, np.float32)[None]
+    try:
+        fit = fit_people(np.asarray(person.keypoints, np.float32)[None], np.asarray(person.box, np.float32)[None],
+                         body, world_landmarks=world)
+    except AdhmrError as e:
+        log.warning("person %d: sampled from noise, not from a fit (%s)", person.id, e)
+        return None
+    return fit.result.params

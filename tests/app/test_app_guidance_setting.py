@@ -27,3 +27,17 @@ def test_orientation_setting_persists_and_reaches_the_sampler(qtbot, make_window
     again = make_window()
     assert not again.state.prefs.sample_settings(seed=0).orient
     assert not again.open_settings().orient.isChecked()
+
+
+def test_fit_start_setting_persists_and_reaches_the_sampler(qtbot, make_window):
+    w = make_window()
+    dialog = w.open_settings()
+    assert dialog.fit_start.value() == 0.05  # the default, chosen on real footage
+    assert w.state.prefs.sample_settings(seed=0).fit_start == 0.05
+    dialog.fit_start.setValue(0.0)
+    assert dialog.fit_start.text() == "Off (from noise)"
+    dialog.accept()
+    w.close()
+    again = make_window()
+    assert again.state.prefs.sample_settings(seed=0).fit_start == 0.0
+    assert again.open_settings().fit_start.value() == 0.0

@@ -13,7 +13,7 @@ from engine.params import ParamSpec
 
 KIND = "eval"
 NO_SCORER = ("none", "off", "false")
-SETTINGS = ("num_candidates", "steps", "seed", "consensus", "device")
+SETTINGS = ("num_candidates", "steps", "seed", "consensus", "fit_start", "device")
 
 
 def param_specs() -> tuple[ParamSpec, ...]:
@@ -27,6 +27,8 @@ def param_specs() -> tuple[ParamSpec, ...]:
         ParamSpec("max_images", "int", None, "evaluate at most this many images (empty: all)", optional=True,
                   ge=1),
         ParamSpec("batch_size", "int", 8, "people per batch", ge=1),
+        ParamSpec("fit", "bool", False, "fit each person's body and add it as the last hypothesis, the samples "
+                  "starting from it (fit_start), as adhmr eval --fit"),
     )
 
 
@@ -50,7 +52,7 @@ def run(params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     result = evaluate(
         base.path, scorer, data or dataset_file(ctx, dataset), settings, top_k=v["top_k"],
         max_images=v["max_images"], batch_size=v["batch_size"], use_scorer=use_scorer,
-        progress=ctx.report, should_cancel=ctx.should_cancel,
+        progress=ctx.report, should_cancel=ctx.should_cancel, with_fit=v["fit"],
     )
     report = ctx.state_dir / "report.md"
     report.write_text(result.to_markdown() + "\n", encoding="utf-8")

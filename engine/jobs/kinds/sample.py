@@ -10,7 +10,7 @@ from engine.jobs.registry import register_job
 from engine.params import ParamSpec
 
 KIND = "sample"
-SETTINGS = ("num_candidates", "steps", "seed", "consensus", "device")
+SETTINGS = ("num_candidates", "steps", "seed", "consensus", "fit_start", "device")
 
 
 def param_specs() -> tuple[ParamSpec, ...]:

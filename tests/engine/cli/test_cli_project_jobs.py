@@ -25,8 +25,11 @@ def project(tmp_path):
 
 def _adhmr(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # A shell starts background commands with SIGINT ignored, and Python then leaves Ctrl+C
+    # ignored too: give the child the default disposition, as a terminal would.
     return subprocess.Popen([sys.executable, "-m", "engine.cli", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_running(path: Path, timeout: float = 60.0) -> int:

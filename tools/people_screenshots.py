@@ -6,9 +6,10 @@ Usage (from the repository root):
 Photos: scikit-image's astronaut (public domain), frame 30 of camera 1 of Pose2Sim's
 Demo_SinglePerson (BSD-3-Clause; fetched as benchmarks/bench_real.py does), and the
 synthetic STREET and TWO_PEOPLE composites. Every person the detector finds is sampled
-with the default (or given) models through ``sample_image``, the path ``adhmr sample``
-takes, and the scorer's top candidate of each is drawn, coloured by its score, with
-the person's detected keypoints and crop.
+with the default (or given) models through ``sample_image`` as ``adhmr sample`` does it
+(the body fit of each person the last candidate and the samples' start), and the
+scorer's top candidate of each is drawn, coloured by its score, with the person's
+detected keypoints and crop.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from engine.data.landmark_tokens import tokens_of  # noqa: E402
 from engine.data.synth import SynthBody  # noqa: E402
 from engine.data.synth.composite import STREET, TWO_PEOPLE, scene  # noqa: E402
 from engine.detect import PoseDetector  # noqa: E402
+from engine.fitting import fit_detected  # noqa: E402
 from engine.image_io import save_image  # noqa: E402
 from engine.models.diffusion_hmr import DiffusionHMR  # noqa: E402
 from engine.models.pipeline import render_overlay, sample_image  # noqa: E402
@@ -48,10 +50,12 @@ def pose2sim_frame() -> np.ndarray:
 
 def best_of_everyone(image: np.ndarray, detector, model, scorer, body, M: int) -> np.ndarray:
     canvas = image
-    for person in detector.detect_all(image).persons:
+    persons = detector.detect_all(image).persons
+    fits = fit_detected(persons, body).result.params.numpy()
+    for person, fit in zip(persons, fits):
         result = sample_image(image, model, SampleSettings(num_candidates=M, precision="fp32"), box=person.box,
                               keypoints=np.asarray(person.keypoints), scorer=scorer, body=body,
-                              landmarks=tokens_of(person))
+                              landmarks=tokens_of(person), extra=(("fit", fit),))
         canvas = render_overlay(dataclasses.replace(result, image=canvas), body.faces, top_k=1)
     return canvas
 

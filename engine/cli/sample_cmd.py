@@ -130,16 +130,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _fits(people: list, body) -> list:
     """The body fitted to each detected person (all in one batch): (D,) parameters each."""
-    import numpy as np
+    from engine.fitting import fit_detected
 
-    from engine.fitting import fit_people
-
-    dets = [det for _, det in people]
-    world = np.stack([np.full((33, 3), np.nan) if d.world_landmarks is None else np.asarray(d.world_landmarks)
-                      for d in dets])
-    fit = fit_people(np.stack([d.keypoints for d in dets]), np.stack([d.box for d in dets]), body,
-                     world_landmarks=world)
-    return list(fit.result.params.numpy())
+    return list(fit_detected([det for _, det in people], body).result.params.numpy())
 
 
 def _people(args: argparse.Namespace, detector, image) -> list:

@@ -7,8 +7,9 @@ decodes, scores and draws exactly like a sampled candidate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -65,6 +66,17 @@ def world_to_coco(world_landmarks: np.ndarray | None, n: int) -> np.ndarray | No
     if w.shape[0] != n or w.shape[1:] != (NUM_BLAZEPOSE, 3) and w.shape[1:] != (NUM_BLAZEPOSE, 4):
         raise ShapeError(f"world landmarks: expected ({n}, 33, 3) metres, got {w.shape}")
     return w[:, list(BLAZEPOSE_TO_COCO17), :3]
+
+
+def fit_detected(people: Sequence[Any], body, focal_px: np.ndarray | None = None) -> PeopleFit:
+    """``fit_people`` for N people as the detector gives them (a ``PersonDetection``, a
+    stored person: anything with ``keypoints`` (17, 3) px + confidence, ``box`` (4,) px and
+    ``world_landmarks`` (33, 3) metres or None), all in one batch. focal_px: (N,) or None."""
+    world = np.stack([np.full((NUM_BLAZEPOSE, 3), np.nan) if w is None else np.asarray(w, np.float64)[:, :3]
+                      for w in (getattr(p, "world_landmarks", None) for p in people)])
+    return fit_people(np.stack([np.asarray(p.keypoints, np.float64) for p in people]),
+                      np.stack([np.asarray(p.box, np.float64) for p in people]), body, world_landmarks=world,
+                      focal_px=focal_px)
 
 
 def fit_crops(keypoints: torch.Tensor, landmarks: torch.Tensor | None, body,

@@ -90,13 +90,10 @@ class BodyFit:
 def fit_views(body: Any, detections: Sequence[Any], cameras: Sequence[Any] | None) -> Any:
     """The body fitted to each view's detected person, all views in one batch, with each
     camera's focal length when known (a ``PeopleFit``)."""
-    from engine.fitting import fit_people
+    from engine.fitting import fit_detected
 
     focal = None if cameras is None else np.array([(c.K[0, 0] + c.K[1, 1]) / 2 for c in cameras])
-    return fit_people(
-        np.stack([d.keypoints for d in detections]), np.array([d.box for d in detections]), body,
-        world_landmarks=np.stack([d.world_landmarks for d in detections]), focal_px=focal,
-    )
+    return fit_detected(detections, body, focal_px=focal)
 
 
 class DiffusionSampler:

@@ -216,12 +216,10 @@ def person_fit(person: PersonRecord, model: Sampler, body: BodyModel, settings: 
     (logged: the samples then start from noise)."""
     if settings.fit_start == 0 or not can_start(model):
         return None
-    from engine.fitting import fit_people
+    from engine.fitting import fit_detected
 
-    world = None if person.world_landmarks is None else np.asarray(person.world_landmarks, np.float32)[None]
     try:
-        fit = fit_people(np.asarray(person.keypoints, np.float32)[None], np.asarray(person.box, np.float32)[None],
-                         body, world_landmarks=world)
+        fit = fit_detected([person], body)
     except AdhmrError as e:
         log.warning("person %d: sampled from noise, not from a fit (%s)", person.id, e)
         return None

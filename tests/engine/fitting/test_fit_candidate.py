@@ -1,6 +1,7 @@
 """The fit as a candidate: appended after the sampled ones, scored with them, marked as such."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -49,9 +50,13 @@ def test_the_fit_is_scored_with_the_sampled_candidates(astronaut, tiny, body):
     seen = det.keypoints[:, 2] > 0.5
     err = np.linalg.norm(c.keypoints_px[0, 3].numpy()[seen] - det.keypoints[seen, :2], axis=-1)
     assert err.mean() < 0.05 * max(det.box[2] - det.box[0], det.box[3] - det.box[1]), err
-    # The sampled ones are what sampling alone gives: the fit is only appended.
+    # By default the samples start from the fit; with fit_start 0 they are what sampling
+    # alone gives, and the fit is only appended.
     alone = sample_image(image, tiny, settings, box=tuple(det.box), keypoints=det.keypoints, body=body)
-    torch.testing.assert_close(alone.candidates.params[0], c.params[0, :3])
+    assert not torch.allclose(alone.candidates.params[0], c.params[0, :3])
+    appended = sample_image(image, tiny, replace(settings, fit_start=0.0), box=tuple(det.box),
+                            keypoints=det.keypoints, body=body, extra=(("fit", fit.result.params[0].numpy()),))
+    torch.testing.assert_close(alone.candidates.params[0], appended.candidates.params[0, :3])
 
 
 def test_adhmr_sample_adds_the_fit_unless_told_not_to(astronaut, tiny, tmp_path, capsys, monkeypatch):

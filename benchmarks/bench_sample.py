@@ -6,8 +6,9 @@ Usage (from the repository root):
 
 Uses the default checkpoints when they exist, else default-size models with random
 weights (same cost). The person is found by the real detector on scikit-image's
-astronaut, and the total row is ``sample_image``'s whole path (detector included), what
-``adhmr sample`` and the app run. Prints a markdown table of median milliseconds per stage after
+astronaut; the first total row is ``sample_image``'s whole path (detector included)
+sampling from noise, the second ``adhmr sample``'s default, which also fits the person
+and starts the samples from the fit (README, Starting from the fit). Prints a markdown table of median milliseconds per stage after
 warm-up, the network FLOPs of each stage (torch.utils.flop_counter), and the time those
 FLOPs would take at the GFLOP/s this machine reaches on a large float32 matmul.
 
@@ -38,6 +39,7 @@ from engine.data.landmark_tokens import tokens_of
 from engine.detect import PoseDetector
 from engine.diffusion import DEFAULT_STEPS
 from engine.errors import CheckpointError
+from engine.fitting import fit_detected
 from engine.models.candidates import decode_candidates
 from engine.models.consensus import mean_sibling_distance
 from engine.models.diffusion_hmr import DiffusionHMR
@@ -144,7 +146,16 @@ def main() -> None:
     def everything() -> None:
         sample_image(image, model, settings, detector=detector, scorer=scorer, body=body)
 
-    stages.append(("total: detect, sample, decode, score (adhmr sample's path)", everything))
+    stages.append(("total: detect, sample from noise, decode, score (`--fit-start 0`)", everything))
+    stages.append(("fit the person (the samples' start)", lambda: fit_detected([person], body)))
+
+    def from_the_fit() -> None:
+        found = detector.detect(image)
+        fit = fit_detected([found], body).result.params[0].numpy()
+        sample_image(image, model, settings, keypoints=np.asarray(found.keypoints, np.float32), box=tuple(found.box),
+                     scorer=scorer, body=body, landmarks=tokens_of(found), extra=(("fit", fit),))
+
+    stages.append(("total: detect, fit, sample from the fit, decode, score (adhmr sample's default)", from_the_fit))
     rate = matmul_gflops()
     cfg = model.config
     print(

@@ -93,8 +93,7 @@ def fit_crops(keypoints: torch.Tensor, landmarks: torch.Tensor | None, body,
         tokens = torch.as_tensor(landmarks, dtype=torch.float32)
         world = tokens[:, list(BLAZEPOSE_TO_COCO17), :3].clone()
         world[tokens[:, 0, -1] <= 0] = float("nan")
-    with torch.enable_grad():  # callers often hold no_grad; the fit is an optimisation
-        return fit_bodies(torch.as_tensor(keypoints, dtype=torch.float32), body, world=world, config=config).params
+    return fit_bodies(torch.as_tensor(keypoints, dtype=torch.float32), body, world=world, config=config).params
 
 
 def fit_people(

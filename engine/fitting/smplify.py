@@ -124,6 +124,7 @@ def _check(keypoints: torch.Tensor, world: torch.Tensor | None) -> None:
         raise ShapeError(f"world points: expected ({keypoints.shape[0]}, 17, 3), got {tuple(world.shape)}")
 
 
+@torch.enable_grad()  # an optimisation, whatever grad mode the caller holds
 def fit_bodies(
     keypoints: torch.Tensor,
     body,

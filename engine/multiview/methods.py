@@ -82,8 +82,8 @@ class BodyFit:
 
     def predict(self, images: Sequence[np.ndarray], detections: Sequence[Any],
                 cameras: Sequence[Any] | None = None) -> list[Prediction]:
-        keypoints = fit_views(self.body, detections, cameras).candidates(self.body, with_vertices=False)
-        points = _into_cameras(to_eval12(keypoints.keypoints3d[:, 0].numpy().astype(np.float64)), detections, cameras)
+        fitted = fit_views(self.body, detections, cameras).candidates(self.body, with_vertices=False)
+        points = _into_cameras(to_eval12(fitted.keypoints3d[:, 0].numpy().astype(np.float64)), detections, cameras)
         return [Prediction(p[None]) for p in points]
 
 

@@ -213,11 +213,16 @@ def store_person_samples(
 def person_fit(person: PersonRecord, model: Sampler, body: BodyModel, settings: SampleSettings) -> torch.Tensor | None:
     """(1, D) the stored person's body fit, to start the samples from; None when the
     settings do not start from a fit, the sampler cannot, or the person cannot be fitted
-    (logged: the samples then start from noise)."""
+    (fewer than ``MIN_KEYPOINTS`` confident keypoints, a bad box; logged: the samples
+    then start from noise)."""
     if settings.fit_start == 0 or not can_start(model):
         return None
     from engine.fitting import fit_detected
+    from engine.projects.fitting import MIN_KEYPOINTS
 
+    if int((np.asarray(person.keypoints)[:, 2] > 0).sum()) < MIN_KEYPOINTS:
+        log.info("person %d: too few keypoints to fit, sampled from noise", person.id)
+        return None
     try:
         fit = fit_detected([person], body)
     except AdhmrError as e:

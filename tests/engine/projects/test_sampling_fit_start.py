@@ -1,6 +1,8 @@
 """A project's samples (the app's Sample action, the sample job) start from each
 person's body fit, as ``adhmr sample``'s do."""
 
+import dataclasses
+
 import torch
 from project_files import write_dataset
 
@@ -34,3 +36,13 @@ def test_stored_samples_start_from_the_persons_fit_unless_told_not_to(project, t
     assert spread(near) < 0.6 * spread(far)
     assert near.num_hypotheses == far.num_hypotheses == 4  # the fit is a start, not a stored candidate
     assert not torch.allclose(near.params, far.params)
+
+
+def test_a_person_with_too_few_keypoints_is_sampled_from_noise(project, tmp_path, body):
+    path, _ = write_dataset(tmp_path / "src", "spin", 1, body)
+    import_dataset(project, [path], name="d", body=body)
+    ((_, person),) = dataset_persons(project, "d")
+    hidden = person.keypoints.copy()
+    hidden[3:, 2] = 0.0  # three keypoints left: too little to place a body
+    model = DiffusionHMR.load(body=body)
+    assert person_fit(dataclasses.replace(person, keypoints=hidden), model, body, SampleSettings()) is None

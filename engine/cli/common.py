@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 DEVICE_HELP = "auto (CUDA when available), cpu, cuda, cuda:1, ..."
 THREADS_HELP = "CPU threads for torch (default: torch's choice; 1 is faster on a CPU other programs keep busy)"
@@ -51,6 +52,21 @@ def hypotheses(text: str) -> int:
             f"{value} candidates is outside 1..{MAX_HYPOTHESES} (memory grows with M; sample in several runs "
             "with different --seed for more)")
     return value
+
+
+def fraction(what: str) -> Callable[[str], float]:
+    """argparse type for a number in [0, 1] named ``what`` in its usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: a number in [0, 1]") from None
+        if not 0 <= value <= 1:
+            raise argparse.ArgumentTypeError(f"{what} {text} must be in [0, 1]")
+        return value
+
+    return parse
 
 
 def threads_count(text: str) -> int:

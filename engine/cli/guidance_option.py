@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from engine.cli.common import fraction
+
 
 def guidance_scale(text: str) -> float:
     """argparse type for --guidance: a finite number >= 0 (usage error otherwise)."""
@@ -34,22 +36,11 @@ def add_guidance_option(p: argparse.ArgumentParser) -> None:
                         "world landmarks do, camera re-fitted; engine.models.orientation)")
 
 
-def fit_start_level(text: str) -> float:
-    """argparse type for --fit-start: a number in [0, 1] (usage error otherwise)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid fit start {text!r}: a number in [0, 1]") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"fit start {text} must lie in [0, 1]")
-    return value
-
-
 def add_fit_start_option(p: argparse.ArgumentParser) -> None:
     """--fit-start LEVEL; see README, Starting from the fit."""
     from engine.models.sample_settings import SampleSettings
 
     default = SampleSettings().fit_start
-    p.add_argument("--fit-start", type=fit_start_level, default=default, metavar="LEVEL",
+    p.add_argument("--fit-start", type=fraction("fit start"), default=default, metavar="LEVEL",
                    help="start the samples from the body fit noised to this fraction of the diffusion schedule, "
                         f"so they refine it (default {default:g}; 0 = from pure noise; needs the fit)")

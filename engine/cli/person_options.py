@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from engine.cli.common import fraction
+
 # Mirrors engine.detect's defaults without importing the detector at parse time.
 DEFAULT_MIN_SIZE = 48.0
 DEFAULT_MIN_SCORE = 0.5
@@ -20,21 +22,11 @@ def _size(text: str) -> float:
     return value
 
 
-def _score(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid score {text!r}: a number in [0, 1]") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"score {text} must be in [0, 1]")
-    return value
-
-
 def add_person_thresholds(p: argparse.ArgumentParser) -> None:
     """--min-size and --min-score."""
     p.add_argument("--min-size", type=_size, default=DEFAULT_MIN_SIZE, metavar="PX",
                    help=f"skip people whose box's longer side is under PX pixels (default {DEFAULT_MIN_SIZE:g})")
-    p.add_argument("--min-score", type=_score, default=DEFAULT_MIN_SCORE, metavar="S",
+    p.add_argument("--min-score", type=fraction("score"), default=DEFAULT_MIN_SCORE, metavar="S",
                    help=f"skip people the detector is less sure of than S, 0-1 (default {DEFAULT_MIN_SCORE:g})")
 
 

@@ -22,6 +22,9 @@ MISSING_CUDA = "cuda:99" if torch.cuda.is_available() else "cuda"
     (["clean", "--data", "d.npz", "--out", "o.npz", "--device", "bogus"], "unknown device"),
     (["sample", "p.png", "--out", "o", "-M", "20000"], "outside 1..1000"),
     (["sample", "p.png", "--out", "o", "-M", "0"], "outside 1..1000"),
+    (["sample", "p.png", "--out", "o", "--fit-start", "2"], "fit start 2 must be in [0, 1]"),
+    (["eval", "--data", "d.npz", "--fit", "--fit-start", "half"], "invalid fit start 'half'"),
+    (["eval-multiview", "c.qca.txt", "v.mp4", "--fit-start", "-0.1"], "must be in [0, 1]"),
 ])
 def test_usage_error_in_one_line(argv, words, capsys):
     with pytest.raises(SystemExit) as e:

@@ -192,8 +192,9 @@ def store_person_samples(
     image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
     Raises JobCancelled (checked after sampling: a cancelled run stores nothing).
     """
+    start = person_fit(person, model, body, settings)
     _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer,
-                               landmarks=tokens_of(person), start_params=person_fit(person, model, body, settings))
+                               landmarks=tokens_of(person), start_params=start)
     check_cancel(should_cancel)
     cands = sampled.candidates
     assert cands is not None  # sample_person keeps them
@@ -206,6 +207,7 @@ def store_person_samples(
     run_id = add_sample_run(
         project, person.id, sampled.params[0].numpy(), seed=settings.seed, steps=settings.steps,
         checkpoint_id=checkpoint_id, scores=scores, errors=errors,
+        fit_start=0.0 if start is None else float(settings.fit_start),
     )
     return run_id, cands
 

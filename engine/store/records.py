@@ -141,7 +141,12 @@ class CheckpointRecord:
 
 @dataclass(frozen=True)
 class SampleRunRecord:
-    """M hypotheses sampled for one person with one checkpoint, seed and step count."""
+    """M hypotheses sampled for one person with one checkpoint, seed and step count.
+
+    fit_start: the level the samples started from the person's body fit at
+    (``SampleSettings.fit_start``; 0 = from noise), None for runs stored before it was
+    recorded (sampled from noise).
+    """
 
     id: int
     person_id: int
@@ -150,6 +155,7 @@ class SampleRunRecord:
     m: int
     steps: int
     created_at: datetime
+    fit_start: float | None = None
 
     @classmethod
     def of(cls, row: s.SampleRun) -> SampleRunRecord:
@@ -161,6 +167,7 @@ class SampleRunRecord:
             row.m,
             row.steps,
             utc(row.created_at),
+            row.fit_start,
         )
 
 

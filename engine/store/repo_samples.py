@@ -77,12 +77,15 @@ def add_sample_run(
     checkpoint_id: int | None = None,
     scores: ArrayLike | None = None,
     errors: Mapping[str, ArrayLike] | None = None,
+    fit_start: float | None = None,
 ) -> int:
     """Store M sampled hypotheses of one person as a run.
 
     params: (M, D) parameter vectors. scores: (M,) scorer outputs or None.
     errors: optional {metric name: (M,) array} (``engine.metric_registry``: mpjpe,
         pa_mpjpe, pve in mm, or any other registered metric).
+    fit_start: the level the samples started from the person's fit at (0: from noise),
+        None when unknown.
     Returns the run id; candidate i gets index i.
     """
     arr = np.asarray(params)
@@ -100,7 +103,7 @@ def add_sample_run(
         if checkpoint_id is not None:
             get_row(session, Checkpoint, checkpoint_id)
         run = SampleRun(
-            person_id=person_id, checkpoint_id=checkpoint_id, seed=seed, m=m, steps=steps
+            person_id=person_id, checkpoint_id=checkpoint_id, seed=seed, m=m, steps=steps, fit_start=fit_start
         )
         session.add(run)
         session.flush()

@@ -28,6 +28,9 @@ class SampleRun(Base):
     m: Mapped[int]
     steps: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The level the samples started from the person's fit at (0: from noise; null: a run
+    # made before this was recorded, from noise).
+    fit_start: Mapped[float | None]
 
 
 class Candidate(Base):

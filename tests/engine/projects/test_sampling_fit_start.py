@@ -11,6 +11,7 @@ from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.sample_settings import SampleSettings
 from engine.projects import import_dataset
 from engine.projects.sampling import dataset_persons, person_fit, store_person_samples
+from engine.store import sample_runs_of_person
 
 
 def test_stored_samples_start_from_the_persons_fit_unless_told_not_to(project, tmp_path, body):
@@ -26,8 +27,11 @@ def test_stored_samples_start_from_the_persons_fit_unless_told_not_to(project, t
     assert person_fit(person, model, body, free) is None
 
     image = load_image(image_path)
-    _, near = store_person_samples(project, image, person, model, body, started, None)
-    _, far = store_person_samples(project, image, person, model, body, free, None)
+    near_run, near = store_person_samples(project, image, person, model, body, started, None)
+    far_run, far = store_person_samples(project, image, person, model, body, free, None)
+    # Each run records how it started.
+    runs = {r.id: r.fit_start for r in sample_runs_of_person(project, person.id)}
+    assert runs == {near_run: 0.05, far_run: 0.0}
 
     def spread(cands) -> float:
         moved = model.normalizer.normalize(cands.params[0]) - model.normalizer.normalize(fit)

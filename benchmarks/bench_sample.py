@@ -8,9 +8,10 @@ Uses the default checkpoints when they exist, else default-size models with rand
 weights (same cost). The person is found by the real detector on scikit-image's
 astronaut; the first total row is ``sample_image``'s whole path (detector included)
 sampling from noise, the second ``adhmr sample``'s default, which also fits the person
-and starts the samples from the fit (README, Starting from the fit). Prints a markdown table of median milliseconds per stage after
-warm-up, the network FLOPs of each stage (torch.utils.flop_counter), and the time those
-FLOPs would take at the GFLOP/s this machine reaches on a large float32 matmul.
+and starts the samples from the fit (README, Starting from the fit). Prints a markdown
+table of median milliseconds per stage after warm-up, the network FLOPs of each stage
+(torch.utils.flop_counter), and the time those FLOPs would take at the GFLOP/s this
+machine reaches on a large float32 matmul.
 
 FLOPs are counted with PyTorch's fused transformer-encoder fast path (used by the
 scorer) switched off: the FLOP counter does not see inside it.

@@ -65,6 +65,15 @@ def ddim_timesteps(T: int, steps: int, start: int | None = None) -> list[int]:
     return [int(round(top - k * top / steps)) - 1 for k in range(steps)]
 
 
+def start_timestep(T: int, level: float) -> int:
+    """The timestep a fraction ``level`` in (0, 1] of the way through a T-step schedule
+    (1: T - 1, pure noise): where ``ddim_sample`` noises an ``x_start`` to.
+    Raises ShapeError for a level outside (0, 1]."""
+    if not 0.0 < float(level) <= 1.0:
+        raise ShapeError(f"start level must lie in (0, 1], got {level}")
+    return max(0, int(round(float(level) * T)) - 1)
+
+
 def ddim_sample(
     eps_fn: EpsFn,
     schedule: NoiseSchedule,

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from engine.body.model import RESOURCES, BodyModel
-from engine.diffusion import DEFAULT_STEPS, ddim_sample, forward_noise, linear_schedule
+from engine.diffusion import DEFAULT_STEPS, ddim_sample, forward_noise, linear_schedule, start_timestep
 from engine.errors import CheckpointError, ShapeError
 from engine.models import losses
 from engine.models.checkpoint import body_signature, checkpoint_paths, load_checkpoint, save_checkpoint
@@ -311,18 +311,13 @@ class DiffusionHMR(nn.Module):
 
     def _start(self, start: torch.Tensor | None, level: float, B: int, M: int
                ) -> tuple[torch.Tensor | None, int | None]:
-        """``sample``'s starting point: (B * M, D) normalised rows and the timestep, or
-        (None, None) to start from pure noise."""
+        """``sample``'s start: (B * M, D) normalised rows and the timestep, or (None, None)."""
         if start is None:
             return None, None
-        if not 0.0 < float(level) <= 1.0:
-            raise ShapeError(f"start_level must lie in (0, 1], got {level}")
-        D = self.layout.dim
-        if tuple(start.shape) != (B, D):
-            raise ShapeError(f"start: expected ({B}, {D}) parameters, got {tuple(start.shape)}")
-        T = self.schedule.num_timesteps
+        if tuple(start.shape) != (B, self.layout.dim):
+            raise ShapeError(f"start: expected ({B}, {self.layout.dim}) parameters, got {tuple(start.shape)}")
         rows = self.normalizer.normalize(start.to(self.device, torch.float32)).repeat_interleave(M, dim=0)
-        return rows, max(0, int(round(float(level) * T)) - 1)
+        return rows, start_timestep(self.schedule.num_timesteps, level)
 
     # ------------------------------------------------------------- checkpoints
 

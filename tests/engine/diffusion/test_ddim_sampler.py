@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from engine.diffusion.ddim import ddim_sample, ddim_timesteps
+from engine.diffusion.ddim import ddim_sample, ddim_timesteps, start_timestep
 from engine.diffusion.schedule import linear_schedule
 from engine.errors import ShapeError
 
@@ -136,3 +136,7 @@ def test_a_bad_start_is_refused():
         ddim_timesteps(1000, 2, start=1000)
     with pytest.raises(ShapeError, match="steps"):
         ddim_timesteps(1000, 5, start=2)
+    assert (start_timestep(1000, 0.05), start_timestep(1000, 1.0), start_timestep(1000, 1e-6)) == (49, 999, 0)
+    for level in (0.0, 1.5, -0.1):
+        with pytest.raises(ShapeError, match="start level"):
+            start_timestep(1000, level)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -41,6 +42,10 @@ from engine.store import (
 )
 
 log = logging.getLogger(__name__)
+
+FIT_BATCH = 16
+"""People fitted together when a dataset is sampled from their fits (a fit costs about a
+second alone, a fraction of that a person in a batch)."""
 
 def dataset_persons(project: Project, dataset: str | int) -> list[tuple[Path, PersonRecord]]:
     """(image file, person) of every person of a dataset, by image then person id."""
@@ -154,17 +159,24 @@ def sample_dataset(
     score_model = None if scorer_rec is None else HMRScorer.load(scorer_rec.path, body=body, device=dev)
     cache = ImageCache()
     sampled = skipped = failed = 0
-    for n, (path, person) in enumerate(persons):
-        check_cancel(should_cancel)
-        runs = sample_runs_of_person(project, person.id)
-        if any(r.checkpoint_id == base_rec.id and r.seed == settings.seed for r in runs):
-            skipped += 1
-        elif (image := cache.get_or_warn(path, person.id)) is None:
-            failed += 1
-        else:
-            store_person_samples(project, image, person, model, body, settings, base_rec.id, score_model)
-            sampled += 1
-        progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
+    for first in range(0, len(persons), FIT_BATCH):
+        chunk = persons[first : first + FIT_BATCH]
+        # People to sample in this chunk: fitted together (a person's fit is the same in a batch).
+        todo = [person for _, person in chunk
+                if not any(r.checkpoint_id == base_rec.id and r.seed == settings.seed
+                           for r in sample_runs_of_person(project, person.id))]
+        starts = dict(zip((p.id for p in todo), person_fits(todo, model, body, settings)))
+        for n, (path, person) in enumerate(chunk, start=first):
+            check_cancel(should_cancel)
+            if person.id not in starts:
+                skipped += 1
+            elif (image := cache.get_or_warn(path, person.id)) is None:
+                failed += 1
+            else:
+                store_person_samples(project, image, person, model, body, settings, base_rec.id, score_model,
+                                     start=starts[person.id])
+                sampled += 1
+            progress(ProgressEvent((n + 1) / len(persons), f"{n + 1}/{len(persons)} persons sampled"))
     return {
         "dataset": get_dataset(project, dataset).name,
         "checkpoint_id": base_rec.id,
@@ -182,17 +194,19 @@ def sample_dataset(
 def store_person_samples(
     project: Project, image: np.ndarray, person: PersonRecord, model: Sampler, body: BodyModel,
     settings: SampleSettings, checkpoint_id: int | None, scorer: Scorer | None = None,
-    should_cancel: CancelFn = never_cancel,
+    should_cancel: CancelFn = never_cancel, start: torch.Tensor | None | Literal["fit"] = "fit",
 ) -> tuple[int, Candidates]:
     """Sample, decode and score one stored person, measure the candidates against its
     label (when it has one) and store them as a sample run.
 
-    With ``settings.fit_start`` > 0 the samples start from the person's body fit (fitted
-    here, about a second; README, Starting from the fit); the fit is not stored as a candidate.
+    With ``settings.fit_start`` > 0 the samples start from the person's body fit: fitted
+    here ("fit", about a second; README, Starting from the fit), or given as ``start``
+    ((1, D) from ``person_fits``; None: from noise). The fit is not stored as a candidate.
     image: (H, W, 3) uint8, the person's photo. Returns (run id, the decoded candidates).
     Raises JobCancelled (checked after sampling: a cancelled run stores nothing).
     """
-    start = person_fit(person, model, body, settings)
+    if isinstance(start, str):
+        start = person_fits([person], model, body, settings)[0]
     _, sampled = sample_person(image, np.asarray(person.box), person.keypoints, model, body, settings, scorer,
                                landmarks=tokens_of(person), start_params=start)
     check_cancel(should_cancel)
@@ -212,22 +226,30 @@ def store_person_samples(
     return run_id, cands
 
 
-def person_fit(person: PersonRecord, model: Sampler, body: BodyModel, settings: SampleSettings) -> torch.Tensor | None:
-    """(1, D) the stored person's body fit, to start the samples from; None when the
-    settings do not start from a fit, the sampler cannot, or the person cannot be fitted
-    (fewer than ``MIN_KEYPOINTS`` confident keypoints, a bad box; logged: the samples
-    then start from noise)."""
-    if settings.fit_start == 0 or not can_start(model):
-        return None
+def person_fits(persons: Sequence[PersonRecord], model: Sampler, body: BodyModel,
+                settings: SampleSettings) -> list[torch.Tensor | None]:
+    """Each stored person's body fit, (1, D), to start the samples from, all fitted in one
+    batch; None for all when the settings do not start from a fit or the sampler cannot,
+    and for a person who cannot be fitted (fewer than ``MIN_KEYPOINTS`` confident
+    keypoints, a bad box; logged: the samples then start from noise)."""
+    if settings.fit_start == 0 or not can_start(model) or not persons:
+        return [None] * len(persons)
     from engine.fitting import fit_detected
     from engine.projects.fitting import MIN_KEYPOINTS
 
-    if int((np.asarray(person.keypoints)[:, 2] > 0).sum()) < MIN_KEYPOINTS:
-        log.info("person %d: too few keypoints to fit, sampled from noise", person.id)
-        return None
+    fittable = []
+    for p in persons:
+        if int((np.asarray(p.keypoints)[:, 2] > 0).sum()) >= MIN_KEYPOINTS:
+            fittable.append(p)
+        else:
+            log.info("person %d: too few keypoints to fit, sampled from noise", p.id)
     try:
-        fit = fit_detected([person], body)
+        params = fit_detected(fittable, body).result.params if fittable else torch.zeros(0)
+        fits = {p.id: params[k : k + 1] for k, p in enumerate(fittable)}
     except AdhmrError as e:
-        log.warning("person %d: sampled from noise, not from a fit (%s)", person.id, e)
-        return None
-    return fit.result.params
+        if len(fittable) == 1:
+            log.warning("person %d: sampled from noise, not from a fit (%s)", fittable[0].id, e)
+            return [None] * len(persons)
+        # One bad person must not cost the others their fit: fit each alone.
+        return [person_fits([p], model, body, settings)[0] for p in persons]
+    return [fits.get(p.id) for p in persons]

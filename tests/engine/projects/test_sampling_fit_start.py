@@ -10,7 +10,7 @@ from engine.image_io import load_image
 from engine.models.diffusion_hmr import DiffusionHMR
 from engine.models.sample_settings import SampleSettings
 from engine.projects import import_dataset
-from engine.projects.sampling import dataset_persons, person_fit, store_person_samples
+from engine.projects.sampling import dataset_persons, person_fits, sample_dataset, store_person_samples
 from engine.store import sample_runs_of_person
 
 
@@ -22,9 +22,9 @@ def test_stored_samples_start_from_the_persons_fit_unless_told_not_to(project, t
     started, free = SampleSettings(num_candidates=4, device="cpu"), SampleSettings(num_candidates=4, device="cpu",
                                                                                     fit_start=0.0)
 
-    fit = person_fit(person, model, body, started)
+    (fit,) = person_fits([person], model, body, started)
     assert fit is not None and fit.shape == (1, model.layout.dim)
-    assert person_fit(person, model, body, free) is None
+    assert person_fits([person], model, body, free) == [None]
 
     image = load_image(image_path)
     near_run, near = store_person_samples(project, image, person, model, body, started, None)
@@ -42,11 +42,24 @@ def test_stored_samples_start_from_the_persons_fit_unless_told_not_to(project, t
     assert not torch.allclose(near.params, far.params)
 
 
-def test_a_person_with_too_few_keypoints_is_sampled_from_noise(project, tmp_path, body):
-    path, _ = write_dataset(tmp_path / "src", "spin", 1, body)
+def test_people_are_fitted_together_as_alone_and_one_who_cannot_be_is_sampled_from_noise(project, tmp_path, body):
+    path, _ = write_dataset(tmp_path / "src", "spin", 3, body)
     import_dataset(project, [path], name="d", body=body)
-    ((_, person),) = dataset_persons(project, "d")
-    hidden = person.keypoints.copy()
+    people = [person for _, person in dataset_persons(project, "d")]
+    hidden = people[1].keypoints.copy()
     hidden[3:, 2] = 0.0  # three keypoints left: too little to place a body
+    people[1] = dataclasses.replace(people[1], keypoints=hidden)
     model = DiffusionHMR.load(body=body)
-    assert person_fit(dataclasses.replace(person, keypoints=hidden), model, body, SampleSettings()) is None
+    together = person_fits(people, model, body, SampleSettings())
+    assert together[1] is None
+    for person, fit in zip((people[0], people[2]), (together[0], together[2])):
+        torch.testing.assert_close(fit, person_fits([person], model, body, SampleSettings())[0])
+
+
+def test_the_sample_job_records_each_run_started_from_the_fit(project, tmp_path, body):
+    path, _ = write_dataset(tmp_path / "src", "spin", 2, body)
+    import_dataset(project, [path], name="d", body=body)
+    out = sample_dataset(project, "d", settings=SampleSettings(num_candidates=2, device="cpu"))
+    assert (out["sampled"], out["skipped"]) == (2, 0)
+    for _, person in dataset_persons(project, "d"):
+        assert [r.fit_start for r in sample_runs_of_person(project, person.id)] == [0.05]

@@ -23,5 +23,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sample_runs") as batch:
-        batch.drop_column("fit_start")
+    # Natively (SQLite 3.35 or newer): batch mode would copy sample_runs into a new table
+    # and drop the old one, and with foreign keys on that deletes every candidate with it.
+    op.execute("ALTER TABLE sample_runs DROP COLUMN fit_start")

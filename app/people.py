@@ -59,9 +59,15 @@ def person_at(persons: list[store.PersonRecord], x: float, y: float) -> store.Pe
 def sample_people(project: store.Project, image_path: Path, persons: list[store.PersonRecord], prefs, models,
                   progress: ProgressFn = no_progress, should_cancel: CancelFn = never_cancel) -> list:
     """Sample (and score) every person of a photo in turn, as Sample does for one; the
-    outcomes (``app.sampling.SampleOutcome``), one per person."""
-    from app.sampling import sample_person
+    outcomes (``app.sampling.SampleOutcome``), one per person. When the preferences start
+    from the fit, all the people are fitted first, in one batch."""
+    from app.sampling import load_models, sample_person
+    from engine.projects.sampling import person_fits
 
+    if prefs.fit_start > 0:
+        progress(ProgressEvent(0.0, f"fitting {len(persons)} people"))
+    loaded = load_models(project, prefs, models)
+    starts = person_fits(persons, loaded.model, loaded.body, prefs.sample_settings(0))
     outcomes = []
     for n, person in enumerate(persons):
         check_cancel(should_cancel)
@@ -69,7 +75,8 @@ def sample_people(project: store.Project, image_path: Path, persons: list[store.
         def report(e: ProgressEvent, n=n) -> None:
             progress(ProgressEvent((n + e.fraction) / len(persons), f"{n + 1}/{len(persons)} people: {e.message}"))
 
-        outcomes.append(sample_person(project, image_path, person, prefs, models, report, should_cancel))
+        outcomes.append(sample_person(project, image_path, person, prefs, models, report, should_cancel,
+                                      start=starts[n]))
     return outcomes
 
 

@@ -111,19 +111,23 @@ class SampleOutcome:
     scorer: str
 
 
-def sample_person(project: store.Project, image_path: Path, person: store.PersonRecord, prefs: Preferences,
-                  models: ModelCache, progress: ProgressFn = no_progress,
-                  should_cancel: CancelFn = never_cancel) -> SampleOutcome:
-    """Sample ``prefs.sample_count`` candidates of a stored person and store them as a run.
+@dataclass(frozen=True)
+class LoadedModels:
+    """The models a sampling run uses, with what the run records and shows of them."""
 
-    Candidates are scored when a scorer is set or registered (or bundled), and measured
-    against the person's label when it has one (``engine.projects.sampling.store_person_samples``).
-    Raises CheckpointError (no model), ImageError, ShapeError, JobCancelled.
-    """
+    body: Any
+    model: Any
+    base_id: int | None
+    base_label: str
+    scorer: Any
+    scorer_label: str
+
+
+def load_models(project: store.Project, prefs: Preferences, models: ModelCache) -> LoadedModels:
+    """The body, sampler and scorer the preferences name (the scorer None when there is
+    none). Raises CheckpointError when a named checkpoint is missing."""
     from engine.projects.checkpoints import resolve_checkpoint
-    from engine.projects.sampling import store_person_samples
 
-    progress(ProgressEvent(0.05, "loading models"))
     body = models.body(prefs)
     if prefs.sampler == BUILTIN_SAMPLER:
         base_rec = resolve_checkpoint(project, checkpoint_ref(prefs.base_checkpoint), ("base", "dpo"))
@@ -146,13 +150,34 @@ def sample_person(project: store.Project, image_path: Path, person: store.Person
             log.info("no scorer checkpoint: candidates stay unscored")
         if scorer_rec is not None:
             scorer, scorer_label = models.scorer(prefs, scorer_rec.path), _label(scorer_rec)
+    return LoadedModels(body, model, base_id, base_label, scorer, scorer_label)
+
+
+def sample_person(project: store.Project, image_path: Path, person: store.PersonRecord, prefs: Preferences,
+                  models: ModelCache, progress: ProgressFn = no_progress,
+                  should_cancel: CancelFn = never_cancel, start: Any = "fit") -> SampleOutcome:
+    """Sample ``prefs.sample_count`` candidates of a stored person and store them as a run.
+
+    Candidates are scored when a scorer is set or registered (or bundled), and measured
+    against the person's label when it has one (``engine.projects.sampling.store_person_samples``).
+    start: "fit" fits the person here when the preferences start from the fit; else its
+    fit (1, D) from ``person_fits`` (several people fitted in one batch), or None.
+    Raises CheckpointError (no model), ImageError, ShapeError, JobCancelled.
+    """
+    from engine.projects.sampling import store_person_samples
+
+    progress(ProgressEvent(0.05, "loading models"))
+    loaded = load_models(project, prefs, models)
     check_cancel(should_cancel)
     seed = len(store.sample_runs_of_person(project, person.id))
-    progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates ({prefs.sampler_steps} steps)"))
-    run_id, candidates = store_person_samples(project, load_image(image_path), person, model, body,
-                                              prefs.sample_settings(seed), base_id, scorer, should_cancel)
+    fitting = " from the fit" if prefs.fit_start > 0 else ""
+    progress(ProgressEvent(0.2, f"sampling {prefs.sample_count} candidates{fitting} ({prefs.sampler_steps} steps)"))
+    run_id, candidates = store_person_samples(project, load_image(image_path), person, loaded.model, loaded.body,
+                                              prefs.sample_settings(seed), loaded.base_id, loaded.scorer,
+                                              should_cancel, start=start)
     progress(ProgressEvent(1.0, "done"))
-    return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, base_label, scorer_label)
+    return SampleOutcome(run_id, person.id, candidates, candidates.scores is not None, loaded.base_label,
+                         loaded.scorer_label)
 
 
 def _file_setting(setting: str) -> str | None:

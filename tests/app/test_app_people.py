@@ -64,6 +64,8 @@ def test_sample_all_people(qtbot, make_window, tmp_path):
     assert w.last_error is None, w.last_error
     for person in w.state.persons:
         assert len(store.candidates_of_person(w.state.project, person.id)) == 4
+        # Started from each person's fit (the default), all fitted in one batch first.
+        assert [r.fit_start for r in store.sample_runs_of_person(w.state.project, person.id)] == [0.05]
     # Then everyone is shown (the untrained tiny model's meshes may fall outside the photo: counted in 3D).
     w.flush_views()
     assert w.image_pane.all_people_check.isChecked() and w.view3d.others_shown() == 2
